@@ -101,3 +101,63 @@ class Article:
         data.pop("source_format")
         encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class Search:
+    """A saved PubMed search a librarian maintains."""
+
+    id: int
+    name: str
+    query: str
+    description: str = ""
+    enabled: bool = True
+    created_at: str = ""
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class SearchRevision:
+    revision: int
+    query: str
+    description: str
+    enabled: bool
+    changed_at: str
+    author: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PollState:
+    """Where a search's polling stands. ``watermark`` is the last day fully polled (YYYY/MM/DD)."""
+
+    search_id: int
+    watermark: str | None = None
+    last_attempt_at: str | None = None
+    last_success_at: str | None = None
+    last_count: int | None = None
+    last_translation: str | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    kind: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    counts: dict[str, int]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ArticleEvent:
+    """Something that happened to a stored article: new, updated, retracted, erratum."""
+
+    pmid: str
+    kind: str
+    at: str
+    detail: str = ""
+    run_id: int | None = None

@@ -1,0 +1,374 @@
+"""The one configuration file (TOML) as frozen dataclasses.
+
+The file people edit is kept apart from the state the program writes (the SQLite database).
+Secrets never live in the file: the NCBI API key and the SMTP password are read from
+environment variables whose *names* the file may choose. Every problem is reported as a
+:class:`ConfigError` naming the file, the key and, where it can be found, the line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+
+from watcher.errors import ConfigError
+
+NCBI_EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+DEFAULT_CONFIG_NAME = "mildwatch.toml"
+CONFIG_ENV = "MILDWATCH_CONFIG"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class EntrezSettings:
+    """How we talk to NCBI. ``api_key`` comes from the environment variable ``api_key_env``."""
+
+    email: str | None = None
+    tool: str = "mildwatch"
+    base_url: str = NCBI_EUTILS
+    api_key_env: str = "NCBI_API_KEY"
+    batch_size: int = 200
+    timeout: float = 60.0
+    max_tries: int = 5
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 120.0
+    requests_per_second: float | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def rate_limit(self) -> float:
+        """Requests per second we allow ourselves: NCBI's ceiling unless the file asks for less."""
+        ceiling = 10.0 if self.api_key else 3.0
+        wanted = self.requests_per_second
+        return ceiling if wanted is None else min(wanted, ceiling)
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    overlap_days: int = 3
+    backfill_from: str = "1990/01/01"
+    profile: Path | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    timezone: str = "UTC"
+    poll_time: str = "06:00"
+    digest_time: str = "07:00"
+    weekly_day: str = "mon"
+    monthly_day: int = 1
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """SMTP relay; ``password`` comes from the environment variable ``password_env``."""
+
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str = "MILDWATCH_SMTP_PASSWORD"
+    timeout: float = 30.0
+    ca_file: Path | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    transport: str = "files"
+    outbox_dir: Path = Path("outbox")
+    sender: str = "mildwatch <mildwatch@localhost>"
+    admin_email: str | None = None
+    unsubscribe_url: str | None = None
+    templates_dir: Path | None = None
+    note: str = ""
+    max_items: int = 25
+    max_attempts: int = 6
+    retry_base_seconds: int = 300
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    database: Path = Path("mildwatch.db")
+    entrez: EntrezSettings = field(default_factory=EntrezSettings)
+    poll: PollSettings = field(default_factory=PollSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+
+    def require_email(self) -> str:
+        """NCBI requires a contact email on every request: fail before the first one."""
+        if not self.entrez.email:
+            where = self.path or DEFAULT_CONFIG_NAME
+            raise ConfigError(
+                f"{where}: entrez.email is not set; NCBI requires a contact address on every "
+                'request. Add email = "you@example.org" under [entrez].'
+            )
+        return self.entrez.email
+
+
+# Tables of the file and the dataclass each one fills. ``database`` is a table with one key.
+_SECTIONS: dict[str, type] = {
+    "entrez": EntrezSettings,
+    "poll": PollSettings,
+    "schedule": ScheduleSettings,
+    "mail": MailSettings,
+    "mail.smtp": SmtpSettings,
+}
+# Fields filled from the environment, never from the file.
+_SECRET_FIELDS = {"api_key", "password"}
+
+
+def config_path(explicit: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
+    """``--config`` wins, then ``$MILDWATCH_CONFIG``, then ``./mildwatch.toml``."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the configuration file; secrets from ``env`` (default os.environ)."""
+    env = os.environ if env is None else env
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found; run `mildwatch init` to create one, "
+            f"or point --config / ${CONFIG_ENV} at it"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    return parse_config(text, path=path, env=env)
+
+
+def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = str(exc).replace(found.group(0), "").strip() if found else str(exc)
+        location = f"{path}:{found.group(1)}" if found else str(path)
+        raise ConfigError(f"{location}: invalid TOML: {message}") from None
+    where = _Locator(path, text)
+    base = path.parent
+
+    unknown = sorted(set(data) - {"database", "entrez", "poll", "schedule", "mail"})
+    if unknown:
+        raise where.error(
+            unknown[0], f"unknown section or key '{unknown[0]}'", ["database", *_SECTIONS]
+        )
+
+    database = Path("mildwatch.db")
+    if "database" in data:
+        db_table = _expect_table(data["database"], "database", where)
+        _check_keys(db_table, {"path"}, "database", where)
+        if "path" in db_table:
+            database = Path(_coerce(db_table["path"], str, "database.path", where))
+
+    mail_data = dict(_expect_table(data.get("mail", {}), "mail", where))
+    smtp = _build(SmtpSettings, mail_data.pop("smtp", {}), "mail.smtp", where, base)
+    entrez = _build(EntrezSettings, data.get("entrez", {}), "entrez", where, base)
+    config = Config(
+        path=path,
+        database=_resolve(base, database),
+        entrez=dataclasses.replace(entrez, api_key=env.get(entrez.api_key_env) or None),
+        poll=_build(PollSettings, data.get("poll", {}), "poll", where, base),
+        schedule=_build(ScheduleSettings, data.get("schedule", {}), "schedule", where, base),
+        mail=_build(
+            MailSettings,
+            mail_data,
+            "mail",
+            where,
+            base,
+            smtp=dataclasses.replace(smtp, password=env.get(smtp.password_env) or None),
+        ),
+    )
+    _validate(config, where)
+    return config
+
+
+class _Locator:
+    """Finds the line of a key so errors can say ``file:line``.
+
+    tomllib keeps no positions; a scan for the table header and then the key is enough for
+    the files people write by hand.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def line_of(self, dotted: str) -> int | None:
+        table, _, key = dotted.rpartition(".")
+        current = ""
+        for number, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            header = re.fullmatch(r"\[\s*([A-Za-z0-9_.\- ]+?)\s*\]", stripped)
+            if header:
+                current = header.group(1).replace(" ", "")
+                if current == dotted:
+                    return number
+                continue
+            if current == table and re.match(rf"{re.escape(key)}\s*=", stripped):
+                return number
+        return None
+
+    def error(self, dotted: str, problem: str, choices: typing.Iterable[str] = ()) -> ConfigError:
+        line = self.line_of(dotted)
+        location = f"{self.path}:{line}" if line else f"{self.path}"
+        hint = ""
+        close = difflib.get_close_matches(dotted.rpartition(".")[2], list(choices), n=1)
+        if close:
+            hint = f" (did you mean '{close[0]}'?)"
+        return ConfigError(f"{location}: {problem}{hint}")
+
+
+def _expect_table(value: object, dotted: str, where: _Locator) -> dict:
+    if not isinstance(value, dict):
+        raise where.error(dotted, f"'{dotted}' must be a table ([{dotted}])")
+    return value
+
+
+def _check_keys(table: dict, allowed: set[str], section: str, where: _Locator) -> None:
+    for key in table:
+        if key not in allowed:
+            raise where.error(
+                f"{section}.{key}", f"unknown key '{key}' in [{section}]", sorted(allowed)
+            )
+
+
+def _build(cls: type, table: object, section: str, where: _Locator, base: Path, **extra):
+    table = _expect_table(table, section, where)
+    hints = typing.get_type_hints(cls)
+    allowed = {f.name for f in dataclasses.fields(cls)} - _SECRET_FIELDS - set(extra)
+    secrets = sorted(_SECRET_FIELDS & set(table))
+    if secrets:
+        raise where.error(
+            f"{section}.{secrets[0]}",
+            f"secrets do not belong in the config file: remove '{secrets[0]}' from "
+            f"[{section}] and set the environment variable named by '{secrets[0]}_env'",
+        )
+    _check_keys(table, allowed, section, where)
+    values = {}
+    for key, raw in table.items():
+        value = _coerce(raw, hints[key], f"{section}.{key}", where)
+        if isinstance(value, Path):
+            value = _resolve(base, value)
+        values[key] = value
+    return cls(**values, **extra)
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _coerce(raw: object, hint: object, dotted: str, where: _Locator) -> object:
+    """Check one value against its field type; TOML already gives us native types."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for option in options:
+        if option is type(None):
+            continue
+        if option is Path and isinstance(raw, str):
+            return Path(raw).expanduser()
+        if option is float and isinstance(raw, int | float) and not isinstance(raw, bool):
+            return float(raw)
+        if option is int and isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if option in (str, bool) and type(raw) is option:
+            return raw
+    wanted = " or ".join(_TYPE_NAMES.get(o, "a path") for o in options if o is not type(None))
+    raise where.error(dotted, f"{dotted} must be {wanted}, not {type(raw).__name__} {raw!r}")
+
+
+def _resolve(base: Path, value: Path) -> Path:
+    """Relative paths in the file are relative to the file, not to the working directory."""
+    return value if value.is_absolute() else base / value
+
+
+def _validate(config: Config, where: _Locator) -> None:
+    e, m, s = config.entrez, config.mail, config.schedule
+    if e.email:
+        _check_email(e.email, "entrez.email", where)
+    if not re.match(r"https?://", e.base_url):
+        raise where.error("entrez.base_url", "entrez.base_url must start with https:// or http://")
+    _check_range(e.batch_size, 1, 10000, "entrez.batch_size", where)
+    _check_range(e.max_tries, 1, 20, "entrez.max_tries", where)
+    _check_positive(e.timeout, "entrez.timeout", where)
+    _check_positive(e.backoff_seconds, "entrez.backoff_seconds", where)
+    if e.requests_per_second is not None:
+        _check_positive(e.requests_per_second, "entrez.requests_per_second", where)
+    _check_range(config.poll.overlap_days, 0, 365, "poll.overlap_days", where)
+    if not re.fullmatch(r"\d{4}(/\d{2}(/\d{2})?)?", config.poll.backfill_from):
+        raise where.error("poll.backfill_from", "poll.backfill_from must look like 2000/01/01")
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise where.error(
+            "schedule.timezone", f"unknown time zone {s.timezone!r}; use e.g. 'Europe/Berlin'"
+        ) from None
+    for key in ("poll_time", "digest_time"):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(s, key)):
+            raise where.error(f"schedule.{key}", f"schedule.{key} must be HH:MM (24-hour)")
+    if s.weekly_day not in WEEKDAYS:
+        raise where.error(
+            "schedule.weekly_day",
+            f"schedule.weekly_day must be one of {', '.join(WEEKDAYS)} (names, not numbers)",
+        )
+    _check_range(s.monthly_day, 1, 28, "schedule.monthly_day", where)
+    if m.transport not in ("files", "smtp"):
+        raise where.error("mail.transport", "mail.transport must be 'files' or 'smtp'")
+    if m.smtp.security not in ("starttls", "ssl", "none"):
+        raise where.error("mail.smtp.security", "mail.smtp.security must be starttls, ssl or none")
+    _check_range(m.smtp.port, 1, 65535, "mail.smtp.port", where)
+    _check_positive(m.smtp.timeout, "mail.smtp.timeout", where)
+    _check_range(m.max_items, 1, 1000, "mail.max_items", where)
+    _check_range(m.max_attempts, 1, 100, "mail.max_attempts", where)
+    _check_range(m.retry_base_seconds, 1, 86400, "mail.retry_base_seconds", where)
+    if m.admin_email:
+        _check_email(m.admin_email, "mail.admin_email", where)
+    if m.unsubscribe_url and "{token}" not in m.unsubscribe_url:
+        raise where.error(
+            "mail.unsubscribe_url",
+            "mail.unsubscribe_url must contain {token}, e.g. "
+            "https://example.org/unsubscribe?token={token}",
+        )
+
+
+def _check_email(value: str, dotted: str, where: _Locator) -> None:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise where.error(dotted, f"{dotted} is not a valid email address: {exc}") from None
+
+
+def _check_range(value: int, low: int, high: int, dotted: str, where: _Locator) -> None:
+    if not low <= value <= high:
+        raise where.error(dotted, f"{dotted} must be between {low} and {high}, not {value}")
+
+
+def _check_positive(value: float, dotted: str, where: _Locator) -> None:
+    if value <= 0:
+        raise where.error(dotted, f"{dotted} must be greater than 0, not {value}")
+
+
+def starter_config(*, email: str | None = None) -> str:
+    """The commented starter file ``mildwatch init`` writes (email left for the user to set)."""
+    template = (Path(__file__).parent / "starter.toml").read_text(encoding="utf-8")
+    line = f"email = {json.dumps(email)}" if email else '# email = "you@example.org"'
+    return template.replace("{email_line}", line)

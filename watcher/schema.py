@@ -1,0 +1,159 @@
+"""The database schema as named, recorded migrations (``sqlite_utils.Migrations``).
+
+Each migration runs in its own transaction together with its record in
+``_sqlite_migrations``, so a crash mid-migration leaves the database as it was. Never edit a
+migration that has shipped: add a new one. Times are UTC ISO-8601 text; lists are JSON text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "mildwatch"
+
+
+def _run(db: Database, *statements: str) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+def watcher_tables(db: Database) -> None:
+    """Searches and their history, articles, hits, per-search watermarks, runs, events."""
+    _run(
+        db,
+        """CREATE TABLE searches (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            query TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT""",
+        """CREATE TABLE search_revisions (
+            id INTEGER PRIMARY KEY,
+            search_id INTEGER NOT NULL REFERENCES searches(id),
+            revision INTEGER NOT NULL,
+            query TEXT NOT NULL,
+            description TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            changed_at TEXT NOT NULL,
+            author TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            UNIQUE (search_id, revision)
+        ) STRICT""",
+        """CREATE TABLE articles (
+            pmid TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL,
+            authors TEXT NOT NULL,
+            journal TEXT NOT NULL,
+            journal_abbrev TEXT NOT NULL,
+            pub_date TEXT,
+            pub_year INTEGER,
+            pub_date_text TEXT NOT NULL,
+            entrez_date TEXT,
+            create_date TEXT,
+            revised_date TEXT,
+            doi TEXT,
+            pmcid TEXT,
+            publication_types TEXT NOT NULL,
+            mesh_terms TEXT NOT NULL,
+            keywords TEXT NOT NULL,
+            languages TEXT NOT NULL,
+            corrections TEXT NOT NULL,
+            retracted INTEGER NOT NULL DEFAULT 0,
+            source_format TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT""",
+        "CREATE INDEX articles_entrez_date ON articles(entrez_date)",
+        "CREATE INDEX articles_first_seen ON articles(first_seen)",
+        """CREATE TABLE search_hits (
+            search_id INTEGER NOT NULL REFERENCES searches(id),
+            pmid TEXT NOT NULL REFERENCES articles(pmid),
+            first_hit_at TEXT NOT NULL,
+            last_hit_at TEXT NOT NULL,
+            PRIMARY KEY (search_id, pmid)
+        ) STRICT""",
+        "CREATE INDEX search_hits_pmid ON search_hits(pmid)",
+        """CREATE TABLE poll_state (
+            search_id INTEGER PRIMARY KEY REFERENCES searches(id),
+            watermark TEXT,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_count INTEGER,
+            last_translation TEXT,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        ) STRICT""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            counts TEXT NOT NULL DEFAULT '{}',
+            error TEXT
+        ) STRICT""",
+        """CREATE TABLE article_events (
+            id INTEGER PRIMARY KEY,
+            pmid TEXT NOT NULL REFERENCES articles(pmid),
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'updated', 'retracted', 'erratum')),
+            at TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            detail TEXT NOT NULL DEFAULT ''
+        ) STRICT""",
+        "CREATE INDEX article_events_pmid ON article_events(pmid)",
+        "CREATE INDEX article_events_at ON article_events(at)",
+    )
+
+
+def evidence_tables(db: Database) -> None:
+    """One evidence row per article (the latest classification) and a log of tag changes."""
+    _run(
+        db,
+        """CREATE TABLE evidence (
+            pmid TEXT PRIMARY KEY REFERENCES articles(pmid),
+            classifier_version TEXT NOT NULL,
+            profile_version TEXT NOT NULL,
+            relevance TEXT NOT NULL,
+            relevance_score REAL NOT NULL,
+            design TEXT NOT NULL,
+            level TEXT,
+            followup_months REAL,
+            sample_size INTEGER,
+            questions TEXT NOT NULL,
+            data TEXT NOT NULL,
+            classified_at TEXT NOT NULL
+        ) STRICT""",
+        "CREATE INDEX evidence_design ON evidence(design)",
+        """CREATE TABLE evidence_changes (
+            id INTEGER PRIMARY KEY,
+            pmid TEXT NOT NULL REFERENCES articles(pmid),
+            at TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            old_version TEXT NOT NULL,
+            new_version TEXT NOT NULL,
+            changes TEXT NOT NULL
+        ) STRICT""",
+    )
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
+    ("0001_watcher_tables", watcher_tables),
+    ("0002_evidence_tables", evidence_tables),
+)
+
+
+def migrations() -> Migrations:
+    """A fresh migration set (built on demand, not at import time)."""
+    migration_set = Migrations(MIGRATION_SET)
+    for name, function in MIGRATIONS:
+        migration_set(name=name)(function)
+    return migration_set
