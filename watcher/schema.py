@@ -145,9 +145,23 @@ def evidence_tables(db: Database) -> None:
     )
 
 
+def scheduler_tables(db: Database) -> None:
+    """Last scheduled/successful run of each daemon job, so a restart can catch up."""
+    _run(
+        db,
+        """CREATE TABLE job_state (
+            job_id TEXT PRIMARY KEY,
+            last_scheduled TEXT,
+            last_success TEXT,
+            last_error TEXT
+        ) STRICT""",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
+    ("0003_scheduler_tables", scheduler_tables),
 )
 
 

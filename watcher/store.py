@@ -51,6 +51,24 @@ class ArticleFilter:
     limit: int = 50
 
 
+@dataclass(frozen=True)
+class ArticleSummary:
+    """One line of ``mildwatch articles``."""
+
+    pmid: str
+    title: str
+    pub_year: int | None
+    journal: str
+    first_seen: str
+    retracted: bool
+    relevance: str | None = None
+    design: str | None = None
+    level: str | None = None
+    followup_months: float | None = None
+    sample_size: int | None = None
+    questions: tuple[str, ...] = ()
+
+
 class Store:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
@@ -239,6 +257,10 @@ class Store:
         )
         return self.poll_state(search_id)
 
+    def reset_watermark(self, search_id: int) -> None:
+        """Forget how far a search has polled: its next poll backfills (a changed query)."""
+        self.db.execute("UPDATE poll_state SET watermark = NULL WHERE search_id = ?", (search_id,))
+
     # -- articles ---------------------------------------------------------------------------
 
     def known_pmids(self, pmids: Iterable[str]) -> set[str]:
@@ -306,6 +328,63 @@ class Store:
     def articles(self, pmids: Sequence[str]) -> list[Article]:
         return [a for pmid in pmids if (a := self.article(pmid)) is not None]
 
+    def list_articles(self, query: ArticleFilter) -> list[ArticleSummary]:
+        """Newest first; evidence columns are None for articles not yet classified."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.search:
+            clauses.append(
+                "a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
+                " ON s.id = h.search_id WHERE s.name = ?)"
+            )
+            params.append(query.search)
+        if query.since:
+            clauses.append("a.first_seen >= ?")
+            params.append(query.since)
+        if query.text:
+            clauses.append("(a.title LIKE ? OR a.abstract LIKE ?)")
+            params.extend([f"%{query.text}%"] * 2)
+        if query.design:
+            clauses.append("e.design = ?")
+            params.append(query.design)
+        if query.min_followup is not None:
+            clauses.append("e.followup_months >= ?")
+            params.append(query.min_followup)
+        if query.question:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(e.questions) WHERE value = ?)")
+            params.append(query.question)
+        if query.relevance:
+            clauses.append("e.relevance = ?")
+            params.append(query.relevance)
+        if query.retracted is not None:
+            clauses.append("a.retracted = ?")
+            params.append(int(query.retracted))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._all(
+            "SELECT a.pmid, a.title, a.pub_year, a.journal_abbrev, a.journal, a.first_seen,"
+            " a.retracted, e.relevance, e.design, e.level, e.followup_months, e.sample_size,"
+            " e.questions FROM articles a LEFT JOIN evidence e ON e.pmid = a.pmid"
+            f"{where} ORDER BY a.entrez_date DESC, a.pmid DESC LIMIT ?",
+            [*params, query.limit],
+        )
+        return [
+            ArticleSummary(
+                pmid=r["pmid"],
+                title=r["title"],
+                pub_year=r["pub_year"],
+                journal=r["journal_abbrev"] or r["journal"],
+                first_seen=r["first_seen"],
+                retracted=bool(r["retracted"]),
+                relevance=r["relevance"],
+                design=r["design"],
+                level=r["level"],
+                followup_months=r["followup_months"],
+                sample_size=r["sample_size"],
+                questions=tuple(json.loads(r["questions"])) if r["questions"] else (),
+            )
+            for r in rows
+        ]
+
     def count_articles(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
@@ -359,6 +438,30 @@ class Store:
             )
             for r in rows
         ]
+
+    # -- scheduler ------------------------------------------------------------------------
+
+    def job_state(self, job_id: str) -> dict[str, str | None]:
+        row = self._one("SELECT * FROM job_state WHERE job_id = ?", (job_id,))
+        return row or {
+            "job_id": job_id,
+            "last_scheduled": None,
+            "last_success": None,
+            "last_error": None,
+        }
+
+    def record_job(
+        self, job_id: str, *, scheduled: str, succeeded: bool, error: str | None = None
+    ) -> None:
+        """Remember a daemon job's run so a restart can tell what it missed."""
+        self.db.execute(
+            "INSERT INTO job_state (job_id, last_scheduled, last_success, last_error)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET"
+            " last_scheduled = excluded.last_scheduled,"
+            " last_success = COALESCE(excluded.last_success, job_state.last_success),"
+            " last_error = excluded.last_error",
+            (job_id, scheduled, scheduled if succeeded else None, error),
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 
