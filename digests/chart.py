@@ -1,0 +1,231 @@
+"""The evidence timeline: studies per year stacked by design, and the longest follow-up so far.
+
+Drawn with matplotlib's object API (``Figure`` + the Agg canvas), never ``pyplot``: no global
+figure registry, nothing shared between threads, and every style is set on the artists rather
+than through ``rcParams``. The PNG carries no timestamp or software tag, so the same timeline
+gives the same bytes (golden tests, and the outbox can tell a re-render from a change).
+
+``timeline_table`` is the same data as text, for the plain part and for readers without images.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from digests.model import DESIGN_ORDER, TimelineYear, design_label, format_months
+
+WIDTH_PX = 560
+HEIGHT_PX = 380
+DPI = 100
+LEGEND_COLUMNS = 5
+
+# Column heads and legend entries: short enough for ten designs in 560 px.
+DESIGN_SHORT: dict[str, str] = {
+    "systematic_review_meta_analysis": "SR/MA",
+    "rct": "RCT",
+    "prospective_cohort": "Prosp",
+    "retrospective_cohort": "Retro",
+    "case_series": "Series",
+    "case_report": "Case",
+    "narrative_review": "Review",
+    "economic_analysis": "Econ",
+    "guideline_consensus": "Guide",
+    "other": "Other",
+}
+# Okabe–Ito colour-blind-safe palette, strongest designs in the darkest colours.
+DESIGN_COLOURS: dict[str, str] = {
+    "systematic_review_meta_analysis": "#5D3A9B",
+    "rct": "#0072B2",
+    "prospective_cohort": "#009E73",
+    "retrospective_cohort": "#56B4E9",
+    "case_series": "#E69F00",
+    "case_report": "#F0E442",
+    "narrative_review": "#999999",
+    "economic_analysis": "#CC79A7",
+    "guideline_consensus": "#D55E00",
+    "other": "#CCCCCC",
+}
+_TEXT = "#1a1a1a"
+_MUTED = "#555555"
+
+
+def _designs_present(timeline: Sequence[TimelineYear]) -> list[str]:
+    """Design keys with at least one study, strongest first; unknown keys after known ones."""
+    present = {c.key for year in timeline for c in year.by_design if c.count}
+    known = [d for d in DESIGN_ORDER if d in present]
+    return known + sorted(present - set(known))
+
+
+def _cumulative_longest(timeline: Sequence[TimelineYear]) -> list[float | None]:
+    """The longest follow-up published up to and including each year."""
+    best: float | None = None
+    out: list[float | None] = []
+    for year in timeline:
+        months = year.longest_followup_months
+        if months is not None and (best is None or months > best):
+            best = months
+        out.append(best)
+    return out
+
+
+def _sorted(timeline: Sequence[TimelineYear]) -> list[TimelineYear]:
+    return sorted(timeline, key=lambda y: y.year)
+
+
+def _row_major(handles: list, labels: list, *, columns: int) -> tuple[list, list]:
+    """Reorder legend entries so they read left to right (matplotlib fills column by column)."""
+    rows = -(-len(handles) // columns)
+    order = [
+        i * columns + j
+        for j in range(columns)
+        for i in range(rows)
+        if i * columns + j < len(handles)
+    ]
+    return [handles[i] for i in order], [labels[i] for i in order]
+
+
+def render_timeline_png(
+    timeline: Sequence[TimelineYear], *, width_px: int = WIDTH_PX, height_px: int = HEIGHT_PX
+) -> bytes | None:
+    """The timeline as PNG bytes, or None when there is nothing to draw."""
+    years = _sorted(timeline)
+    if not years or not any(y.total for y in years):
+        return None
+    xs = [y.year for y in years]
+    fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(2, 1, height_ratios=(3, 2), hspace=0.45)
+    bars = fig.add_subplot(grid[0])
+    line = fig.add_subplot(grid[1], sharex=bars)
+
+    bottoms = [0] * len(years)
+    for design in _designs_present(years):
+        counts = [sum(c.count for c in y.by_design if c.key == design) for y in years]
+        bars.bar(
+            xs,
+            counts,
+            bottom=bottoms,
+            width=0.8,
+            color=DESIGN_COLOURS.get(design, "#CCCCCC"),
+            edgecolor="white",
+            linewidth=0.5,
+            label=DESIGN_SHORT.get(design, design),
+        )
+        bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
+    bars.set_title("Studies per year, by design", fontsize=10, color=_TEXT, loc="left")
+    bars.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+    handles, labels = _row_major(*bars.get_legend_handles_labels(), columns=LEGEND_COLUMNS)
+    bars.legend(
+        handles,
+        labels,
+        fontsize=7,
+        ncol=LEGEND_COLUMNS,
+        frameon=False,
+        loc="upper left",
+        handlelength=1.0,
+        columnspacing=0.8,
+        labelcolor=_TEXT,
+    )
+    bars.set_ylim(0, max(bottoms) * 1.45 + 0.5)  # headroom for the legend
+
+    longest = _cumulative_longest(years)
+    points = [(x, m) for x, m in zip(xs, longest, strict=True) if m is not None]
+    if points:
+        px, py = zip(*points, strict=True)
+        line.step(px, py, where="post", color="#0072B2", linewidth=1.8)
+        line.plot(px, py, "o", color="#0072B2", markersize=3)
+        top = max(py)
+        line.set_ylim(0, max(top * 1.25, 30))
+        for ref in (24, 60):
+            if ref <= top * 1.25:
+                line.axhline(ref, color=_MUTED, linewidth=0.7, linestyle=(0, (3, 3)))
+                line.annotate(
+                    f"{ref} mo",
+                    (0, ref),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(2, 2),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=_MUTED,
+                )
+    else:
+        line.text(
+            0.5,
+            0.5,
+            "no follow-up reported",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color=_MUTED,
+            transform=line.transAxes,
+        )
+    line.set_title(
+        "Longest follow-up reported so far (months)", fontsize=10, color=_TEXT, loc="left"
+    )
+    line.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
+
+    for ax in (bars, line):
+        ax.tick_params(labelsize=8, colors=_TEXT)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+        ax.set_axisbelow(True)
+    bars.tick_params(labelbottom=False)
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.93, bottom=0.08)
+
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer, format="png", dpi=DPI, metadata={"Software": None}, pil_kwargs={"optimize": True}
+    )
+    return buffer.getvalue()
+
+
+def timeline_alt_text(timeline: Sequence[TimelineYear]) -> str:
+    """One sentence for the image's alt text: what the chart shows, for screen readers."""
+    years = _sorted(timeline)
+    if not years:
+        return "Evidence timeline: no studies yet."
+    total = sum(y.total for y in years)
+    text = f"Evidence timeline: {total} studies published {years[0].year}–{years[-1].year}"
+    longest = _cumulative_longest(years)[-1]
+    if longest is not None:
+        year = next(y.year for y in years if y.longest_followup_months == longest)
+        text += f"; longest follow-up {format_months(longest)} (reported in {year})"
+    return text + ". The same figures are in the table in the text version."
+
+
+def timeline_table(timeline: Sequence[TimelineYear]) -> str:
+    """The chart's data as a fixed-width text table (one row a year, one column a design)."""
+    years = _sorted(timeline)
+    if not years:
+        return ""
+    designs = _designs_present(years)
+    heads = [DESIGN_SHORT.get(d, d[:6]) for d in designs]
+    header = ["Year", *heads, "Total", "Longest FU"]
+    rows = []
+    for year, best in zip(years, _cumulative_longest(years), strict=True):
+        counts = {c.key: c.count for c in year.by_design}
+        follow = "" if best is None else format_months(best).replace(" months", " mo")
+        follow = follow.replace(" month", " mo")
+        rows.append(
+            [
+                str(year.year),
+                *(str(counts.get(d, 0) or "-") for d in designs),
+                str(year.total),
+                follow,
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    legend = ", ".join(f"{DESIGN_SHORT.get(d, d)} = {design_label(d)}" for d in designs)
+    note = textwrap.fill(f"Longest FU = longest follow-up reported so far. {legend}.", width=76)
+    return "\n".join([*lines, "", note])

@@ -1,0 +1,406 @@
+"""A ``DigestView`` as a mail: Jinja2 HTML + plain text, the timeline chart inline, headers.
+
+Templates are looked up first in the admin's override folder, then in the bundled ones: the
+repository's top-level ``templates/`` in a source or editable checkout, ``digests/templates/``
+inside a built wheel (pyproject force-includes it there). HTML templates are autoescaped: titles,
+journals and snippets come from PubMed and are untrusted. Titles are inline-markup fragments;
+they are re-sanitised here to ``<i> <b> <u> <sup> <sub>`` rather than trusted as given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from digests import chart
+from digests.model import (
+    DESIGN_LABELS,
+    MEDICAL_DISCLAIMER,
+    NLM_DISCLAIMER,
+    QUESTION_TITLES,
+    DigestView,
+    TimelineYear,
+    clip,
+    design_label,
+    format_months,
+    level_label,
+    plural,
+    question_short,
+    question_title,
+)
+from watcher.errors import ConfigError
+from watcher.records import INLINE_TAGS
+
+log = logging.getLogger(__name__)
+
+HTML_TEMPLATE = "digest.html.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+SUBJECT_TEMPLATE = "subject.txt.j2"
+URL_SCHEMES = ("https", "http", "mailto")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image carried in the HTML part's multipart/related and referenced as ``cid:``."""
+
+    cid: str  # without angle brackets: the HTML says src="cid:{{ cid }}"
+    data: bytes
+    subtype: str  # image/<subtype>
+    filename: str
+    alt: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    text: str
+    html: str
+    images: tuple[InlineImage, ...] = ()
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def bundled_templates_dir() -> Path:
+    """Where the shipped templates are: inside the package (wheel) or at the repo top level."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def make_loader(templates_dir: Path | None = None) -> jinja2.BaseLoader:
+    """The admin's folder first (a same-named file wins), then the bundled templates."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir is not None:
+        if not Path(templates_dir).is_dir():
+            raise ConfigError(
+                f"template folder {templates_dir} does not exist; create it or remove the "
+                "templates_dir setting to use the bundled templates"
+            )
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(bundled_templates_dir())))
+    return jinja2.ChoiceLoader(loaders)
+
+
+def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
+    """A fresh environment: autoescape for HTML, none for text, undefined names fail loudly."""
+    env = jinja2.Environment(
+        loader=make_loader(templates_dir),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2", "htm"),
+            disabled_extensions=("txt", "txt.j2"),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        inline=sanitize_inline,
+        plain=inline_text,
+        months=format_months,
+        plural=plural,
+        clip=clip,
+        fill=fill,
+        safe_url=safe_url,
+        design_label=design_label,
+        level_label=level_label,
+        question_title=question_title,
+        question_short=question_short,
+        number=format_number,
+        cite=cite,
+    )
+    return env
+
+
+# --- text helpers used as filters ----------------------------------------------------------
+
+
+class _InlineSanitizer(HTMLParser):
+    """Keeps the allow-listed inline tags (without attributes); everything else becomes text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.html: list[str] = []
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def _literal(self, raw: str) -> None:
+        self.html.append(html.escape(raw, quote=False))
+        self.text.append(raw)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in INLINE_TAGS:
+            self.html.append(f"<{tag}>")
+            self.open.append(tag)
+        else:
+            self._literal(self.get_starttag_text() or f"<{tag}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in INLINE_TAGS:
+            self._literal(self.get_starttag_text() or f"<{tag}/>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in INLINE_TAGS:
+            if tag in self.open:
+                while self.open:
+                    current = self.open.pop()
+                    self.html.append(f"</{current}>")
+                    if current == tag:
+                        break
+        else:
+            self._literal(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self._literal(data)
+
+    def finish(self) -> None:
+        self.close()
+        while self.open:
+            self.html.append(f"</{self.open.pop()}>")
+
+
+def _sanitize(fragment: str) -> _InlineSanitizer:
+    parser = _InlineSanitizer()
+    parser.feed(fragment or "")
+    parser.finish()
+    return parser
+
+
+def sanitize_inline(fragment: str) -> Markup:
+    """A title fragment made safe for HTML: only bare allow-listed inline tags survive."""
+    return Markup("".join(_sanitize(fragment).html))
+
+
+def inline_text(fragment: str) -> str:
+    """A title fragment as plain text: tags dropped, entities decoded ("&" stays "&")."""
+    return " ".join("".join(_sanitize(fragment).text).split())
+
+
+def fill(text: str, width: int = 76, indent: str = "", first: str | None = None) -> str:
+    """Wrap plain text for the text part without breaking URLs or hyphenated words."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def format_number(value: int | float) -> str:
+    """Thousands separated, as papers print them: 1013 → "1,013"."""
+    return f"{value:,}"
+
+
+def cite(parts: list[object]) -> str:
+    """Join citation parts as "Deer TR et al. Pain Physician. 2024." (empty parts skipped)."""
+    words = [str(p).strip().rstrip(".") for p in parts if p not in (None, "")]
+    return ". ".join(w for w in words if w) + ("." if words else "")
+
+
+def safe_url(url: str | None) -> str:
+    """The URL if it is http(s) or mailto, else "" (a link from config must not run script)."""
+    if not url:
+        return ""
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return url.strip() if scheme in URL_SCHEMES else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders digests with one template environment (and one chart per distinct timeline).
+
+    Build one per run: templates are compiled once, and the chart, the same for every
+    subscriber of a run, is drawn once.
+    """
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = templates_dir
+        self.env = make_environment(templates_dir)
+        self._charts: dict[tuple[TimelineYear, ...], InlineImage | None] = {}
+
+    def chart_for(self, timeline: tuple[TimelineYear, ...]) -> InlineImage | None:
+        if timeline not in self._charts:
+            self._charts[timeline] = _chart_image(timeline)
+        return self._charts[timeline]
+
+    def render(self, view: DigestView) -> RenderedDigest:
+        landscape = view.landscape
+        image = self.chart_for(landscape.timeline) if landscape else None
+        context: dict[str, Any] = {
+            "view": view,
+            "recipient": view.recipient,
+            "synthetic": view.is_synthetic,
+            "chart": image,
+            "timeline_table": chart.timeline_table(landscape.timeline) if landscape else "",
+            "unsubscribe_url": safe_url(view.unsubscribe),
+            "overflow_url": safe_url(view.overflow_url),
+            "nlm_disclaimer": NLM_DISCLAIMER,
+            "medical_disclaimer": MEDICAL_DISCLAIMER,
+            "question_titles": QUESTION_TITLES,
+            "design_labels": DESIGN_LABELS,
+        }
+        subject = _one_line(self._render(SUBJECT_TEMPLATE, context))
+        context["subject"] = subject
+        text = _tidy_text(self._render(TEXT_TEMPLATE, context))
+        body = self._render(HTML_TEMPLATE, context)
+        images = (image,) if image is not None and f"cid:{image.cid}" in body else ()
+        return RenderedDigest(subject=subject, text=text, html=body, images=images)
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        """Render one template; a mistake in a (possibly overridden) template is a ConfigError."""
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateNotFound as error:
+            folders = [str(f) for f in (self.templates_dir, bundled_templates_dir()) if f]
+            raise ConfigError(
+                f"template {error.name} not found in {' or '.join(folders)}; restore the file "
+                "or reinstall mildwatch"
+            ) from error
+        except jinja2.TemplateSyntaxError as error:
+            raise ConfigError(
+                f"template {error.filename or error.name}, line {error.lineno}: {error.message}; "
+                "fix the template (see templates/README.md)"
+            ) from error
+        except jinja2.TemplateError as error:
+            where = _template_frame(error) or name
+            raise ConfigError(
+                f"template {where}: {error.message}; templates/README.md lists the variables "
+                "and filters a template can use"
+            ) from error
+        except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+            where = _template_frame(error)
+            if where is None:
+                raise
+            raise ConfigError(f"template {where}: {error}; fix the template") from error
+
+
+def _template_frame(error: BaseException) -> str | None:
+    """Where in a template an error arose: "file.j2, line N" of the innermost template frame.
+
+    Jinja2 rewrites tracebacks so that template frames carry the template's file and line.
+    """
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = f"{Path(filename).name}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def render(view: DigestView, *, templates_dir: Path | None = None) -> RenderedDigest:
+    """Render one digest; for many, build one ``Renderer`` and call its ``render``."""
+    return Renderer(templates_dir).render(view)
+
+
+def _chart_image(timeline: tuple[TimelineYear, ...]) -> InlineImage | None:
+    png = chart.render_timeline_png(timeline)
+    if png is None:
+        return None
+    digest = hashlib.sha256(png).hexdigest()[:16]
+    return InlineImage(
+        cid=f"timeline.{digest}@mildwatch",
+        data=png,
+        subtype="png",
+        filename="evidence-timeline.png",
+        alt=chart.timeline_alt_text(timeline),
+        width=chart.WIDTH_PX,
+        height=chart.HEIGHT_PX,
+    )
+
+
+# --- the message -----------------------------------------------------------------------------
+
+
+def build_message(
+    rendered: RenderedDigest,
+    *,
+    sender: str | Address,
+    to: str | Address,
+    message_id: str,
+    date: datetime,
+    list_unsubscribe: str | None = None,
+    list_unsubscribe_post: bool = False,
+) -> EmailMessage:
+    """multipart/alternative: text/plain, then multipart/related (text/html + inline images).
+
+    ``message_id`` is passed in so a retry re-sends the very same message (the outbox derives
+    it from the digest row). One-click unsubscribe (RFC 8058) is only announced for https URLs.
+    """
+    if date.tzinfo is None:
+        raise ValueError("build_message needs a timezone-aware date (use datetime.now(UTC))")
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = _one_line(rendered.subject)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
+    if list_unsubscribe:
+        target = list_unsubscribe.strip().removeprefix("<").removesuffix(">")
+        message["List-Unsubscribe"] = f"<{target}>"
+        if list_unsubscribe_post and target.lower().startswith("https://"):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+
+    # quoted-printable keeps the message 7-bit: safe through relays without 8BITMIME.
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    html_part = message.get_payload()[1]
+    for image in rendered.images:
+        html_part.add_related(
+            image.data,
+            maintype="image",
+            subtype=image.subtype,
+            cid=f"<{image.cid}>",
+            filename=image.filename,
+            disposition="inline",
+        )
+    _stable_boundaries(message)
+    return message
+
+
+def _stable_boundaries(message: EmailMessage) -> None:
+    """Boundaries derived from the Message-ID, so the same digest gives the same bytes.
+
+    "=_" cannot occur in quoted-printable or base64 bodies, so the boundary cannot clash.
+    """
+    seed = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:20]
+    for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
+        part.set_boundary(f"=_mildwatch_{seed}_{number}")

@@ -1,0 +1,370 @@
+"""Where a finished message goes: an SMTP relay, or a folder of ``.eml`` files (the default).
+
+Both have ``send(message) -> None`` and raise ``DeliveryError``; ``permanent=True`` means that
+retrying this message cannot help (the server refused the recipient or the content with a 5xx),
+so the outbox stops retrying it. Everything else (no connection, timeouts, 4xx, a server that
+hangs up mid-message, TLS and login failures) is temporary: the outbox retries with backoff and
+keeps reporting the error, which names the server and the setting to fix, never the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Literal, Protocol
+
+from watcher.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+Security = Literal["starttls", "ssl", "none"]
+SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+=-]")
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def eml_filename(message_id: str) -> str:
+    """A file name from a Message-ID: readable, safe on any filesystem, stable across re-sends.
+
+    Characters outside a safe set are replaced; when anything had to change (or the name is
+    long) a short hash of the full ID keeps two different IDs from sharing a file.
+    """
+    bare = message_id.strip().removeprefix("<").removesuffix(">")
+    safe = _UNSAFE_FILENAME.sub("_", bare).lstrip(".")[:120]
+    if safe != bare or not safe:
+        safe = f"{safe}-{hashlib.sha256(bare.encode()).hexdigest()[:12]}"
+    return f"{safe}.eml"
+
+
+@dataclass(frozen=True)
+class FilesTransport:
+    """Writes each message to ``folder/<Message-ID>.eml``; a re-send replaces the same file.
+
+    The write is atomic (a temporary file in the same folder, flushed, then renamed), so a
+    reader never sees half a message and a crash leaves either the old file or the new one.
+    Files are readable by the service's user only (mode 0600): they hold subscribers' addresses.
+    """
+
+    folder: Path
+
+    def send(self, message: EmailMessage) -> None:
+        message_id = message.get("Message-ID")
+        if not message_id:
+            raise DeliveryError(
+                "the message has no Message-ID, so the files outbox cannot name it; "
+                "build it with digests.render.build_message",
+                permanent=True,
+            )
+        folder = Path(self.folder)
+        target = folder / eml_filename(str(message_id))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            data = message.as_bytes(policy=policy.SMTP)
+            fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
+        except (OSError, ValueError, LookupError) as error:
+            raise self._error(error) from error
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            raise self._error(error) from error
+        _fsync_dir(folder)
+        log.info("wrote %s", target)
+
+    def _error(self, error: Exception) -> DeliveryError:
+        return DeliveryError(
+            f"cannot write the digest to the outbox folder {self.folder}: {error}; check that "
+            "the folder exists, is writable and the disk is not full"
+        )
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable; not every platform can open a directory, which is fine."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+
+class SmtpTransport:
+    """Sends through an SMTP server with smtplib, always verifying TLS certificates.
+
+    ``security``: "starttls" (port 587: plain connection upgraded with STARTTLS, which must be
+    offered), "ssl" (port 465: TLS from the first byte) or "none" (a local relay on port 25;
+    a password is then sent in clear, which is logged as a warning). ``ca_file`` replaces the
+    system's trusted CAs, for a relay with a private CA (and for tests).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: Security = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        ca_file: Path | str | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        if security not in SECURITY_MODES:
+            raise ValueError(f"security must be one of {SECURITY_MODES}, not {security!r}")
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        self.ca_file = Path(ca_file) if ca_file else None
+        self.local_hostname = local_hostname
+
+    def __repr__(self) -> str:  # never show the password
+        return (
+            f"SmtpTransport({self.host!r}, {self.port}, security={self.security!r}, "
+            f"username={self.username!r})"
+        )
+
+    @property
+    def server(self) -> str:
+        return f"SMTP server {self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, ssl.SSLError) as error:
+            raise DeliveryError(
+                f"cannot load the CA file {self.ca_file} for the {self.server}: {error}; "
+                "fix the ca_file setting (a PEM file) or remove it to use the system CAs"
+            ) from error
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            self._send(message)
+        except DeliveryError as error:
+            redacted = DeliveryError(self._redact(str(error)), permanent=error.permanent)
+            raise redacted from error.__cause__
+
+    def _send(self, message: EmailMessage) -> None:
+        context = self.tls_context() if self.security != "none" else None
+        try:
+            if self.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    local_hostname=self.local_hostname,
+                    timeout=self.timeout,
+                    context=context,
+                )
+            else:
+                smtp = smtplib.SMTP(
+                    self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+                )
+        except Exception as error:
+            raise self._classify(error, "connecting") from error
+        try:
+            self._hello(smtp, context)
+            self._login(smtp)
+            refused = self._transfer(smtp, message)
+        finally:
+            _close(smtp)
+        if refused:
+            # Some recipients took it; a retry would send them a duplicate, so do not retry.
+            details = "; ".join(
+                f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in refused.items()
+            )
+            raise DeliveryError(
+                f"the {self.server} refused some recipients ({details}); the others received "
+                "the digest. Check those addresses",
+                permanent=True,
+            )
+
+    def _hello(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
+        try:
+            smtp.ehlo()
+            if self.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise DeliveryError(
+                        f'the {self.server} does not offer STARTTLS; set security to "ssl" '
+                        '(usually port 465) or, for a trusted local relay only, "none"'
+                    )
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        except DeliveryError:
+            raise
+        except Exception as error:
+            raise self._classify(error, "greeting") from error
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        if not self.username:
+            return
+        if self.security == "none":
+            log.warning(
+                "logging in to %s without TLS: the password crosses the network in clear",
+                self.server,
+            )
+        try:
+            smtp.login(self.username, self._password or "")
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryError(
+                f"the {self.server} rejected the login for user {self.username!r} "
+                f"({error.smtp_code} {_text(error.smtp_error)}); check the SMTP username and "
+                "password settings (the password is not shown)"
+            ) from error
+        except smtplib.SMTPNotSupportedError as error:
+            raise DeliveryError(
+                f"the {self.server} does not offer AUTH on this connection; it may require TLS "
+                '(security = "starttls" or "ssl"), or remove the username to send without '
+                "logging in"
+            ) from error
+        except Exception as error:
+            raise self._classify(error, "logging in") from error
+
+    def _transfer(self, smtp: smtplib.SMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        try:
+            return smtp.send_message(message)
+        except Exception as error:
+            raise self._classify(error, "sending") from error
+
+    def _classify(self, error: Exception, stage: str) -> DeliveryError:
+        """Turn an smtplib/socket/TLS error into a DeliveryError saying what to do next."""
+        server = self.server
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            codes = [code for code, _ in error.recipients.values()]
+            details = "; ".join(
+                f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in error.recipients.items()
+            )
+            permanent = all(code >= 500 for code in codes)
+            hint = (
+                "check the subscriber's address" if permanent else "the server asked to try later"
+            )
+            return DeliveryError(
+                f"the {server} refused the recipient ({details}); {hint}", permanent=permanent
+            )
+        if isinstance(error, smtplib.SMTPSenderRefused):
+            permanent = error.smtp_code >= 500
+            hint = (
+                "check the sender address setting: the server must allow this account to use it"
+                if permanent
+                else "the server asked to try later"
+            )
+            return DeliveryError(
+                f"the {server} refused the sender {error.sender!r} ({error.smtp_code} "
+                f"{_text(error.smtp_error)}); {hint}",
+                permanent=permanent,
+            )
+        if isinstance(error, smtplib.SMTPDataError):
+            permanent = error.smtp_code >= 500
+            return DeliveryError(
+                f"the {server} refused the message ({error.smtp_code} "
+                f"{_text(error.smtp_error)})"
+                + ("; it will not be retried" if permanent else "; it will be retried"),
+                permanent=permanent,
+            )
+        if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(
+            error.__context__, TimeoutError
+        ):
+            error = error.__context__  # smtplib reports a read timeout as a disconnect
+        if isinstance(error, smtplib.SMTPServerDisconnected):
+            return DeliveryError(
+                f"the {server} closed the connection while {stage}; it will be retried. If this "
+                'persists, check the port and the security setting ("ssl" for port 465)'
+            )
+        if isinstance(error, smtplib.SMTPNotSupportedError) and stage == "sending":
+            return DeliveryError(
+                f"the {server} cannot take this message ({error}); an address with non-ASCII "
+                "characters needs a server with SMTPUTF8",
+                permanent=True,
+            )
+        if isinstance(error, smtplib.SMTPResponseException):
+            return DeliveryError(
+                f"the {server} answered {error.smtp_code} {_text(error.smtp_error)} while "
+                f"{stage}; it will be retried",
+                permanent=False,
+            )
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return DeliveryError(
+                f"the TLS certificate of the {server} could not be verified "
+                f"({error.verify_message}); fix the server's certificate, check the host name "
+                "matches it, or set ca_file to the CA that signed it"
+            )
+        if isinstance(error, ssl.SSLError):
+            return DeliveryError(
+                f"TLS with the {server} failed while {stage} ({error.reason or error}); check the "
+                'security setting: "ssl" for port 465, "starttls" for port 587'
+            )
+        if isinstance(error, ConnectionRefusedError):
+            return DeliveryError(
+                f"the {server} refused the connection; check the SMTP host and port, and that "
+                "the server is running"
+            )
+        if isinstance(error, TimeoutError):
+            return DeliveryError(
+                f"the {server} did not answer within {self.timeout:g} s while {stage}; check the "
+                "host, port and firewall, or raise the timeout"
+            )
+        if isinstance(error, smtplib.SMTPException):
+            return DeliveryError(f"the {server} failed while {stage}: {error}; it will be retried")
+        if isinstance(error, OSError):
+            return DeliveryError(
+                f"the connection to the {server} failed while {stage} ({error}); it will be "
+                "retried. If this persists, check the SMTP host and port and the network"
+            )
+        return DeliveryError(f"unexpected error from the {server} while {stage}: {error!r}")
+
+    def _redact(self, text: str) -> str:
+        """Belt and braces: a server echoing credentials must not put them in our logs."""
+        secret = self._password
+        if not secret:
+            return text
+        forms = {secret}
+        user = (self.username or "").encode()
+        for raw in (secret.encode(), b"\0" + user + b"\0" + secret.encode()):
+            forms.add(base64.b64encode(raw).decode())
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
+        return text
+
+
+def _text(value: bytes | str) -> str:
+    """A server reply as one short line."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return " ".join(value.split())[:300]
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """QUIT politely; once the message was accepted, a failing QUIT must not cause a resend."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
