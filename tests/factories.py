@@ -1,0 +1,50 @@
+"""Small builders for tests: synthetic PubMed records with exactly the dates a test needs,
+rendered by the project's own synthetic-record renderer (NCBI's efetch shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+from watcher.records import Correction
+from watcher.synthetic import JOURNALS, Author, SyntheticRecord, document, render_article
+
+MILD_ABSTRACT = (
+    ("METHODS", "Patients with lumbar spinal stenosis and neurogenic claudication underwent "
+     "percutaneous image-guided lumbar decompression (the mild procedure)."),
+    ("RESULTS", "Walking tolerance improved at 12 months."),
+)  # fmt: skip
+
+
+def record(
+    pmid: int,
+    entrez: date,
+    *,
+    title: str = "Minimally invasive lumbar decompression for spinal stenosis",
+    abstract: tuple[tuple[str, str], ...] = MILD_ABSTRACT,
+    created: date | None = None,
+    revised: date | None = None,
+    publication_types: tuple[str, ...] = ("Journal Article",),
+    corrections: tuple[Correction, ...] = (),
+) -> str:
+    """One <PubmedArticle>; ``title`` gets the [SYNTHETIC] prefix."""
+    return render_article(
+        SyntheticRecord(
+            pmid=pmid,
+            title=f"[SYNTHETIC] {title} ({pmid}).",
+            journal=JOURNALS["spine"],
+            entrez=datetime.combine(entrez, time(6, 0)),
+            pub_date=entrez,
+            abstract=abstract,
+            authors=(Author("Testwriter", "Ann"),),
+            created=datetime.combine(created, time(6, 0)) if created else None,
+            revised=revised,
+            publication_types=publication_types,
+            corrections=corrections,
+            doi=f"10.99999/synthetic.test.{pmid}",
+        )
+    )
+
+
+def xml(records: Iterable[str]) -> str:
+    return document(records)
