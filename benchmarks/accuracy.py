@@ -1,0 +1,316 @@
+"""Accuracy of the evidence classifier on a labelled JSONL corpus.
+
+    uv run python benchmarks/accuracy.py [LABELLED.jsonl] [--write]
+
+The default corpus is ``../shared/corpus/dev.jsonl`` relative to the repository (the
+development set; its format is described in that folder's README). A labels file without the
+article text (``watcher/sample/labels.jsonl``) is read with the PubMed XML files beside it.
+Prints per-field precision/recall/F1 and accuracy, then every miss with the snippet the
+classifier used. ``--write`` puts the same report in docs/benchmarks.md, in the section
+"Evidence classifier accuracy" for the default corpus or "Evidence classifier accuracy:
+<file>" for another (created if missing; other sections are kept).
+
+Scoring (the corpus README's contract): relevance counts only ``relevant`` as positive; design
+accuracy is over all records; questions are scored per key over the records labelled as about
+MILD (``operator`` only when the corpus labels it at all; otherwise it is counted, not scored);
+follow-up and sample size are exact when equal (follow-up to 0.1 month; null = null counts) and
+within tolerance when within 10% (follow-up: or 1 month).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from watcher.evidence import CLASSIFIER_VERSION, Evidence, Tag, classify, load_profile  # noqa: E402
+from watcher.records import AbstractSection, Article  # noqa: E402
+
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev.jsonl"
+BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
+SECTION_TITLE = "## Evidence classifier accuracy"
+SCORED_QUESTIONS = (
+    "long_term_efficacy",
+    "patient_selection",
+    "safety",
+    "reoperation",
+    "cost_coverage",
+    "comparative",
+)  # + "operator" when the corpus labels it
+TARGETS = {
+    "relevance precision": 0.95,
+    "relevance recall": 0.95,
+    "design accuracy": 0.90,
+    "follow-up exact": 0.90,
+    "sample size exact": 0.85,
+}
+QUESTION_F1_TARGET = 0.85
+_LABEL = re.compile(r"^([A-Z][A-Z0-9 ,/&()'-]*[A-Z)]):\s+(.*)$")
+
+
+def article_from_record(record: dict) -> Article:
+    """An Article as the PubMed parser would build it: escaped text, "LABEL:" lines as sections."""
+    sections = []
+    for line in (record.get("abstract") or "").splitlines():
+        if not line.strip():
+            continue
+        found = _LABEL.match(line.strip())
+        label, text = (found.group(1), found.group(2)) if found else ("", line.strip())
+        sections.append(AbstractSection(label, html.escape(text, quote=False)))
+    return Article(
+        pmid=str(record["pmid"]),
+        title=html.escape(record.get("title") or "", quote=False),
+        abstract=tuple(sections),
+        journal=record.get("journal") or "",
+        pub_year=record.get("year"),
+        publication_types=tuple(record.get("publication_types") or ()),
+    )
+
+
+def load_corpus(path: Path) -> list[tuple[dict, Article]]:
+    """Labelled records with their articles: the text in the record itself (dev.jsonl), or
+    in PubMed XML files in the same folder (watcher/sample/labels.jsonl)."""
+    records = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    if all("abstract" in r or "title" in r for r in records):
+        return [(r, article_from_record(r)) for r in records]
+    from watcher.pubmed import read_records  # only for corpora stored as PubMed XML
+
+    articles = {a.pmid: a for xml in sorted(path.parent.glob("*.xml")) for a in read_records(xml)}
+    missing = [str(r["pmid"]) for r in records if str(r["pmid"]) not in articles]
+    if missing:
+        raise ValueError(f"no PubMed XML beside {path} for PMID {', '.join(missing[:5])}")
+    return [(r, articles[str(r["pmid"])]) for r in records]
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, predicted: bool, actual: bool) -> None:
+        self.tp += predicted and actual
+        self.fp += predicted and not actual
+        self.fn += actual and not predicted
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        if not self.tp + self.fp + self.fn:
+            return None
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def followup_exact(predicted: float | None, label: float | None) -> bool:
+    if predicted is None or label is None:
+        return predicted is None and label is None
+    return abs(round(predicted, 1) - round(label, 1)) < 0.05
+
+
+def followup_close(predicted: float | None, label: float | None) -> bool:
+    if predicted is None or label is None:
+        return predicted is None and label is None
+    return abs(predicted - label) <= max(1.0, 0.1 * label)
+
+
+def sample_exact(predicted: int | None, label: int | None) -> bool:
+    return predicted == label
+
+
+def sample_close(predicted: int | None, label: int | None) -> bool:
+    if predicted is None or label is None:
+        return predicted is None and label is None
+    return abs(predicted - label) <= 0.1 * label
+
+
+@dataclass
+class Miss:
+    pmid: str
+    field: str
+    predicted: object
+    expected: object
+    tag: Tag | None
+    notes: str
+    ambiguous: bool
+
+
+def evaluate(
+    corpus: list[tuple[dict, Article]],
+) -> tuple[list[tuple[str, str, str, str]], list[Miss], dict]:
+    """Rows of (metric, value, target, verdict), the misses, and raw numbers."""
+    profile = load_profile()
+    records = [record for record, _ in corpus]
+    labelled_operator = any("operator" in r["labels"]["concerns"] for r in records)
+    scored = SCORED_QUESTIONS + (("operator",) if labelled_operator else ())
+    relevance = Counts()
+    questions = {key: Counts() for key in scored}
+    design_ok = fu_exact = fu_close = n_exact = n_close = operator = uncertain = 0
+    misses: list[Miss] = []
+    for record, article in corpus:
+        labels = record["labels"]
+        evidence: Evidence = classify(article, profile)
+        wrong: list[tuple[str, object, object, Tag | None]] = []
+        relevant, want_relevant = evidence.relevance == "relevant", bool(labels["relevant_mild"])
+        relevance.add(relevant, want_relevant)
+        uncertain += evidence.relevance == "uncertain"
+        if relevant != want_relevant:
+            wrong.append(("relevance", evidence.relevance, want_relevant, evidence.relevance_tag))
+        design_ok += evidence.design == labels["design"]
+        if evidence.design != labels["design"]:
+            wrong.append(("design", evidence.design, labels["design"], evidence.design_tag))
+        fu, fu_label = evidence.followup_months, labels["followup_months"]
+        fu_exact += followup_exact(fu, fu_label)
+        fu_close += followup_close(fu, fu_label)
+        if not followup_exact(fu, fu_label):
+            wrong.append(("followup_months", fu, fu_label, evidence.followup_tag))
+        n, n_label = evidence.sample_size, labels["sample_size"]
+        n_exact += sample_exact(n, n_label)
+        n_close += sample_close(n, n_label)
+        if not sample_exact(n, n_label):
+            wrong.append(("sample_size", n, n_label, evidence.sample_size_tag))
+        if want_relevant:
+            predicted = set(evidence.question_keys)
+            operator += "operator" in predicted
+            for key in scored:
+                got, want = key in predicted, key in labels["concerns"]
+                questions[key].add(got, want)
+                if got != want:
+                    tag = next((t for t in evidence.questions if t.value == key), None)
+                    wrong.append((f"question {key}", got, want, tag))
+        notes, ambiguous = record.get("label_notes", ""), bool(record.get("ambiguous"))
+        misses += [Miss(evidence.pmid, *w, notes, ambiguous) for w in wrong]
+    total = len(records)
+    mild = sum(bool(r["labels"]["relevant_mild"]) for r in records)
+    measured = {
+        "relevance precision": relevance.precision,
+        "relevance recall": relevance.recall,
+        "design accuracy": design_ok / total,
+        "follow-up exact": fu_exact / total,
+        "sample size exact": n_exact / total,
+    }
+    rows = [
+        (name, _fmt(value), f"≥ {TARGETS[name]:.2f}", _verdict(value, TARGETS[name]))
+        for name, value in measured.items()
+    ]
+    rows.insert(2, ("relevance F1", _fmt(relevance.f1), "", ""))
+    rows.insert(3, ("records classified uncertain", str(uncertain), "", ""))
+    rows.insert(6, ("follow-up within tolerance", _fmt(fu_close / total), "", ""))
+    rows.append(("sample size within tolerance", _fmt(n_close / total), "", ""))
+    for key, counts in questions.items():
+        value = (
+            f"P {_fmt(counts.precision)} / R {_fmt(counts.recall)} / F1 {_fmt(counts.f1)}"
+            f" (labelled {counts.tp + counts.fn}, tagged {counts.tp + counts.fp})"
+        )
+        verdict = "no labels" if counts.f1 is None else _verdict(counts.f1, QUESTION_F1_TARGET)
+        rows.append((f"question {key}", value, f"F1 ≥ {QUESTION_F1_TARGET:.2f}", verdict))
+    if not labelled_operator:
+        rows.append(
+            ("question operator (not labelled)", f"tagged on {operator} MILD records", "", "")
+        )
+    info = {"total": total, "mild": mild, "profile": profile}
+    return rows, misses, info
+
+
+def _verdict(value: float | None, target: float) -> str:
+    return "n/a" if value is None else ("met" if value >= target else "NOT MET")
+
+
+def section_title(corpus: Path) -> str:
+    if corpus.resolve() == DEFAULT_CORPUS.resolve():
+        return SECTION_TITLE
+    return f"{SECTION_TITLE}: {_shown(corpus)}"
+
+
+def _shown(corpus: Path) -> str:
+    path = corpus.resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
+
+
+def report(corpus: Path, rows: Iterable[tuple[str, str, str, str]], misses: list[Miss], info: dict):
+    profile = info["profile"]
+    lines = [
+        section_title(corpus),
+        "",
+        f"Measured with `uv run python benchmarks/accuracy.py` on `{_shown(corpus)}` "
+        f"({info['total']} records: {info['mild']} about MILD, "
+        f"{info['total'] - info['mild']} near-misses); classifier {CLASSIFIER_VERSION}, "
+        f"profile {profile.name} version {profile.version}.",
+        "",
+        "| metric | measured | target | |",
+        "| --- | --- | --- | --- |",
+        *(f"| {name} | {value} | {target} | {verdict} |" for name, value, target, verdict in rows),
+        "",
+        f"### Misses ({len(misses)})",
+        "",
+    ]
+    if not misses:
+        lines.append("None.")
+    for m in misses:
+        used = f'"{m.tag.snippet}" ({m.tag.source})' if m.tag else "nothing found"
+        flag = " [record flagged ambiguous]" if m.ambiguous else ""
+        lines.append(
+            f"- {m.pmid} {m.field}: predicted {m.predicted!r}, labelled {m.expected!r}{flag}. "
+            f"Used: {used}."
+        )
+        if m.notes:
+            lines.append(f"  Label note: {m.notes}")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace (or append) the section with the same heading, keeping everything else."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    heading = section.splitlines()[0]
+    found = re.search(rf"^{re.escape(heading)}\n", text, re.MULTILINE)
+    if not found:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        start = found.start()
+        following = re.search(r"^## ", text[found.end() :], re.MULTILINE)
+        end = found.end() + following.start() if following else len(text)
+        text = text[:start] + section + ("\n" + text[end:] if following else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--write", action="store_true", help=f"update {BENCHMARKS_MD}")
+    args = parser.parse_args(argv)
+    try:
+        corpus = load_corpus(args.corpus)
+    except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        parser.error(f"cannot read {args.corpus}: {exc}")
+    rows, misses, info = evaluate(corpus)
+    section = report(args.corpus, rows, misses, info)
+    print(section, end="")
+    if args.write:
+        write_section(BENCHMARKS_MD, section)
+        print(f"\nwritten to {BENCHMARKS_MD}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

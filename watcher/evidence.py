@@ -1,0 +1,557 @@
+"""Article → Evidence: what a stored article says about MILD, every tag with its snippet.
+
+Pure and versioned. The vocabulary lives in a topic profile (``watcher/profiles/mild.toml``),
+so a librarian can tune it without touching code; the rules that read it live here and in
+``watcher.extract``. ``CLASSIFIER_VERSION`` changes when the rules change and the profile's
+own version when the vocabulary does: the store reclassifies an article when either differs.
+
+The classifier is assistive and never invents evidence: a tag exists only with the text (or
+the PubMed field) that justifies it, and when nothing is stated the value stays ``None``
+(or the relevance ``"uncertain"``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from watcher.extract import (
+    NUMBER_WORDS,
+    CueSet,
+    Match,
+    Segment,
+    followup_mentions,
+    sample_size,
+    sentence_of,
+    sentence_segments,
+)
+from watcher.profiles import DESIGNS, QUESTIONS, Profile, load_profile
+from watcher.records import Article, plain_text
+
+__all__ = [
+    "CLASSIFIER_VERSION",
+    "DESIGNS",
+    "QUESTIONS",
+    "Evidence",
+    "Profile",
+    "Tag",
+    "article_segments",
+    "classify",
+    "load_profile",
+]
+
+CLASSIFIER_VERSION = "2026.11.1"
+
+# Relevance points (see the [relevance] comment in mild.toml).
+_NAME, _AMBIGUOUS, _GENERIC, _CONTEXT, _CONTEXT_CAP, _GROUP_CAP = 1.0, 0.7, 0.35, 0.25, 1.0, 3.0
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One finding and the words that justify it."""
+
+    value: str | float | int
+    snippet: str  # the article's own text (≤ ~200 characters), or the PubMed field
+    source: str  # "title" | "abstract" | "publication_type" | "mesh" | "keywords"
+
+    @classmethod
+    def of(cls, value: str | float | int, match: Match) -> Tag:
+        return cls(value, match.snippet, match.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "snippet": self.snippet, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tag:
+        return cls(data["value"], data["snippet"], data["source"])
+
+
+# Evidence fields ↔ JSON: plain values, single tags (JSON key, attribute) and tag lists.
+_PLAIN = ("pmid", "relevance", "relevance_score", "design", "level", "followup_months",
+          "sample_size")  # fmt: skip
+_SINGLE = (("relevance", "relevance_tag"), ("design", "design_tag"),
+           ("followup_months", "followup_tag"), ("sample_size", "sample_size_tag"))  # fmt: skip
+_MANY = ("questions", "comparators", "outcomes", "complications", "reoperations")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The classification of one article (stored as ``to_dict()`` JSON)."""
+
+    pmid: str
+    classifier_version: str
+    profile_version: str
+    relevance: str  # "relevant" | "uncertain" | "not_relevant"
+    relevance_score: float  # 0..1
+    relevance_tag: Tag | None
+    design: str  # one of DESIGNS
+    design_tag: Tag | None
+    level: str | None  # "I".."V" (mapping in mild.toml [design.levels])
+    followup_months: float | None
+    followup_tag: Tag | None
+    sample_size: int | None
+    sample_size_tag: Tag | None
+    comparators: tuple[Tag, ...] = ()
+    questions: tuple[Tag, ...] = ()
+    outcomes: tuple[Tag, ...] = ()
+    complications: tuple[Tag, ...] = ()
+    reoperations: tuple[Tag, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe; the shape of the corpus README's output contract."""
+        single = {key: getattr(self, attr) for key, attr in _SINGLE}
+        return {
+            **{key: getattr(self, key) for key in _PLAIN},
+            **{key: [tag.value for tag in getattr(self, key)] for key in _MANY},
+            "classifier_version": self.classifier_version,
+            "profile_version": self.profile_version,
+            "evidence": {
+                **{key: tag.to_dict() if tag else None for key, tag in single.items()},
+                **{key: [tag.to_dict() for tag in getattr(self, key)] for key in _MANY},
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        """The exact inverse of :meth:`to_dict`."""
+        tags = data["evidence"]
+        return cls(
+            classifier_version=data["classifier_version"],
+            profile_version=data["profile_version"],
+            **{key: data[key] for key in _PLAIN},
+            **{attr: Tag.from_dict(tags[key]) if tags[key] else None for key, attr in _SINGLE},
+            **{key: tuple(Tag.from_dict(item) for item in tags[key]) for key in _MANY},
+        )
+
+    @property
+    def question_keys(self) -> tuple[str, ...]:
+        return tuple(str(tag.value) for tag in self.questions)
+
+
+# --- the article as segments -----------------------------------------------------------------
+
+
+def article_segments(article: Article) -> tuple[Segment, ...]:
+    """Title and abstract sections as plain text (snippets are substrings of these)."""
+    title = (Segment("title", article.plain_title),) if article.plain_title else ()
+    sections = tuple(
+        Segment("abstract", plain_text(section.text), section.label.upper())
+        for section in article.abstract
+        if plain_text(section.text)
+    )
+    return title + sections
+
+
+def _fields(values: Sequence[str], source: str) -> tuple[Segment, ...]:
+    return tuple(Segment(source, value) for value in values if value.strip())
+
+
+# --- relevance -------------------------------------------------------------------------------
+
+
+def _hits(cues: CueSet, segments: Sequence[Segment], blocked: CueSet) -> list[Match]:
+    return [m for m in cues.matches(segments) if not _blocked(m, blocked)]
+
+
+def _blocked(match: Match, cues: CueSet) -> bool:
+    return any(match.overlaps(found) for found in cues.matches([match.segment]))
+
+
+def _sentence(match: Match) -> str:
+    start, end = sentence_of(match.segment.text, match.start)
+    return match.segment.text[start:end]
+
+
+def _in_background(match: Match, profile: Profile) -> bool:
+    """Said as background: a background section, or a sentence about other studies."""
+    if any(key in match.segment.label for key in profile.relevance.background_sections):
+        return True
+    return bool(profile.design.other_studies.spans(_sentence(match)))
+
+
+_SOURCE_RANK = {"title": 0, "abstract": 1, "keywords": 3, "mesh": 4, "publication_type": 5}
+
+
+def _ranked(matches: Sequence[Match], profile: Profile) -> list[Match]:
+    """Best evidence first: the title, then this study's own sentences, then background,
+    then indexing terms; the article's order otherwise."""
+
+    def rank(m: Match) -> float:
+        background = m.source == "abstract" and _in_background(m, profile)
+        return _SOURCE_RANK.get(m.source, 5) + (1.5 if background else 0)
+
+    return sorted(matches, key=rank)
+
+
+def _points(hits: Sequence[Match], weight: float, profile: Profile) -> float:
+    total = 0.0
+    for m in hits:
+        total += weight * (2 if m.source == "title" else 0.5 if _in_background(m, profile) else 1)
+    return min(_GROUP_CAP, total)
+
+
+_DEFINED = re.compile(r"^\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")
+
+
+def _aliases(named: Sequence[Match], segments: Sequence[Segment], blocked: CueSet) -> list[Match]:
+    """Where the article defines an abbreviation for a name ("... decompression (mild)"), its
+    later uses, which the lexicon cannot know ("the panel recommends mild")."""
+    defined = {}
+    for m in named:
+        found = _DEFINED.match(m.segment.text[m.end :])
+        if found:
+            defined.setdefault(found.group(1), (m.segment, m.end + found.end()))
+    hits = []
+    for alias, (home, after) in defined.items():
+        spellings = {alias, alias[0].upper() + alias[1:]}  # "mild", and "Mild" opening a sentence
+        pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, spellings))})(?![\w-])")
+        for seg in segments:
+            for found in pattern.finditer(seg.text, after if seg is home else 0):
+                match = Match(seg, found.start(), found.end())
+                if not _blocked(match, blocked):
+                    hits.append(match)
+    return hits
+
+
+def _notice(article: Article, segments: Sequence[Segment], profile: Profile) -> Match | None:
+    """An erratum or retraction notice: about another article, not evidence in itself."""
+    titles = [s for s in segments if s.source == "title"]
+    fields = _fields(article.publication_types, "publication_type")
+    return profile.relevance.notices.first([*fields, *titles])
+
+
+def _relevance(segments: Sequence[Segment], profile: Profile) -> tuple[str, float, Tag | None]:
+    lex = profile.relevance
+    names = _hits(lex.names, segments, lex.collisions)
+    ambiguous = _hits(lex.ambiguous_names, segments, lex.collisions)
+    generic = _hits(lex.generic_names, segments, lex.collisions)
+    aliases = _aliases(names + ambiguous + generic, segments, lex.collisions)
+    sure = _points(names, _NAME, profile)
+    unsure = _points(ambiguous + aliases, _AMBIGUOUS, profile)
+    unsure += _points(generic, _GENERIC, profile)
+    named = names + ambiguous + generic + aliases
+    if named:  # context confirms a name; the name's own words ("percutaneous ...") do not count
+        cues = {
+            m.text.lower()
+            for m in lex.context.matches(segments)
+            if not any(m.overlaps(n) for n in named)
+        }
+        unsure += min(_CONTEXT_CAP, _CONTEXT * len(cues))
+    near: dict[str, int] = {}
+    for m in lex.near_miss.matches(segments):
+        near[m.text.lower()] = max(near.get(m.text.lower(), 0), 2 if m.source == "title" else 1)
+    score = round(1 - math.exp(-(sure + unsure * math.exp(-sum(near.values())))), 3)
+    if score >= lex.relevant_at:
+        relevance = "relevant"
+    elif score >= lex.uncertain_at:
+        relevance = "uncertain"
+    else:
+        relevance = "not_relevant"
+    if relevance == "not_relevant":
+        reasons = lex.collisions.matches(segments) + lex.near_miss.matches(segments)
+    else:
+        reasons = _ranked(names, profile) + _ranked(ambiguous + generic + aliases, profile)
+    return relevance, score, Tag.of(reasons[0].text, reasons[0]) if reasons else None
+
+
+# --- design and level --------------------------------------------------------------------------
+
+
+def _design(article: Article, segments: Sequence[Segment], profile: Profile) -> Tag | None:
+    """The design and what justifies it, by order of authority (mild.toml [design]); None
+    when nothing does (the design is then "other", untagged)."""
+    lex = profile.design
+    priority = [design for design, _ in lex.cues]
+    rank = {d: priority.index(d) if d in priority else len(priority) for d in DESIGNS}
+
+    def from_types(mapping: tuple[tuple[str, str], ...]) -> Tag | None:
+        known = dict(mapping)
+        found = [(rank[known[pt]], pt) for pt in article.publication_types if pt in known]
+        return Tag(known[min(found)[1]], min(found)[1], "publication_type") if found else None
+
+    def from_text(tier: Sequence[Segment], keep: Callable[[Match], bool] | None = None):
+        for design, cues in lex.cues:
+            for m in cues.matches(tier):
+                if keep is None or keep(m):
+                    return Tag.of(design, m)
+        return None
+
+    abstract = [s for s in segments if s.source == "abstract"]
+    design_part = [s for s in abstract if any(k in s.label for k in lex.design_sections)]
+    methods = [s for s in abstract if any(k in s.label for k in lex.methods_sections)]
+
+    def about_this_study(m: Match) -> bool:
+        return not lex.other_studies.spans(_sentence(m))
+
+    return (
+        from_types(lex.publication_types)
+        or from_text(design_part)
+        or from_text([s for s in segments if s.source == "title"])
+        or from_text(methods)
+        or from_text(_fields(article.mesh_terms, "mesh"))
+        or from_types(lex.weak_publication_types)
+        or from_text(abstract, about_this_study)
+    )
+
+
+def _level(design: str, segments: Sequence[Segment], profile: Profile) -> str | None:
+    if design == "systematic_review_meta_analysis" and profile.design.reviews_of_rcts.first(
+        segments
+    ):
+        return "I"
+    return profile.level_for(design)
+
+
+# --- questions, comparators, outcomes, complications, reoperations -----------------------------
+
+
+_NUMBERS_COMPARED = re.compile(r"[\d%)]\s*(?:vs\.?|versus)\s*\(?[\d.]", re.IGNORECASE)
+
+
+def _comparisons(segments: Sequence[Segment], profile: Profile) -> tuple[list[Tag], Tag | None]:
+    """Comparators named in sentences that compare treatments, and the best such sentence.
+
+    "vs" between two numbers ("7.0% vs 3.5%") compares results, not treatments.
+    """
+    wording = profile.question("comparative")
+    found: dict[str, Tag] = {}
+    sentences = []
+    for seg, start, end in sentence_segments(segments):
+        sentence = seg.text[start:end]
+        cue = [
+            (s, e)
+            for s, e in wording.spans(sentence)
+            if not _NUMBERS_COMPARED.search(sentence[max(0, s - 2) : e + 3])
+        ]
+        if not cue:
+            continue
+        named = [
+            (key, span)
+            for key, cues in (*profile.comparators, ("control", profile.comparison_controls))
+            for span in cues.spans(sentence)
+        ]
+        for key, (s, e) in named:
+            if key != "control" and key not in found:
+                found[key] = Tag.of(key, Match(seg, start + s, start + e))
+        if named:
+            sentences.append(Match(seg, start + cue[0][0], start + cue[0][1]))
+    best = _ranked(sentences, profile)
+    return list(found.values()), Tag.of("comparative", best[0]) if best else None
+
+
+def _mentions_procedure(sentence: str, profile: Profile) -> bool:
+    lex = profile.relevance
+    return bool(
+        re.search(r"\b(?:procedur\w*|device)\b", sentence, re.IGNORECASE)
+        or any(c.spans(sentence) for c in (lex.names, lex.ambiguous_names, lex.generic_names))
+    )
+
+
+def _question_matches(key: str, segments: Sequence[Segment], profile: Profile) -> list[Match]:
+    skip = profile.question_skip(key)
+    found = [m for m in profile.question(key).matches(segments) if not skip.spans(_sentence(m))]
+    if key == "safety":  # not another treatment's risks ("surgery carries a high risk")
+        other = profile.safety_other_treatments
+        found = [
+            m
+            for m in found
+            if not other.spans(_sentence(m)) or _mentions_procedure(_sentence(m), profile)
+        ]
+    return _ranked(found, profile)
+
+
+def _questions(
+    segments: Sequence[Segment],
+    profile: Profile,
+    comparative: Tag | None,
+    followups: list[tuple[float, Match]],
+) -> tuple[Tag, ...]:
+    tags = []
+    long = [f for f in followups if f[0] >= profile.long_term_months]
+    for key in QUESTIONS:
+        if key == "comparative":
+            tag = comparative
+        else:
+            found = _question_matches(key, segments, profile)
+            tag = Tag.of(key, found[0]) if found else None
+            if key == "long_term_efficacy" and long and (tag is None or tag.source != "title"):
+                tag = Tag.of(key, max(long, key=lambda f: f[0])[1])
+        if tag:
+            tags.append(tag)
+    return tuple(tags)
+
+
+_NO_EVENTS = re.compile(
+    r"\b(?:no|none|without|zero)\b(?:\s+[\w-]+){0,6}?\s+(?:complications?|adverse (?:events?"
+    r"|effects?|reactions?)|AEs?|SAEs?)\b",
+    re.IGNORECASE,
+)
+_RATE = re.compile(
+    r"\b(?:complication|adverse event)s?\s+rates?\s+(?:was|were|of)\s+\d+(?:\.\d+)?\s*%",
+    re.IGNORECASE,
+)
+_COUNT_BEFORE = re.compile(rf"\b(?:\d+(?:\.\d+)?%?|{NUMBER_WORDS})\s+(?:[\w-]+\s+){{0,2}}$", re.I)
+_COUNT_AFTER = re.compile(
+    r"^\s*(?:(?:occurred\s+|was\s+seen\s+|were\s+seen\s+)?in\s+\d+(?:\.\d+)?(?:\s*%)?"
+    r"(?:\s+(?:of\s+)?(?:the\s+)?(?:patients?|cases?|procedures?))?"
+    r"(?:\s*\(\s*\d+(?:\.\d+)?\s*%\s*\))?|\(\s*\d+(?:\.\d+)?\s*%\s*\))",
+    re.IGNORECASE,
+)
+
+
+def _complications(safety: list[Match], profile: Profile) -> tuple[Tag, ...]:
+    """Stated complications (with adjacent counts) and "no ... complications" statements,
+    from the safety sentences, best first."""
+    found: dict[str, Tag] = {}
+    sentences = []
+    for m in safety:
+        key = (m.segment, *sentence_of(m.segment.text, m.start))
+        if _reports_results(m, profile) and key not in sentences:
+            sentences.append(key)
+    for seg, start, end in sentences:
+        text = seg.text
+        spans = [m.span() for p in (_NO_EVENTS, _RATE) for m in p.finditer(text, start, end)]
+        for s, e in profile.complications.spans(text[start:end]):
+            s, e = start + s, start + e
+            before = _COUNT_BEFORE.search(text[start:s])
+            after = _COUNT_AFTER.match(text[e:end])
+            spans.append((start + before.start() if before else s, e + after.end() if after else e))
+        for s, e in sorted(spans):
+            value = _clean(text[s:e])
+            if value.lower() not in found:
+                found[value.lower()] = Tag.of(value, Match(seg, s, e))
+    return tuple(found.values())
+
+
+_STATED_COUNT = re.compile(
+    rf"\b(?:\d+|{NUMBER_WORDS})\s+(?:patients?|cases?|subjects?|participants?)\s*"
+    rf"\(\s*\d+(?:\.\d+)?\s*%\s*\)|\b(?:\d+|{NUMBER_WORDS})\s+(?:patients?|cases?|subjects?"
+    r"|participants?|operations?|surger(?:y|ies)|procedures?)\b"
+    r"|\b\d+(?:\.\d+)?\s*%(?!\s*(?:CI|confidence))|\b(?:no|none)\b",
+    re.IGNORECASE,
+)
+
+
+def _clean(value: str) -> str:
+    """A quoted value without dangling punctuation: "surgery (hazard ratio 0.57" → "surgery",
+    "rate (23.7%" → "rate 23.7%"."""
+    value = value.strip(" ,;.")
+    if value.count("(") > value.count(")"):
+        cut = value.rfind("(")
+        if re.search(r"\d", value[:cut]):
+            value = value[:cut].rstrip(" ,;")
+        else:
+            value = value[:cut] + value[cut + 1 :].lstrip()
+    return value.strip(" ,;.")
+
+
+_NOT_RESULTS = ("METHOD", "DESIGN", "BACKGROUND", "INTRODUCTION", "OBJECTIVE", "PURPOSE", "AIM")
+
+
+def _reports_results(match: Match, profile: Profile) -> bool:
+    """A sentence that can state this study's counts: not the title, methods or background."""
+    label = match.segment.label
+    return match.source == "abstract" and not any(
+        key in label for key in (*_NOT_RESULTS, *profile.relevance.background_sections)
+    )
+
+
+def _reoperations(segments: Sequence[Segment], profile: Profile) -> tuple[Tag, ...]:
+    """Subsequent-surgery statements that give a count or a rate (or say none)."""
+    found: dict[str, Tag] = {}
+    for m in _question_matches("reoperation", segments, profile):
+        if not _reports_results(m, profile):
+            continue
+        text = m.segment.text
+        start, end = sentence_of(text, m.start)
+        counts = list(_STATED_COUNT.finditer(text, start, end))
+        if not counts:
+            continue
+        near = min(counts, key=lambda c: min(abs(c.start() - m.end), abs(m.start - c.end())))
+        if min(abs(near.start() - m.end), abs(m.start - near.end())) > 60:
+            continue
+        s, e = min(near.start(), m.start), max(near.end(), m.end)
+        clause = re.search(r"[,;.](?:\s|$)", text[e:end])  # to the end of the clause
+        e = e + clause.start() if clause else end
+        if e - s > 160:
+            continue
+        value = _clean(text[s:e])
+        if value.lower() not in found:
+            found[value.lower()] = Tag.of(value, Match(m.segment, s, e))
+    return tuple(found.values())
+
+
+# --- the classifier --------------------------------------------------------------------------
+
+
+def classify(article: Article, profile: Profile) -> Evidence:
+    """Classify one article. Pure: the same article and profile give the same Evidence."""
+    segments = article_segments(article)
+    keywords = _fields(article.keywords, "keywords")
+    notice = _notice(article, segments, profile)
+    if notice:
+        return _not_a_study(article, profile, Tag.of(notice.text, notice))
+    relevance, score, relevance_tag = _relevance(segments + keywords, profile)
+    design_tag = _design(article, segments, profile)
+    design = str(design_tag.value) if design_tag else "other"
+    followups = followup_mentions(segments)
+    longest = max(followups, key=lambda f: f[0]) if followups else None
+    if design in profile.no_followup_designs:
+        longest = None
+    count = sample_size(segments, case_report=design == "case_report")
+    about_mild = relevance != "not_relevant"
+    comparators, comparative = _comparisons(segments, profile) if about_mild else ([], None)
+    return Evidence(
+        pmid=article.pmid,
+        classifier_version=CLASSIFIER_VERSION,
+        profile_version=profile.version,
+        relevance=relevance,
+        relevance_score=score,
+        relevance_tag=relevance_tag,
+        design=design,
+        design_tag=design_tag,
+        level=_level(design, segments, profile),
+        followup_months=longest[0] if longest else None,
+        followup_tag=Tag.of(longest[0], longest[1]) if longest else None,
+        sample_size=count.value if count else None,
+        sample_size_tag=Tag.of(count.value, count.match) if count else None,
+        comparators=tuple(comparators),
+        questions=(
+            _questions(
+                segments + keywords + _fields(article.mesh_terms, "mesh"),
+                profile,
+                comparative,
+                followups,
+            )
+            if about_mild
+            else ()
+        ),
+        outcomes=tuple(
+            Tag.of(key, m) for key, cues in profile.outcomes if (m := cues.first(segments))
+        ),
+        complications=_complications(_question_matches("safety", segments, profile), profile),
+        reoperations=_reoperations(segments, profile),
+    )
+
+
+def _not_a_study(article: Article, profile: Profile, notice: Tag) -> Evidence:
+    """An erratum or retraction notice: no evidence of its own (the digest reports it as an
+    event on the article it corrects)."""
+    return Evidence(
+        pmid=article.pmid,
+        classifier_version=CLASSIFIER_VERSION,
+        profile_version=profile.version,
+        relevance="not_relevant",
+        relevance_score=0.0,
+        relevance_tag=notice,
+        design="other",
+        design_tag=notice,
+        level=None,
+        followup_months=None,
+        followup_tag=None,
+        sample_size=None,
+        sample_size_tag=None,
+    )
