@@ -367,8 +367,10 @@ def _check_positive(value: float, dotted: str, where: _Locator) -> None:
         raise where.error(dotted, f"{dotted} must be greater than 0, not {value}")
 
 
-def starter_config(*, email: str | None = None) -> str:
+def starter_config(*, email: str | None = None, base_url: str = NCBI_EUTILS) -> str:
     """The commented starter file ``mildwatch init`` writes (email left for the user to set)."""
     template = (Path(__file__).parent / "starter.toml").read_text(encoding="utf-8")
     line = f"email = {json.dumps(email)}" if email else '# email = "you@example.org"'
-    return template.replace("{email_line}", line)
+    return template.replace("{email_line}", line).replace(
+        f'base_url = "{NCBI_EUTILS}"', f"base_url = {json.dumps(base_url)}"
+    )

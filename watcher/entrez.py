@@ -102,10 +102,11 @@ class SearchResult:
 
     @property
     def notes(self) -> list[str]:
+        """WarningList entries worth a librarian's eye ("No items found." is not news)."""
         return [
             f"{kind} {', '.join(repr(v) for v in values)}"
             for kind, values in self.warnings.items()
-            if values
+            if values and kind != "OutputMessage"
         ]
 
 

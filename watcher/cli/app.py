@@ -1,0 +1,145 @@
+"""What every command shares: the loaded config, the open store, errors, logging, progress.
+
+Commands get an :class:`App` from the click context and call one library function; they
+never build SQL or talk HTTP themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from watcher.config import Config, config_path, load_config
+from watcher.errors import MildwatchError
+from watcher.store import Store
+from watcher.store_mail import MailStore
+
+
+class CommandError(click.ClickException):
+    """A MildwatchError on its way to the terminal: one line, its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class MildwatchGroup(click.Group):
+    """Turns expected failures into one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MildwatchError as exc:
+            raise CommandError(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise CommandError("interrupted; nothing half-written was kept", 130) from None
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces secret values (API key, SMTP password) wherever they would be logged."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+@dataclass
+class App:
+    """Per-invocation state, created by the top-level group and closed when it ends."""
+
+    config_arg: Path | None
+    verbosity: int = 0
+    _config: Config | None = None
+    _store: MailStore | None = None
+    _handler: logging.Handler | None = field(default=None, repr=False)
+
+    @property
+    def config_file(self) -> Path:
+        return config_path(self.config_arg)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_file)
+            if self._handler is not None:
+                secrets = [self._config.entrez.api_key or "", self._config.mail.smtp.password or ""]
+                self._handler.addFilter(RedactSecrets(secrets))
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        return self.mail_store
+
+    @property
+    def mail_store(self) -> MailStore:
+        """The store with the mail tables' queries (one connection serves both)."""
+        if self._store is None:
+            self._store = MailStore.open(self.config.database)  # type: ignore[assignment]
+        return self._store  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def setup_logging(self) -> None:
+        level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
+            self.verbosity, logging.DEBUG
+        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("mildwatch %(levelname)s: %(message)s"))
+        root = logging.getLogger()
+        for old in [h for h in root.handlers if getattr(h, "_mildwatch", False)]:
+            root.removeHandler(old)
+        handler._mildwatch = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+        root.setLevel(level)
+        self._handler = handler
+
+    @property
+    def interactive(self) -> bool:
+        """Progress bars on a terminal; silence under cron."""
+        return self.verbosity >= 0 and sys.stderr.isatty()
+
+    @contextmanager
+    def progress(self, label: str) -> Iterator[Callable[[str, int, int], None]]:
+        """A ``progress(stage, done, total)`` callback drawing a bar when interactive."""
+        if not self.interactive:
+            yield lambda stage, done, total: None
+            return
+        bars: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar = bars.get(stage)
+            if bar is None:
+                bar = click.progressbar(length=total, label=f"{label}: {stage}", file=sys.stderr)
+                bar.__enter__()
+                bars[stage] = bar
+            bar.update(done - bar.pos)
+
+        try:
+            yield update
+        finally:
+            for bar in bars.values():
+                bar.__exit__(None, None, None)
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,61 @@
+"""Commands about evidence tags: classify a file, re-tag the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from watcher import pubmed, tagging
+from watcher.cli.app import App, pass_app
+from watcher.evidence import classify as classify_article
+from watcher.evidence import load_profile
+
+
+def profile_for(app: App):
+    """The profile named in the config, else the bundled one."""
+    return load_profile(app.config.poll.profile)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Topic profile TOML (default: the bundled MILD profile).",
+)
+def classify(files: tuple[Path, ...], profile: Path | None) -> None:
+    """Tag PubMed XML or MEDLINE files, without a database: one JSON line per record.
+
+    Each line has the pmid, every tag and the snippet behind it, for checking by hand and
+    for benchmarks/accuracy.py.
+    """
+    lexicon = load_profile(profile)
+    for path in files:
+        for article in pubmed.read_records(path):
+            record = classify_article(article, lexicon).to_dict()
+            record["title"] = article.plain_title
+            click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@click.command()
+@click.option(
+    "--all", "everything", is_flag=True, help="Re-tag every article, not only stale ones."
+)
+@pass_app
+def reclassify(app: App, everything: bool) -> None:
+    """Re-tag articles after the classifier or the topic profile changed; list what changed."""
+    with app.progress("reclassify") as progress:
+        report = tagging.reclassify(
+            app.store, profile_for(app), everything=everything, progress=progress
+        )
+    click.echo(f"Re-tagged {report.classified} article(s); tags changed on {len(report.changed)}.")
+    for change in report.changed:
+        fields = "; ".join(
+            f"{name}: {old!r} → {new!r}" for name, (old, new) in sorted(change["changes"].items())
+        )
+        click.echo(f"  {change['pmid']}  {fields}")
+
+
+COMMANDS = (classify, reclassify)

@@ -1,0 +1,229 @@
+"""Commands for evidence coming in: init, poll, import, articles, status, localpubmed."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+from email_validator import EmailNotValidError, validate_email
+
+import watcher
+from watcher import localpubmed, pubmed, searches, tagging
+from watcher.cli import show
+from watcher.cli.app import App, pass_app
+from watcher.clock import iso, utc_now
+from watcher.config import starter_config
+from watcher.entrez import EntrezClient
+from watcher.errors import ConfigError
+from watcher.evidence import DESIGNS, QUESTIONS, load_profile
+from watcher.poll import poll as run_poll
+from watcher.profiles import default_profile_path
+from watcher.runlock import run_lock
+from watcher.store import ArticleFilter
+
+SAMPLE_CORPUS = Path(watcher.__file__).parent / "sample"
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def profile_path(app: App) -> Path:
+    return app.config.poll.profile or default_profile_path()
+
+
+@click.command()
+@click.option("--email", help="Your contact address for NCBI (written into the config).")
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@pass_app
+def init(app: App, email: str | None, force: bool) -> None:
+    """Write a commented starter config, create the database and seed the saved searches."""
+    if email:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ConfigError(f"--email {email!r} is not a valid address: {exc}") from None
+    path = app.config_file
+    if path.exists() and not force:
+        click.echo(f"Keeping the existing config {path} (use --force to overwrite it).")
+    else:
+        if not path.parent.exists():
+            raise ConfigError(f"cannot write {path}: folder {path.parent} does not exist")
+        path.write_text(starter_config(email=email), encoding="utf-8")
+        click.echo(f"Wrote {path}")
+    store = app.store
+    click.echo(f"Database ready: {app.config.database}")
+    added = searches.seed_searches(
+        store, searches.profile_searches(profile_path(app)), author=current_user()
+    )
+    for search in added:
+        click.echo(f"Added saved search {search.name!r}")
+    if not app.config.entrez.email:
+        click.echo(f"Next: set email under [entrez] in {path} (NCBI requires it), then:")
+    else:
+        click.echo("Next:")
+    click.echo("  mildwatch searches test mild-outcomes   # see what PubMed makes of the query")
+    click.echo("  mildwatch poll                          # fetch, store and tag new records")
+
+
+@click.command()
+@click.option(
+    "--search", "only", multiple=True, metavar="NAME", help="Poll only this saved search."
+)
+@pass_app
+def poll(app: App, only: tuple[str, ...]) -> None:
+    """Fetch what PubMed added since the last poll, store it and tag its evidence.
+
+    Exits 1 when any search failed (its window is kept and retried next time).
+    """
+    config = app.config
+    config.require_email()
+    profile = load_profile(config.poll.profile)
+    with run_lock(config.database):
+        client = EntrezClient(config.entrez)
+        with app.progress("poll") as progress:
+            report = run_poll(
+                app.store,
+                client,
+                overlap_days=config.poll.overlap_days,
+                backfill_from=config.poll.backfill_from,
+                only=only,
+                on_stored=tagging.tagger(profile),
+                progress=progress,
+            )
+    for line in show.poll_report(report):
+        click.echo(line)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@click.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_app
+def import_(app: App, files: tuple[Path, ...]) -> None:
+    """Store records from PubMed XML or MEDLINE files (PubMed's "Save" formats).
+
+    Every file is read before anything is stored: a bad file stores nothing.
+    """
+    articles = [a for path in files for a in pubmed.read_records(path)]
+    profile = load_profile(app.config.poll.profile)
+    store = app.store
+    with run_lock(app.config.database):
+        now = iso(utc_now())
+        with store.transaction():
+            run_id = store.start_run("import", now=now)
+            events = store.save_articles(articles, run_id=run_id, now=now)
+            tagging.tag_articles(store, articles, run_id, profile)
+            counts = {k: sum(e.kind == k for e in events) for k in ("new", "updated", "retracted")}
+            store.finish_run(run_id, status="ok", counts=counts, error=None, now=now)
+    click.echo(
+        f"Imported {len(articles)} record(s) from {len(files)} file(s): "
+        f"{counts['new']} new, {counts['updated']} updated, {counts['retracted']} retracted"
+    )
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def articles(ctx: click.Context) -> None:
+    """List stored articles (newest first), or show one: `articles show PMID`."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_articles)
+
+
+@articles.command(name="list")
+@click.option("--search", metavar="NAME", help="Only articles this saved search found.")
+@click.option("--since", metavar="DATE", help="First seen on or after DATE (YYYY-MM-DD).")
+@click.option("--text", metavar="WORDS", help="Title or abstract contains WORDS.")
+@click.option("--design", type=click.Choice(DESIGNS), help="Only this study design.")
+@click.option("--min-followup", type=float, metavar="MONTHS", help="Follow-up of at least MONTHS.")
+@click.option("--question", type=click.Choice(QUESTIONS), help="Addresses this question.")
+@click.option(
+    "--relevance",
+    type=click.Choice(["relevant", "uncertain", "not_relevant"]),
+    help="Only this relevance to MILD.",
+)
+@click.option("--limit", default=50, show_default=True, help="At most this many.")
+@pass_app
+def list_articles(
+    app: App,
+    search: str | None,
+    since: str | None,
+    text: str | None,
+    design: str | None,
+    min_followup: float | None,
+    question: str | None,
+    relevance: str | None,
+    limit: int,
+) -> None:
+    """List stored articles, newest first, with their evidence tags."""
+    rows = app.store.list_articles(
+        ArticleFilter(
+            search=search,
+            since=since,
+            text=text,
+            design=design,
+            min_followup=min_followup,
+            question=question,
+            relevance=relevance,
+            limit=limit,
+        )
+    )
+    if not rows:
+        click.echo("No articles match.")
+        return
+    for line in show.article_lines(rows):
+        click.echo(line)
+    if any(r.title.startswith("[SYNTHETIC]") for r in rows):
+        click.echo(show.SYNTHETIC_NOTE)
+
+
+@articles.command(name="show")
+@click.argument("pmid")
+@pass_app
+def show_article(app: App, pmid: str) -> None:
+    """Show one article: citation, links, abstract and its history."""
+    article = app.store.article(pmid)
+    if article is None:
+        raise click.ClickException(f"PMID {pmid} is not stored; see `mildwatch articles`")
+    events = [e for e in app.store.events() if e.pmid == pmid]
+    for line in show.article_detail(article, events, app.store.evidence(pmid)):
+        click.echo(line)
+
+
+@click.command()
+@pass_app
+def status(app: App) -> None:
+    """Where polling stands: saved searches, watermarks, failures, recent runs."""
+    store = app.store
+    pairs = [(s, store.poll_state(s.id)) for s in store.searches()]
+    for line in show.status_lines(pairs, store.recent_runs(10), store.count_articles()):
+        click.echo(line)
+
+
+@click.command(name="localpubmed")
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Folder or file of PubMed XML records (default: the bundled synthetic sample).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+def localpubmed_command(corpus: tuple[Path, ...], host: str, port: int) -> None:
+    """Serve esearch/efetch like NCBI over local records, to try queries offline.
+
+    Point [entrez] base_url at the printed address. Stop with Ctrl-C.
+    """
+
+    def ready(base_url: str) -> None:
+        click.echo(f"Local E-utilities at {base_url}  (Ctrl-C to stop)")
+        click.echo(f'Set base_url = "{base_url}" under [entrez] to use it.')
+
+    localpubmed.serve_forever(list(corpus) or [SAMPLE_CORPUS], host=host, port=port, on_ready=ready)
+
+
+COMMANDS = (init, poll, import_, articles, status, localpubmed_command)

@@ -1,0 +1,175 @@
+"""Saved searches: seeded from the topic profile, tried against PubMed before they are
+saved, and versioned (every change kept with its author and reason).
+
+A query PubMed does not run as written (ErrorList: PhraseNotFound, FieldNotFound...) is
+refused here, before it can quietly broaden a librarian's search.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from watcher.clock import days_before, pubmed_date
+from watcher.entrez import EntrezClient, SearchResult
+from watcher.errors import ConfigError, QueryError
+from watcher.records import Article, Search
+from watcher.store import Store
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """A saved search as a profile file declares it."""
+
+    name: str
+    query: str
+    description: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class QueryCheck:
+    """What PubMed made of a query: enough for a librarian to judge it before saving."""
+
+    result: SearchResult
+    sample: tuple[Article, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.result.problems
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise QueryError(
+            f"search name {name!r} is not usable: use lower-case letters, digits, '.', '_' "
+            "or '-' (e.g. mild-outcomes)"
+        )
+    return name
+
+
+def check_syntax(query: str) -> str:
+    """Catch what PubMed would reject outright, without a request: empty, unbalanced."""
+    text = query.strip()
+    if not text:
+        raise QueryError("the query is empty")
+    if text.count('"') % 2:
+        raise QueryError(f"unbalanced quotes in query: {text}")
+    depth = 0
+    for position, char in enumerate(text, start=1):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            raise QueryError(f"unbalanced ')' at character {position} of the query")
+    if depth:
+        raise QueryError("unbalanced '(' in the query: a closing parenthesis is missing")
+    return text
+
+
+def profile_searches(path: Path) -> list[SearchSpec]:
+    """The ``[[searches]]`` of a topic profile file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"topic profile {path} not found; fix [poll] profile") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read topic profile: {exc}") from None
+    specs = []
+    for number, entry in enumerate(data.get("searches", []), start=1):
+        if not isinstance(entry, dict) or not {"name", "query"} <= set(entry):
+            raise ConfigError(f"{path}: [[searches]] entry {number} needs a name and a query")
+        unknown = set(entry) - {"name", "query", "description", "enabled"}
+        if unknown:
+            raise ConfigError(
+                f"{path}: [[searches]] entry {number} has unknown key {sorted(unknown)[0]!r}"
+            )
+        try:
+            specs.append(
+                SearchSpec(
+                    name=check_name(str(entry["name"])),
+                    query=check_syntax(str(entry["query"])),
+                    description=str(entry.get("description", "")),
+                    enabled=bool(entry.get("enabled", True)),
+                )
+            )
+        except QueryError as exc:
+            raise ConfigError(f"{path}: [[searches]] entry {number}: {exc}") from None
+    return specs
+
+
+def seed_searches(store: Store, specs: list[SearchSpec], *, author: str) -> list[Search]:
+    """Add the profile's searches that the database does not have yet (never overwrites)."""
+    added = []
+    for spec in specs:
+        if store.search(spec.name) is None:
+            added.append(
+                store.add_search(
+                    spec.name,
+                    spec.query,
+                    spec.description,
+                    enabled=spec.enabled,
+                    author=author,
+                    reason="seeded from the topic profile",
+                )
+            )
+    return added
+
+
+def try_query(
+    client: EntrezClient,
+    query: str,
+    *,
+    days: int | None = None,
+    today: date | None = None,
+    sample: int = 5,
+) -> QueryCheck:
+    """Run a query on PubMed without saving anything: count, translation, errors, a sample."""
+    term = check_syntax(query)
+    if days is not None:
+        end = today or date.today()
+        term = f"({term}) AND {pubmed_date(days_before(end, days))}:{pubmed_date(end)}[edat]"
+    result = client.esearch(term, retmax=max(sample, 0), usehistory=False)
+    articles = tuple(client.fetch(list(result.ids[:sample]))) if sample and result.ids else ()
+    return QueryCheck(result, articles)
+
+
+def save_search(
+    store: Store,
+    client: EntrezClient | None,
+    name: str,
+    query: str,
+    *,
+    description: str = "",
+    author: str,
+    reason: str,
+) -> tuple[Search, QueryCheck | None]:
+    """Add a search, or change its query, after checking PubMed runs it as written.
+
+    ``client=None`` skips the check (offline); the syntax is still checked.
+    """
+    check_name(name)
+    query = check_syntax(query)
+    check = None
+    if client is not None:
+        check = try_query(client, query, sample=0)
+        if not check.ok:
+            raise QueryError(
+                f"not saved: PubMed did not run the query as written "
+                f"({'; '.join(check.result.problems)}). PubMed's translation: "
+                f"{check.result.translation or '(none)'}"
+            )
+    existing = store.search(name)
+    if existing is None:
+        return store.add_search(name, query, description, author=author, reason=reason), check
+    with store.transaction():
+        saved = store.update_search(
+            name, query=query, description=description or None, author=author, reason=reason
+        )
+        if saved.query != existing.query:
+            # Older records may match the new query: backfill it (stored ones cost nothing).
+            store.reset_watermark(saved.id)
+    return saved, check
