@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from watcher.records import Correction
-from watcher.synthetic import JOURNALS, Author, SyntheticRecord, document, render_article
+from watcher.synthetic import JOURNALS
+from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
 
 MILD_ABSTRACT = (
     ("METHODS", "Patients with lumbar spinal stenosis and neurogenic claudication underwent "

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.extract import (
-    CueSet,
-    Segment,
-    find_durations,
-    longest_followup,
-    parse_number,
-    sample_size,
-    sentence_spans,
-    snippet,
-    to_months,
-)
+from watcher.extract import find_durations, longest_followup, parse_number, sample_size, to_months
+from watcher.textcues import CueSet, Segment, sentence_spans, snippet
 
 
 def abstract(*texts: str, label: str = "") -> list[Segment]:

@@ -15,16 +15,8 @@ from Bio import Entrez
 from tests.test_sample import dtd_problems, matches_default_search
 from watcher.errors import MildwatchError
 from watcher.records import plain_text
-from watcher.synthetic import (
-    JOURNALS,
-    Author,
-    SyntheticRecord,
-    document,
-    generate_articles,
-    generate_records,
-    render_article,
-    write_corpus,
-)
+from watcher.synthetic import JOURNALS, generate_articles, generate_records, write_corpus
+from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
 
 START, END = date(2015, 1, 1), date(2026, 10, 31)
 

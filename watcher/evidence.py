@@ -1,9 +1,10 @@
 """Article → Evidence: what a stored article says about MILD, every tag with its snippet.
 
 Pure and versioned. The vocabulary lives in a topic profile (``watcher/profiles/mild.toml``),
-so a librarian can tune it without touching code; the rules that read it live here and in
-``watcher.extract``. ``CLASSIFIER_VERSION`` changes when the rules change and the profile's
-own version when the vocabulary does: the store reclassifies an article when either differs.
+so a librarian can tune it without touching code; the rules that read it live here, in
+``watcher.findings`` and in ``watcher.extract``. ``CLASSIFIER_VERSION`` changes when the rules
+change and the profile's own version when the vocabulary does: the store reclassifies an
+article when either differs.
 
 The classifier is assistive and never invents evidence: a tag exists only with the text (or
 the PubMed field) that justifies it, and when nothing is stated the value stays ``None``
@@ -14,22 +15,22 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.extract import (
-    NUMBER_WORDS,
-    CueSet,
-    Match,
-    Segment,
-    followup_mentions,
-    sample_size,
-    sentence_of,
-    sentence_segments,
+from watcher.extract import followup_mentions, sample_size
+from watcher.findings import (
+    comparisons,
+    complications,
+    in_background,
+    question_matches,
+    ranked,
+    reoperations,
 )
 from watcher.profiles import DESIGNS, QUESTIONS, Profile, load_profile
 from watcher.records import Article, plain_text
+from watcher.textcues import CueSet, Match, Segment, sentence_around
 
 __all__ = [
     "CLASSIFIER_VERSION",
@@ -160,36 +161,10 @@ def _blocked(match: Match, cues: CueSet) -> bool:
     return any(match.overlaps(found) for found in cues.matches([match.segment]))
 
 
-def _sentence(match: Match) -> str:
-    start, end = sentence_of(match.segment.text, match.start)
-    return match.segment.text[start:end]
-
-
-def _in_background(match: Match, profile: Profile) -> bool:
-    """Said as background: a background section, or a sentence about other studies."""
-    if any(key in match.segment.label for key in profile.relevance.background_sections):
-        return True
-    return bool(profile.design.other_studies.spans(_sentence(match)))
-
-
-_SOURCE_RANK = {"title": 0, "abstract": 1, "keywords": 3, "mesh": 4, "publication_type": 5}
-
-
-def _ranked(matches: Sequence[Match], profile: Profile) -> list[Match]:
-    """Best evidence first: the title, then this study's own sentences, then background,
-    then indexing terms; the article's order otherwise."""
-
-    def rank(m: Match) -> float:
-        background = m.source == "abstract" and _in_background(m, profile)
-        return _SOURCE_RANK.get(m.source, 5) + (1.5 if background else 0)
-
-    return sorted(matches, key=rank)
-
-
 def _points(hits: Sequence[Match], weight: float, profile: Profile) -> float:
     total = 0.0
     for m in hits:
-        total += weight * (2 if m.source == "title" else 0.5 if _in_background(m, profile) else 1)
+        total += weight * (2 if m.source == "title" else 0.5 if in_background(m, profile) else 1)
     return min(_GROUP_CAP, total)
 
 
@@ -253,7 +228,7 @@ def _relevance(segments: Sequence[Segment], profile: Profile) -> tuple[str, floa
     if relevance == "not_relevant":
         reasons = lex.collisions.matches(segments) + lex.near_miss.matches(segments)
     else:
-        reasons = _ranked(names, profile) + _ranked(ambiguous + generic + aliases, profile)
+        reasons = ranked(names, profile) + ranked(ambiguous + generic + aliases, profile)
     return relevance, score, Tag.of(reasons[0].text, reasons[0]) if reasons else None
 
 
@@ -284,7 +259,7 @@ def _design(article: Article, segments: Sequence[Segment], profile: Profile) -> 
     methods = [s for s in abstract if any(k in s.label for k in lex.methods_sections)]
 
     def about_this_study(m: Match) -> bool:
-        return not lex.other_studies.spans(_sentence(m))
+        return not lex.other_studies.spans(sentence_around(m))
 
     return (
         from_types(lex.publication_types)
@@ -305,62 +280,7 @@ def _level(design: str, segments: Sequence[Segment], profile: Profile) -> str | 
     return profile.level_for(design)
 
 
-# --- questions, comparators, outcomes, complications, reoperations -----------------------------
-
-
-_NUMBERS_COMPARED = re.compile(r"[\d%)]\s*(?:vs\.?|versus)\s*\(?[\d.]", re.IGNORECASE)
-
-
-def _comparisons(segments: Sequence[Segment], profile: Profile) -> tuple[list[Tag], Tag | None]:
-    """Comparators named in sentences that compare treatments, and the best such sentence.
-
-    "vs" between two numbers ("7.0% vs 3.5%") compares results, not treatments.
-    """
-    wording = profile.question("comparative")
-    found: dict[str, Tag] = {}
-    sentences = []
-    for seg, start, end in sentence_segments(segments):
-        sentence = seg.text[start:end]
-        cue = [
-            (s, e)
-            for s, e in wording.spans(sentence)
-            if not _NUMBERS_COMPARED.search(sentence[max(0, s - 2) : e + 3])
-        ]
-        if not cue:
-            continue
-        named = [
-            (key, span)
-            for key, cues in (*profile.comparators, ("control", profile.comparison_controls))
-            for span in cues.spans(sentence)
-        ]
-        for key, (s, e) in named:
-            if key != "control" and key not in found:
-                found[key] = Tag.of(key, Match(seg, start + s, start + e))
-        if named:
-            sentences.append(Match(seg, start + cue[0][0], start + cue[0][1]))
-    best = _ranked(sentences, profile)
-    return list(found.values()), Tag.of("comparative", best[0]) if best else None
-
-
-def _mentions_procedure(sentence: str, profile: Profile) -> bool:
-    lex = profile.relevance
-    return bool(
-        re.search(r"\b(?:procedur\w*|device)\b", sentence, re.IGNORECASE)
-        or any(c.spans(sentence) for c in (lex.names, lex.ambiguous_names, lex.generic_names))
-    )
-
-
-def _question_matches(key: str, segments: Sequence[Segment], profile: Profile) -> list[Match]:
-    skip = profile.question_skip(key)
-    found = [m for m in profile.question(key).matches(segments) if not skip.spans(_sentence(m))]
-    if key == "safety":  # not another treatment's risks ("surgery carries a high risk")
-        other = profile.safety_other_treatments
-        found = [
-            m
-            for m in found
-            if not other.spans(_sentence(m)) or _mentions_procedure(_sentence(m), profile)
-        ]
-    return _ranked(found, profile)
+# --- questions and the findings' tags ---------------------------------------------------------
 
 
 def _questions(
@@ -375,7 +295,7 @@ def _questions(
         if key == "comparative":
             tag = comparative
         else:
-            found = _question_matches(key, segments, profile)
+            found = question_matches(key, segments, profile)
             tag = Tag.of(key, found[0]) if found else None
             if key == "long_term_efficacy" and long and (tag is None or tag.source != "title"):
                 tag = Tag.of(key, max(long, key=lambda f: f[0])[1])
@@ -384,104 +304,8 @@ def _questions(
     return tuple(tags)
 
 
-_NO_EVENTS = re.compile(
-    r"\b(?:no|none|without|zero)\b(?:\s+[\w-]+){0,6}?\s+(?:complications?|adverse (?:events?"
-    r"|effects?|reactions?)|AEs?|SAEs?)\b",
-    re.IGNORECASE,
-)
-_RATE = re.compile(
-    r"\b(?:complication|adverse event)s?\s+rates?\s+(?:was|were|of)\s+\d+(?:\.\d+)?\s*%",
-    re.IGNORECASE,
-)
-_COUNT_BEFORE = re.compile(rf"\b(?:\d+(?:\.\d+)?%?|{NUMBER_WORDS})\s+(?:[\w-]+\s+){{0,2}}$", re.I)
-_COUNT_AFTER = re.compile(
-    r"^\s*(?:(?:occurred\s+|was\s+seen\s+|were\s+seen\s+)?in\s+\d+(?:\.\d+)?(?:\s*%)?"
-    r"(?:\s+(?:of\s+)?(?:the\s+)?(?:patients?|cases?|procedures?))?"
-    r"(?:\s*\(\s*\d+(?:\.\d+)?\s*%\s*\))?|\(\s*\d+(?:\.\d+)?\s*%\s*\))",
-    re.IGNORECASE,
-)
-
-
-def _complications(safety: list[Match], profile: Profile) -> tuple[Tag, ...]:
-    """Stated complications (with adjacent counts) and "no ... complications" statements,
-    from the safety sentences, best first."""
-    found: dict[str, Tag] = {}
-    sentences = []
-    for m in safety:
-        key = (m.segment, *sentence_of(m.segment.text, m.start))
-        if _reports_results(m, profile) and key not in sentences:
-            sentences.append(key)
-    for seg, start, end in sentences:
-        text = seg.text
-        spans = [m.span() for p in (_NO_EVENTS, _RATE) for m in p.finditer(text, start, end)]
-        for s, e in profile.complications.spans(text[start:end]):
-            s, e = start + s, start + e
-            before = _COUNT_BEFORE.search(text[start:s])
-            after = _COUNT_AFTER.match(text[e:end])
-            spans.append((start + before.start() if before else s, e + after.end() if after else e))
-        for s, e in sorted(spans):
-            value = _clean(text[s:e])
-            if value.lower() not in found:
-                found[value.lower()] = Tag.of(value, Match(seg, s, e))
-    return tuple(found.values())
-
-
-_STATED_COUNT = re.compile(
-    rf"\b(?:\d+|{NUMBER_WORDS})\s+(?:patients?|cases?|subjects?|participants?)\s*"
-    rf"\(\s*\d+(?:\.\d+)?\s*%\s*\)|\b(?:\d+|{NUMBER_WORDS})\s+(?:patients?|cases?|subjects?"
-    r"|participants?|operations?|surger(?:y|ies)|procedures?)\b"
-    r"|\b\d+(?:\.\d+)?\s*%(?!\s*(?:CI|confidence))|\b(?:no|none)\b",
-    re.IGNORECASE,
-)
-
-
-def _clean(value: str) -> str:
-    """A quoted value without dangling punctuation: "surgery (hazard ratio 0.57" → "surgery",
-    "rate (23.7%" → "rate 23.7%"."""
-    value = value.strip(" ,;.")
-    if value.count("(") > value.count(")"):
-        cut = value.rfind("(")
-        if re.search(r"\d", value[:cut]):
-            value = value[:cut].rstrip(" ,;")
-        else:
-            value = value[:cut] + value[cut + 1 :].lstrip()
-    return value.strip(" ,;.")
-
-
-_NOT_RESULTS = ("METHOD", "DESIGN", "BACKGROUND", "INTRODUCTION", "OBJECTIVE", "PURPOSE", "AIM")
-
-
-def _reports_results(match: Match, profile: Profile) -> bool:
-    """A sentence that can state this study's counts: not the title, methods or background."""
-    label = match.segment.label
-    return match.source == "abstract" and not any(
-        key in label for key in (*_NOT_RESULTS, *profile.relevance.background_sections)
-    )
-
-
-def _reoperations(segments: Sequence[Segment], profile: Profile) -> tuple[Tag, ...]:
-    """Subsequent-surgery statements that give a count or a rate (or say none)."""
-    found: dict[str, Tag] = {}
-    for m in _question_matches("reoperation", segments, profile):
-        if not _reports_results(m, profile):
-            continue
-        text = m.segment.text
-        start, end = sentence_of(text, m.start)
-        counts = list(_STATED_COUNT.finditer(text, start, end))
-        if not counts:
-            continue
-        near = min(counts, key=lambda c: min(abs(c.start() - m.end), abs(m.start - c.end())))
-        if min(abs(near.start() - m.end), abs(m.start - near.end())) > 60:
-            continue
-        s, e = min(near.start(), m.start), max(near.end(), m.end)
-        clause = re.search(r"[,;.](?:\s|$)", text[e:end])  # to the end of the clause
-        e = e + clause.start() if clause else end
-        if e - s > 160:
-            continue
-        value = _clean(text[s:e])
-        if value.lower() not in found:
-            found[value.lower()] = Tag.of(value, Match(m.segment, s, e))
-    return tuple(found.values())
+def _tags(found: Iterable[tuple[str, Match]]) -> tuple[Tag, ...]:
+    return tuple(Tag.of(value, match) for value, match in found)
 
 
 # --- the classifier --------------------------------------------------------------------------
@@ -503,7 +327,8 @@ def classify(article: Article, profile: Profile) -> Evidence:
         longest = None
     count = sample_size(segments, case_report=design == "case_report")
     about_mild = relevance != "not_relevant"
-    comparators, comparative = _comparisons(segments, profile) if about_mild else ([], None)
+    comparators, compared = comparisons(segments, profile) if about_mild else ([], None)
+    comparative = Tag.of("comparative", compared) if compared else None
     return Evidence(
         pmid=article.pmid,
         classifier_version=CLASSIFIER_VERSION,
@@ -518,7 +343,7 @@ def classify(article: Article, profile: Profile) -> Evidence:
         followup_tag=Tag.of(longest[0], longest[1]) if longest else None,
         sample_size=count.value if count else None,
         sample_size_tag=Tag.of(count.value, count.match) if count else None,
-        comparators=tuple(comparators),
+        comparators=_tags(comparators),
         questions=(
             _questions(
                 segments + keywords + _fields(article.mesh_terms, "mesh"),
@@ -532,8 +357,8 @@ def classify(article: Article, profile: Profile) -> Evidence:
         outcomes=tuple(
             Tag.of(key, m) for key, cues in profile.outcomes if (m := cues.first(segments))
         ),
-        complications=_complications(_question_matches("safety", segments, profile), profile),
-        reoperations=_reoperations(segments, profile),
+        complications=_tags(complications(question_matches("safety", segments, profile), profile)),
+        reoperations=_tags(reoperations(segments, profile)),
     )
 
 

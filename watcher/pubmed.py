@@ -2,11 +2,11 @@
 
 Pure and offline. Bio.Entrez's parser downloads any DTD it does not ship, even with
 ``validate=False``, and refuses a document without a DOCTYPE. So it never sees a document as
-it came: a plain expat pass (no DTD) first checks the document, reads its DOCTYPE and finds
-each ``<PubmedArticle>``, whose text becomes ``Article.raw``; those records are then parsed in
-a document built around them with a DTD Biopython ships — exactly as :func:`wrap_articles`
-builds one for stored records, so a stored record re-parses as it first did. No Biopython
-module state is changed.
+it came: a plain expat pass (no DTD; :mod:`watcher.pubmed_scan`) first checks the document,
+reads its DOCTYPE and finds each ``<PubmedArticle>``, whose text becomes ``Article.raw``;
+those records are then parsed in a document built around them with a DTD Biopython ships —
+exactly as :func:`wrap_articles` builds one for stored records, so a stored record re-parses
+as it first did. No Biopython module state is changed.
 
 ``Entrez.read`` runs with ``escape=True`` (text escaped, inline tags kept) and
 ``validate=False``, so that when NCBI moves to a DTD newer than Biopython's, the new elements
@@ -15,13 +15,9 @@ are skipped instead of failing every poll.
 
 from __future__ import annotations
 
-import codecs
-import functools
 import io
 import logging
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
@@ -38,6 +34,16 @@ from watcher.medline import (
     parse_medline,
     sanitise_fragment,
 )
+from watcher.pubmed_scan import (
+    FIRST_RECORD_LINE,
+    Scanner,
+    Span,
+    build_document,
+    choose_dtd,
+    decode_xml,
+    shipped_pubmed_dtds,
+    sniff,
+)
 from watcher.records import AbstractSection, Article, Correction, plain_text
 
 # parse_medline and sanitise_fragment live in watcher.medline; this is where callers find them.
@@ -51,16 +57,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-NCBI_DTD_URL = "https://dtd.nlm.nih.gov/ncbi/pubmed/out/"
 RETRACTED_PUBLICATION_UI = "D016441"
 # Reference lists: hundreds per article, and nothing a reader of a digest acts on.
 SKIPPED_LINKS = frozenset({"Cites"})
-
-_PUBMED_DTD = re.compile(r"pubmed_(\d\d)(\d\d)(\d\d)\.dtd")
-_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_MEDLINE_FIELD = re.compile(rb"[A-Z][A-Z0-9 ]{3}- ?")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August")
-_MONTH_NAMES += ("September", "October", "November", "December")
 
 
 def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[Article]:
@@ -69,11 +68,11 @@ def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[A
     ``source`` names the document in error messages (a file path, or "efetch reply").
     Book records and DeleteCitation lists are skipped (and logged).
     """
-    text = _decode(data, source)
+    text = decode_xml(data, source)
     if not text.strip():
         raise ParseError(f"{source}: the document is empty; expected PubMed XML")
     encoded = text.encode("utf-8")
-    scan = _Scanner(encoded, text, source).run()
+    scan = Scanner(encoded, text, source).run()
     if scan.errors:
         raise ParseError(f"{source}: NCBI returned an error instead of records: {scan.errors}")
     if scan.root != "PubmedArticleSet":
@@ -92,7 +91,7 @@ def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[A
     if not spans:
         return []
     raws = [encoded[span.start : span.end].decode("utf-8") for span in spans]
-    entries = _read_entries(raws, spans, _choose_dtd(scan.doctype, source), source)
+    entries = _read_entries(raws, spans, choose_dtd(scan.doctype, source), source)
     articles = []
     for entry, raw, span in zip(entries, raws, spans, strict=True):
         try:
@@ -110,7 +109,7 @@ def wrap_articles(raw_articles: Iterable[str]) -> bytes:
 
     ``parse_pubmed_xml(wrap_articles([a.raw]))`` gives back an equal ``Article``.
     """
-    return _document(list(raw_articles), _shipped_pubmed_dtds()[-1])
+    return build_document(list(raw_articles), shipped_pubmed_dtds()[-1])
 
 
 def read_records(path: Path) -> list[Article]:
@@ -120,7 +119,7 @@ def read_records(path: Path) -> list[Article]:
         data = path.read_bytes()
     except OSError as error:
         raise ParseError(f"{path}: cannot read the file ({error.strerror or error})") from error
-    kind, reason = _sniff(data)
+    kind, reason = sniff(data)
     if kind == "xml":
         return parse_pubmed_xml(data, source=str(path))
     if kind == "medline":
@@ -135,207 +134,7 @@ def read_records(path: Path) -> list[Article]:
     )
 
 
-# --- checking the document: plain expat, no DTD, no network -----------------------------------
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Where a child of the root element sits in the UTF-8 document."""
-
-    tag: str
-    start: int
-    end: int
-    line: int
-    pmid: str
-
-
-@dataclass
-class _Scan:
-    doctype: str | None = None
-    root: str | None = None
-    spans: list[_Span] = field(default_factory=list)
-    deleted: int = 0
-    errors: str = ""
-
-
-class _Scanner:
-    """One pass: well-formedness, DOCTYPE, record spans and PMIDs, NCBI ``<ERROR>`` texts."""
-
-    def __init__(self, data: bytes, text: str, source: str) -> None:
-        self.data, self.text, self.source = data, text, source
-        self.scan = _Scan()
-        # Always our UTF-8 re-encoding, whatever the XML declaration says.
-        self.parser = expat.ParserCreate(encoding="UTF-8")
-        self.depth = 0
-        self.child: tuple[str, int, int] | None = None
-        self.pmid: str | None = None
-        self.capture: list[str] | None = None
-
-    def run(self) -> _Scan:
-        parser = self.parser
-        parser.StartDoctypeDeclHandler = self._doctype
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._chars
-        try:
-            parser.Parse(self.data, True)
-        except expat.ExpatError as error:
-            reason = expat.ErrorString(error.code)
-            where = f"line {error.lineno}, column {error.offset + 1}"
-            if self.scan.root is not None:
-                raise ParseError(
-                    f"{self.source}: broken or truncated XML at {where} ({reason}); "
-                    "fetch or save it again"
-                ) from None
-            if _looks_like_html(self.text):
-                raise self._html() from None
-            raise ParseError(f"{self.source}: not XML ({reason} at {where})") from None
-        return self.scan
-
-    def _html(self) -> ParseError:
-        return ParseError(f"{self.source}: an HTML page, not PubMed XML")
-
-    def _doctype(self, name: str, system_id: str | None, _public: str | None, _: int) -> None:
-        if name.lower() == "html":
-            raise self._html()
-        self.scan.doctype = system_id
-
-    def _start(self, name: str, attributes: dict[str, str]) -> None:
-        if self.depth == 0:
-            if name.lower() == "html":
-                raise self._html()
-            self.scan.root = name
-        if "xmlns:xsi" in attributes:  # Bio.Entrez would download the schema named there
-            line = self.parser.CurrentLineNumber
-            raise ParseError(f"{self.source}, line {line}: unexpected XML Schema reference")
-        if self.depth == 1:
-            self.child = (name, self.parser.CurrentByteIndex, self.parser.CurrentLineNumber)
-            self.pmid = None
-        elif self.child and name == "PMID":
-            if self.child[0] == "DeleteCitation":
-                self.scan.deleted += 1
-            elif self.pmid is None:
-                self.capture = []
-        if name == "ERROR" and self.depth <= 1:
-            self.capture = []
-        self.depth += 1
-
-    def _end(self, name: str) -> None:
-        self.depth -= 1
-        if self.capture is not None:
-            text = clean_text("".join(self.capture))
-            if name == "ERROR":
-                self.scan.errors = "; ".join(filter(None, [self.scan.errors, text or "?"]))
-            else:
-                self.pmid = text
-            self.capture = None
-        if self.depth == 1 and self.child:
-            tag, start, line = self.child
-            index = self.parser.CurrentByteIndex
-            # At an end tag expat points at "</"; for an empty element, just past it.
-            end = self.data.index(b">", index) + 1 if self.data.startswith(b"</", index) else index
-            self.scan.spans.append(_Span(tag, start, end, line, self.pmid or "?"))
-            self.child = None
-
-    def _chars(self, data: str) -> None:
-        if self.capture is not None:
-            self.capture.append(data)
-
-
-def _decode(data: bytes | str, source: str) -> str:
-    """The document's text, by its BOM or XML declaration (UTF-8 when it has neither)."""
-    if isinstance(data, str):
-        return data.lstrip("\ufeff")
-    if data.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        declared = _XML_ENCODING.match(data)
-        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
-    try:
-        return data.decode(encoding)
-    except LookupError:
-        raise ParseError(
-            f"{source}: unknown encoding {encoding!r} in its XML declaration"
-        ) from None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ParseError(f"{source}: line {line} is not valid {encoding} text") from None
-
-
-def _looks_like_html(text: str) -> bool:
-    head = text.lstrip("\ufeff \t\r\n")[:300].lower()
-    return head.startswith("<!doctype html") or "<html" in head
-
-
-def _sniff(data: bytes) -> tuple[str, str]:
-    """("xml" | "medline" | "other", why it is "other") from the start of a file."""
-    head = data[:4096].removeprefix(codecs.BOM_UTF8).lstrip()
-    if not head:
-        return "other", "the file is empty"
-    if _looks_like_html(head.decode("utf-8", "replace")):
-        return "other", "it is an HTML page"
-    if head.startswith(b"<"):
-        return "xml", ""
-    if _MEDLINE_FIELD.match(head):
-        return "medline", ""
-    first_line = head.splitlines()[0].decode("utf-8", "replace")
-    return "other", f"it starts with {first_line[:40]!r}"
-
-
-# --- DTDs and Bio.Entrez ----------------------------------------------------------------------
-
-
-@functools.cache
-def _shipped_pubmed_dtds() -> tuple[str, ...]:
-    """PubMed DTD file names Biopython has on disk, oldest first (all are from 2000 on)."""
-    folder = Path(Entrez.__file__).parent / "DTDs"
-    names = sorted(p.name for p in folder.glob("pubmed_*.dtd") if _PUBMED_DTD.fullmatch(p.name))
-    if not names:
-        raise ParseError(f"Biopython has no PubMed DTD in {folder}; reinstall biopython")
-    return tuple(names)
-
-
-def _choose_dtd(system_id: str | None, source: str) -> str:
-    """The document's own DTD if Biopython ships it, else the newest one it does ship."""
-    shipped = _shipped_pubmed_dtds()
-    declared = (system_id or "").rsplit("/", 1)[-1]
-    if declared in shipped:
-        return declared
-    if system_id is None:
-        logger.debug("%s has no DOCTYPE; reading it with %s", source, shipped[-1])
-    else:
-        logger.warning(
-            "%s declares %s, which Biopython does not ship; reading it with %s instead "
-            "(elements newer than that are skipped until biopython is upgraded)",
-            source,
-            declared,
-            shipped[-1],
-        )
-    return shipped[-1]
-
-
-_FIRST_RECORD_LINE = 4  # after the XML declaration, the DOCTYPE and <PubmedArticleSet>
-
-
-def _document(raws: Sequence[str], dtd: str) -> bytes:
-    """A PubmedArticleSet around raw records, with NCBI's DOCTYPE line for ``dtd``.
-
-    The URL stays NCBI's https one: Bio.Entrez refuses any other, even for a local file.
-    """
-    public = "-//NLM//DTD PubMedArticle//EN"
-    if match := _PUBMED_DTD.fullmatch(dtd):
-        year, month, day = (int(part) for part in match.groups())
-        suffix = "th" if 10 <= day <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-        date = f"{day}{suffix} {_MONTH_NAMES[month - 1]} {2000 + year}"
-        public = f"-//NLM//DTD PubMedArticle, {date}//EN"
-    body = "\n".join(raws)
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<!DOCTYPE PubmedArticleSet PUBLIC "{public}" "{NCBI_DTD_URL}{dtd}">\n'
-        f"<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n"
-    ).encode()
+# --- Bio.Entrez -------------------------------------------------------------------------------
 
 
 class _Unreadable(Exception):
@@ -359,17 +158,17 @@ def _entrez_read(document: bytes) -> list[Any]:
         raise _Unreadable(reason or type(error).__name__) from error
 
 
-def _read_entries(raws: list[str], spans: list[_Span], dtd: str, source: str) -> list[Any]:
+def _read_entries(raws: list[str], spans: list[Span], dtd: str, source: str) -> list[Any]:
     """All records in one Bio.Entrez pass; on failure, find and name the record at fault."""
     try:
-        entries = _entrez_read(_document(raws, dtd))
+        entries = _entrez_read(build_document(raws, dtd))
     except _Unreadable as failure:
         for raw, span in zip(raws, spans, strict=True):
             try:
-                _entrez_read(_document([raw], dtd))
+                _entrez_read(build_document([raw], dtd))
             except _Unreadable as culprit:
-                # In a one-record document the record starts on line _FIRST_RECORD_LINE.
-                line = span.line + (culprit.line or _FIRST_RECORD_LINE) - _FIRST_RECORD_LINE
+                # In a one-record document the record starts on line FIRST_RECORD_LINE.
+                line = span.line + (culprit.line or FIRST_RECORD_LINE) - FIRST_RECORD_LINE
                 raise ParseError(
                     f"{source}, line {line} (PMID {span.pmid}): Bio.Entrez cannot read "
                     f"this record ({culprit})"

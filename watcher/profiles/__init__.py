@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ConfigError
-from watcher.extract import CueSet
+from watcher.textcues import CueSet
 
 DESIGNS = (
     "systematic_review_meta_analysis",

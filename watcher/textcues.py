@@ -1,0 +1,201 @@
+"""Text primitives for the evidence classifier: segments, sentences, snippets and phrase cues.
+
+Pure functions over plain text. Everything found is a :class:`Match` — a span inside one
+:class:`Segment` of the article — so that every tag the classifier emits can quote the
+article's own words (``Match.snippet``) and name where they came from (``Match.source``).
+The numeric extractors (:mod:`watcher.extract`) and the findings (:mod:`watcher.findings`)
+are built on these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+SNIPPET_LIMIT = 200
+
+# --- segments, sentences, snippets ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of an article's text: the title, an abstract section, or one indexing term."""
+
+    source: str  # "title" | "abstract" | "publication_type" | "mesh" | "keywords"
+    text: str
+    label: str = ""  # the abstract section label ("METHODS"), "" otherwise
+
+
+@dataclass(frozen=True)
+class Match:
+    """A span of one segment that justifies a tag."""
+
+    segment: Segment
+    start: int
+    end: int
+
+    @property
+    def source(self) -> str:
+        return self.segment.source
+
+    @property
+    def text(self) -> str:
+        return self.segment.text[self.start : self.end]
+
+    @property
+    def snippet(self) -> str:
+        return snippet(self.segment.text, self.start, self.end)
+
+    def overlaps(self, other: Match) -> bool:
+        return self.segment is other.segment and self.start < other.end and other.start < self.end
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])")
+_ABBREVIATIONS_TEXT = (
+    "vs al e.g i.e eg ie approx fig figs no nos dr mr mrs ms inc ltd ca st etc ref resp"
+)
+_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries, not fooled by "vs.", "et al.", "U.S." or decimals."""
+    spans, start = [], 0
+    for found in _SENTENCE_END.finditer(text):
+        word = re.search(r"([\w.]*)$", text[start : found.start()])
+        token = word.group(1).lower() if word else ""
+        if token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+            continue  # "vs.", "U.S.", a lone initial
+        spans.append((start, found.end()))
+        start = found.end()
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def sentence_of(text: str, position: int) -> tuple[int, int]:
+    for start, end in sentence_spans(text):
+        if start <= position < end:
+            return start, end
+    return 0, len(text)
+
+
+def sentence_around(match: Match) -> str:
+    """The sentence ``match`` stands in."""
+    start, end = sentence_of(match.segment.text, match.start)
+    return match.segment.text[start:end]
+
+
+def snippet(text: str, start: int, end: int, limit: int = SNIPPET_LIMIT) -> str:
+    """The sentence around ``text[start:end]``, cut to ``limit`` characters at word boundaries.
+
+    Always an exact substring of ``text`` (no ellipses added), so a reader can find it.
+    """
+    s_start, s_end = sentence_of(text, start)
+    s_end = max(s_end, min(end, len(text)))
+    if s_end - s_start <= limit:
+        return text[s_start:s_end].strip()
+    middle = (start + end) // 2
+    left = max(s_start, min(middle - limit // 2, s_end - limit))
+    right = min(s_end, left + limit)
+    if left > s_start:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < s_end:
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    return text[left:right].strip()
+
+
+# --- phrase cues ---------------------------------------------------------------------------
+
+
+def phrase_regex(phrase: str) -> str:
+    """A librarian's phrase as a regular expression.
+
+    Case and spacing are loose: a space or hyphen matches any run of spaces/hyphens, or none
+    ("long term" finds "long-term" and "longterm"); a trailing ``*`` truncates like PubMed
+    ("fluoroscop*"); " ... " stands for up to three words ("underwent ... laminectomy");
+    "®" also matches "(R)" and "(®)"; whole words only.
+    """
+    text = phrase.strip()
+    if " ... " in text:  # "underwent ... laminectomy": up to three words in between
+        return r"\s+(?:[^\s.;:]+\s+){0,3}?".join(phrase_regex(p) for p in text.split(" ... "))
+    truncated = text.endswith("*")
+    text = text.rstrip("*")
+    parts = []
+    for char in text:
+        if char in " -":
+            if not parts or parts[-1] != r"[\s\-‐–]*":
+                parts.append(r"[\s\-‐–]*")
+        elif char == "®":
+            parts.append(r"\s?(?:®|\(®\)|\(R\))")
+        else:
+            parts.append(re.escape(char))
+    body = "".join(parts)
+    head = r"(?<!\w)" if text[:1].isalnum() else ""
+    tail = r"\w*" if truncated else (r"(?!\w)" if text[-1:].isalnum() else "")
+    return head + body + tail
+
+
+def compile_phrases(phrases: Sequence[str], *, case_sensitive: bool = False) -> re.Pattern | None:
+    if not phrases:
+        return None
+    ordered = sorted({p for p in phrases if p.strip()}, key=len, reverse=True)
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.compile("|".join(f"(?:{phrase_regex(p)})" for p in ordered), flags)
+
+
+def _mostly_upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) > 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+
+
+@dataclass(frozen=True)
+class CueSet:
+    """Phrases that signal one thing, with the phrases that cancel a hit they overlap.
+
+    ``case_sensitive`` phrases ("MILD", "MiDAS") are skipped in all-capitals text, where case
+    says nothing.
+    """
+
+    phrases: tuple[str, ...] = ()
+    case_sensitive: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    _patterns: tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        patterns = (
+            compile_phrases(self.phrases),
+            compile_phrases(self.case_sensitive, case_sensitive=True),
+            compile_phrases(self.unless),
+        )
+        object.__setattr__(self, "_patterns", patterns)
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases or self.case_sensitive)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        loose, exact, unless = self._patterns
+        found = [m.span() for m in loose.finditer(text)] if loose else []
+        if exact and not _mostly_upper(text):
+            found += [m.span() for m in exact.finditer(text)]
+        if unless and found:
+            blocked = [m.span() for m in unless.finditer(text)]
+            found = [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
+        return sorted(set(found))
+
+    def matches(self, segments: Iterable[Segment]) -> list[Match]:
+        return [Match(seg, *span) for seg in segments for span in self.spans(seg.text)]
+
+    def first(self, segments: Iterable[Segment]) -> Match | None:
+        return next(iter(self.matches(segments)), None)
+
+
+def sentence_segments(segments: Iterable[Segment]) -> list[tuple[Segment, int, int]]:
+    """Every sentence of every segment, as (segment, start, end)."""
+    return [(seg, s, e) for seg in segments for s, e in sentence_spans(seg.text)]
