@@ -9,6 +9,9 @@ they are re-sanitised here to ``<i> <b> <u> <sup> <sub>`` rather than trusted as
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
 import hashlib
 import html
 import logging
@@ -357,11 +360,13 @@ def build_message(
     date: datetime,
     list_unsubscribe: str | None = None,
     list_unsubscribe_post: bool = False,
+    text_only: bool = False,
 ) -> EmailMessage:
     """multipart/alternative: text/plain, then multipart/related (text/html + inline images).
 
-    ``message_id`` is passed in so a retry re-sends the very same message (the outbox derives
-    it from the digest row). One-click unsubscribe (RFC 8058) is only announced for https URLs.
+    ``message_id`` is passed in so a retry re-sends the very same message (the outbox stores
+    the bytes). One-click unsubscribe (RFC 8058) is only announced for https URLs.
+    ``text_only`` gives a single text/plain part, for subscribers who asked for text.
     """
     if date.tzinfo is None:
         raise ValueError("build_message needs a timezone-aware date (use datetime.now(UTC))")
@@ -381,6 +386,8 @@ def build_message(
 
     # quoted-printable keeps the message 7-bit: safe through relays without 8BITMIME.
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if text_only:
+        return message
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
     html_part = message.get_payload()[1]
     for image in rendered.images:
@@ -404,3 +411,21 @@ def _stable_boundaries(message: EmailMessage) -> None:
     seed = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:20]
     for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
         part.set_boundary(f"=_mildwatch_{seed}_{number}")
+
+
+def browser_html(message: bytes) -> str:
+    """The HTML part of a stored digest, with its inline images as data: URIs, so a browser
+    shows the message as a mail client would (browsers cannot resolve ``cid:`` links)."""
+    parsed = email.message_from_bytes(message, policy=email.policy.default)
+    body = parsed.get_body(preferencelist=("html",))
+    if body is None:
+        return ""
+    page = body.get_content()
+    for part in parsed.walk():
+        cid = part.get("Content-ID")
+        if cid and part.get_content_maintype() == "image":
+            encoded = base64.b64encode(part.get_payload(decode=True)).decode("ascii")
+            page = page.replace(
+                f"cid:{cid.strip('<>')}", f"data:{part.get_content_type()};base64,{encoded}"
+            )
+    return page

@@ -1,10 +1,14 @@
 """Where a finished message goes: an SMTP relay, or a folder of ``.eml`` files (the default).
 
-Both have ``send(message) -> None`` and raise ``DeliveryError``; ``permanent=True`` means that
-retrying this message cannot help (the server refused the recipient or the content with a 5xx),
-so the outbox stops retrying it. Everything else (no connection, timeouts, 4xx, a server that
-hangs up mid-message, TLS and login failures) is temporary: the outbox retries with backoff and
-keeps reporting the error, which names the server and the setting to fix, never the password.
+Both have ``send(message) -> None`` and ``send_raw(data, ...) -> None`` (the outbox re-sends
+the exact stored bytes, so a retry is the very same message), and raise ``DeliveryError``;
+``permanent=True`` means that retrying this message cannot help (the server refused the
+recipient or the content with a 5xx), so the outbox stops retrying it. Everything else (no
+connection, timeouts, 4xx, a server that hangs up mid-message, TLS and login failures) is
+temporary: the outbox retries with backoff and keeps reporting the error, which names the
+server and the setting to fix, never the password. ``ServerUnavailable`` (a
+``DeliveryError``) says the failure was not about this message (no connection, TLS or login
+failed): every other message would fail the same way right now.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -32,8 +37,17 @@ SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+=-]")
 
 
+class ServerUnavailable(DeliveryError):
+    """The server could not be reached, or refused the session (TLS, login) before any
+    message was offered: the outbox stops this run instead of trying every digest."""
+
+
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
+
+    def send_raw(
+        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
+    ) -> None: ...
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -71,13 +85,22 @@ class FilesTransport:
                 "build it with digests.render.build_message",
                 permanent=True,
             )
+        try:
+            data = message.as_bytes(policy=policy.SMTP)
+        except (ValueError, LookupError) as error:
+            raise self._error(error) from error
+        self.send_raw(data, message_id=str(message_id), sender="", recipients=())
+
+    def send_raw(
+        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
+    ) -> None:
+        """Write ``data`` as it is; the envelope is in its headers, so it is not needed."""
         folder = Path(self.folder)
-        target = folder / eml_filename(str(message_id))
+        target = folder / eml_filename(message_id)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            data = message.as_bytes(policy=policy.SMTP)
             fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
-        except (OSError, ValueError, LookupError) as error:
+        except OSError as error:
             raise self._error(error) from error
         temp = Path(temp_name)
         try:
@@ -168,13 +191,54 @@ class SmtpTransport:
             ) from error
 
     def send(self, message: EmailMessage) -> None:
+        self._deliver(lambda smtp: smtp.send_message(message))
+
+    def send_raw(
+        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
+    ) -> None:
+        """Send ``data`` byte for byte (CRLF line endings, as ``policy.SMTP`` writes them)."""
+        options = ["SMTPUTF8"] if not all(a.isascii() for a in (sender, *recipients)) else []
+
+        def transfer(smtp: smtplib.SMTP) -> dict[str, tuple[int, bytes]]:
+            if options and not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("the server does not support SMTPUTF8")
+            return smtp.sendmail(sender, list(recipients), data, mail_options=options)
+
+        self._deliver(transfer)
+
+    def _deliver(self, transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
         try:
-            self._send(message)
+            self._send(transfer)
         except DeliveryError as error:
-            redacted = DeliveryError(self._redact(str(error)), permanent=error.permanent)
+            redacted = type(error)(self._redact(str(error)), permanent=error.permanent)
             raise redacted from error.__cause__
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
+        try:
+            smtp, context = self._connect()
+        except DeliveryError as error:
+            raise ServerUnavailable(str(error), permanent=False) from error.__cause__
+        try:
+            try:
+                self._hello(smtp, context)
+                self._login(smtp)
+            except DeliveryError as error:
+                raise ServerUnavailable(str(error), permanent=False) from error.__cause__
+            refused = self._transfer(smtp, transfer)
+        finally:
+            _close(smtp)
+        if refused:
+            # Some recipients took it; a retry would send them a duplicate, so do not retry.
+            details = "; ".join(
+                f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in refused.items()
+            )
+            raise DeliveryError(
+                f"the {self.server} refused some recipients ({details}); the others received "
+                "the digest. Check those addresses",
+                permanent=True,
+            )
+
+    def _connect(self) -> tuple[smtplib.SMTP, ssl.SSLContext | None]:
         context = self.tls_context() if self.security != "none" else None
         try:
             if self.security == "ssl":
@@ -191,22 +255,7 @@ class SmtpTransport:
                 )
         except Exception as error:
             raise self._classify(error, "connecting") from error
-        try:
-            self._hello(smtp, context)
-            self._login(smtp)
-            refused = self._transfer(smtp, message)
-        finally:
-            _close(smtp)
-        if refused:
-            # Some recipients took it; a retry would send them a duplicate, so do not retry.
-            details = "; ".join(
-                f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in refused.items()
-            )
-            raise DeliveryError(
-                f"the {self.server} refused some recipients ({details}); the others received "
-                "the digest. Check those addresses",
-                permanent=True,
-            )
+        return smtp, context
 
     def _hello(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
         try:
@@ -249,9 +298,13 @@ class SmtpTransport:
         except Exception as error:
             raise self._classify(error, "logging in") from error
 
-    def _transfer(self, smtp: smtplib.SMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    def _transfer(
+        self,
+        smtp: smtplib.SMTP,
+        transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]],
+    ) -> dict[str, tuple[int, bytes]]:
         try:
-            return smtp.send_message(message)
+            return transfer(smtp)
         except Exception as error:
             raise self._classify(error, "sending") from error
 

@@ -158,10 +158,90 @@ def scheduler_tables(db: Database) -> None:
     )
 
 
+def digest_tables(db: Database) -> None:
+    """Subscribers, the outbox (``digests``) and the ledgers that make "never twice" hold.
+
+    ``deliveries`` has one row per subscriber and paper, ever: its primary key is the rule.
+    ``delivered_events`` does the same for news about papers already received
+    (retractions, errata). A digest holds its rendered message, so a retry sends the very
+    same bytes with the same Message-ID. Alerts to the admin go through the same outbox
+    (``subscriber_id`` NULL, kind 'alert'); ``alerts`` keeps one alert per problem.
+    ``subscribers.covered_through`` is the last day a digest period covered, also when the
+    period had nothing to send, so "is it due?" does not depend on a mail having been sent.
+    """
+    _run(
+        db,
+        """CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            frequency TEXT NOT NULL CHECK (frequency IN ('daily', 'weekly', 'monthly')),
+            searches TEXT NOT NULL DEFAULT '[]',
+            questions TEXT NOT NULL DEFAULT '[]',
+            min_relevance TEXT NOT NULL DEFAULT 'relevant'
+                CHECK (min_relevance IN ('relevant', 'uncertain')),
+            format TEXT NOT NULL DEFAULT 'html' CHECK (format IN ('html', 'text')),
+            send_empty INTEGER NOT NULL DEFAULT 0,
+            max_items INTEGER,
+            active INTEGER NOT NULL DEFAULT 1,
+            token TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            unsubscribed_at TEXT,
+            covered_through TEXT
+        ) STRICT""",
+        """CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE SET NULL,
+            recipient TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('baseline', 'update', 'nothing_new', 'alert')),
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            message BLOB NOT NULL,
+            landscape TEXT NOT NULL DEFAULT '{}',
+            items INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        ) STRICT""",
+        "CREATE INDEX digests_status ON digests(status, next_attempt_at)",
+        "CREATE INDEX digests_subscriber ON digests(subscriber_id, period_end)",
+        # One live digest per subscriber and period: composing twice cannot queue twice.
+        "CREATE UNIQUE INDEX digests_one_per_period ON digests(subscriber_id, period_start,"
+        " period_end) WHERE subscriber_id IS NOT NULL AND status != 'failed'",
+        """CREATE TABLE deliveries (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            pmid TEXT NOT NULL REFERENCES articles(pmid),
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            shown INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (subscriber_id, pmid)
+        ) STRICT""",
+        "CREATE INDEX deliveries_digest ON deliveries(digest_id)",
+        """CREATE TABLE delivered_events (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            event_id INTEGER NOT NULL REFERENCES article_events(id),
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            PRIMARY KEY (subscriber_id, event_id)
+        ) STRICT""",
+        """CREATE TABLE alerts (
+            key TEXT PRIMARY KEY,
+            raised_at TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            digest_id INTEGER REFERENCES digests(id) ON DELETE SET NULL
+        ) STRICT""",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
     ("0003_scheduler_tables", scheduler_tables),
+    ("0004_digest_tables", digest_tables),
 )
 
 

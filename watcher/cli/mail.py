@@ -8,13 +8,11 @@ from typing import Any
 
 import click
 
-from digests.alerts import queue_alerts
-from digests.compose import compose_due, preview
-from digests.outbox import DeliveryReport, deliver, make_transport
+from digests.compose import preview
+from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
 from watcher.evidence import QUESTIONS
-from watcher.runlock import run_lock
 from watcher.store_mail import (
     FORMATS,
     FREQUENCIES,
@@ -310,13 +308,6 @@ def preview_digest(app: App, email: str, output: Path, with_text: bool) -> None:
     click.echo(f"Subject: {rendered.subject}", err=True)
 
 
-def _report_lines(report: DeliveryReport) -> list[str]:
-    lines = [f"Sent {len(report.sent)} message(s)."]
-    lines += [f"  will retry {i} to {rcpt}: {error}" for i, rcpt, error in report.retrying]
-    lines += [f"  FAILED {i} to {rcpt}: {error}" for i, rcpt, error in report.failed]
-    return lines
-
-
 @digest.command(name="send")
 @click.option(
     "--due",
@@ -328,29 +319,16 @@ def _report_lines(report: DeliveryReport) -> list[str]:
 @click.option("--all", "mode", flag_value="all", help="Every active subscriber, due or not.")
 @pass_app
 def send_digests(app: App, mode: str) -> None:
-    """Compose the digests that are due, then send everything queued.
+    """Compose the digests that are due, alert the admin about problems, then send
+    everything queued.
 
     Exits 1 when any message failed or waits for a retry (`mildwatch outbox` shows why).
     """
     config = app.config
-    store = app.mail_store
-    with run_lock(config.database):
-        now = utc_now()
-        queued = compose_due(
-            store, now=now, mail=config.mail, schedule=config.schedule, everyone=mode == "all"
-        )
-        click.echo(f"Queued {len(queued)} digest(s).")
-        transport = make_transport(config.mail)
-        report = deliver(store, transport, now=now, mail=config.mail)
-        if queue_alerts(store, now=now, mail=config.mail):
-            alerts = deliver(store, transport, now=now, mail=config.mail)
-            report.sent += alerts.sent
-            report.retrying += alerts.retrying
-            report.failed += alerts.failed
-            click.echo(f"Alerted the admin ({config.mail.admin_email}).")
-    for line in _report_lines(report):
+    report = jobs.digest_job(config, everyone=mode == "all")
+    for line in show.mail_report(report):
         click.echo(line)
-    if config.mail.transport == "files" and report.sent:
+    if config.mail.transport == "files" and report.delivery.sent:
         click.echo(f"Messages are in {config.mail.outbox_dir}")
     if not report.ok:
         raise click.exceptions.Exit(1)

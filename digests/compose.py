@@ -1,0 +1,406 @@
+"""What subscriber S receives for period P, and queuing it (digest row + ledger, one transaction).
+
+The ``deliveries`` ledger decides what is new: a paper is new to S until a digest to S has
+covered it, whichever saved search found it. The first digest is a baseline (the landscape
+and a selection of the strongest studies); everything it covers enters the ledger, so the
+next digest holds only what arrived since. Retracted papers and notices are never presented
+as evidence; they are covered silently, and a retraction or erratum of a paper S received
+becomes news in S's next digest (once: ``delivered_events``).
+
+Periods end the day before the digest day, in the schedule's time zone; each starts the day
+after the previous one ended (``subscribers.covered_through``), so a missed slot is caught up
+by a longer period instead of a second mail. A period with nothing to say queues a short
+"nothing new" note, or nothing, as the subscriber chose, and is recorded as covered either way.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email import policy
+from email.headerregistry import Address
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from digests.landscape import (
+    build_landscape,
+    counts_as_evidence,
+    is_synthetic,
+    make_item,
+    strength,
+    summarize,
+)
+from digests.model import (
+    QUESTION_ORDER,
+    ArticleUpdate,
+    DigestView,
+    Period,
+    Recipient,
+    group_sections,
+    make_headline,
+)
+from digests.outbox import make_message_id, unsubscribe_link
+from digests.render import RenderedDigest, Renderer, build_message
+from watcher.clock import iso
+from watcher.config import WEEKDAYS, MailSettings, ScheduleSettings
+from watcher.evidence import Evidence
+from watcher.records import Article
+from watcher.store_mail import Candidate, MailStore, NewDigest, PendingNews, Subscriber
+
+log = logging.getLogger(__name__)
+
+BASELINE_SELECTION = 10  # strongest studies a first digest shows (at most the subscriber's cap)
+OVERFLOW_LINK_LIMIT = 200  # PMIDs a PubMed link can list; beyond that the rest are only counted
+NEWS_KINDS = ("retracted", "erratum", "updated")
+_SEVERITY = {kind: rank for rank, kind in enumerate(NEWS_KINDS)}
+# Article fields a reader sees: an "updated" event naming none of them is not news.
+READER_FIELDS = {
+    "title": "the title", "abstract": "the abstract", "authors": "the author list",
+    "journal": "the journal", "pub_date": "the publication date", "doi": "the DOI",
+    "pmcid": "the PMC link",
+}  # fmt: skip
+
+
+# --- when: schedule and periods -----------------------------------------------------------
+
+
+def local_today(now: datetime, schedule: ScheduleSettings) -> date:
+    return now.astimezone(ZoneInfo(schedule.timezone)).date()
+
+
+def digest_day(now: datetime, schedule: ScheduleSettings) -> date:
+    """The day whose digests are due: today from ``digest_time`` on, else yesterday (a cron
+    run at dawn does not send today's digests early)."""
+    local = now.astimezone(ZoneInfo(schedule.timezone))
+    hour, minute = (int(p) for p in schedule.digest_time.split(":"))
+    before = (local.hour, local.minute) < (hour, minute)
+    return local.date() - timedelta(days=1) if before else local.date()
+
+
+def _month_back(day: date) -> date:
+    """The same day a month earlier (clamped to the month's length)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_slot(frequency: str, today: date, schedule: ScheduleSettings) -> date:
+    """The most recent day (≤ today) a digest of this frequency is scheduled."""
+    if frequency == "daily":
+        return today
+    if frequency == "weekly":
+        return today - timedelta(days=(today.weekday() - WEEKDAYS.index(schedule.weekly_day)) % 7)
+    slot = today.replace(day=schedule.monthly_day)
+    return slot if slot <= today else _month_back(slot)
+
+
+def is_due(
+    subscriber: Subscriber, last_period_end: date | None, today: date, schedule: ScheduleSettings
+) -> bool:
+    """Active, and either never served (the baseline goes out at once) or the period ending
+    the day before the latest scheduled slot is not yet covered (this covers missed slots)."""
+    if not subscriber.active:
+        return False
+    if last_period_end is None:
+        return True
+    slot = latest_slot(subscriber.frequency, today, schedule)
+    return last_period_end < slot - timedelta(days=1)
+
+
+def natural_period(subscriber: Subscriber, today: date) -> Period:
+    """The period a digest on ``today`` covers by frequency alone, ending yesterday."""
+    end = today - timedelta(days=1)
+    start = {
+        "daily": end,
+        "weekly": today - timedelta(days=7),
+        "monthly": _month_back(today),
+    }[subscriber.frequency]
+    return Period.of(start, end)
+
+
+def period_for(subscriber: Subscriber, today: date) -> Period | None:
+    """The period a digest on ``today`` covers: from the day after the last covered one (so a
+    missed slot makes it longer, never a gap), to yesterday; None when already covered."""
+    natural = natural_period(subscriber, today)
+    if not subscriber.covered_through:
+        return natural
+    after = date.fromisoformat(subscriber.covered_through) + timedelta(days=1)
+    if after > natural.end:
+        return None
+    return Period.of(after, natural.end)
+
+
+# --- what: items, news, the view ------------------------------------------------------------
+
+
+def baseline_selection(pairs: Sequence[tuple[Article, Evidence]], limit: int) -> list[int]:
+    """Indexes of the strongest studies, taken in turns from each question so that every
+    question the evidence addresses is represented (``pairs`` strongest first)."""
+    buckets: dict[str, list[int]] = {}
+    for index, (_, evidence) in enumerate(pairs):
+        key = next((q for q in QUESTION_ORDER if q in evidence.question_keys), "other")
+        buckets.setdefault(key, []).append(index)
+    queues = [buckets[k] for k in QUESTION_ORDER if k in buckets]
+    chosen: list[int] = []
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return sorted(chosen)
+
+
+def _what_changed(news: PendingNews, fields: list[str]) -> str:
+    detail = news.event.detail
+    if news.event.kind == "retracted":
+        where = f" ({detail})" if detail else ""
+        return f"This paper has been retracted{where}. Do not rely on its results."
+    if news.event.kind == "erratum":
+        where = f" ({detail})" if detail else ""
+        return f"An erratum was published{where}; check the correction before using its figures."
+    words = [READER_FIELDS[f] for f in fields if f != "pmcid"]
+    parts = []
+    if words:
+        listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        parts.append(f"PubMed updated {listed}.")
+    if "pmcid" in fields and news.article.pmcid:
+        parts.append("Free full text is now available in PMC.")
+    return " ".join(parts)
+
+
+def _notice_pmid(news: PendingNews) -> str | None:
+    wanted = {"retracted": "RetractionIn", "erratum": "ErratumIn"}.get(news.event.kind)
+    links = [c for c in news.article.corrections if c.ref_type == wanted and c.pmid]
+    exact = [c for c in links if c.source == news.event.detail]
+    return (exact or links)[0].pmid if links else None
+
+
+def article_updates(news: Sequence[PendingNews]) -> tuple[tuple[ArticleUpdate, ...], list[int]]:
+    """One update per paper (a retraction outranks an erratum, an erratum an update), and the
+    event ids it answers; updates to fields nobody reads (MeSH, dates) are left out."""
+    by_pmid: dict[str, list[tuple[PendingNews, list[str]]]] = {}
+    for item in news:
+        fields = [f.strip() for f in item.event.detail.split(",")]
+        visible = [f for f in fields if f in READER_FIELDS]
+        if item.event.kind == "updated" and not visible:
+            continue
+        by_pmid.setdefault(item.article.pmid, []).append((item, visible))
+    updates, event_ids = [], []
+    for pmid in sorted(by_pmid):
+        found = by_pmid[pmid]
+        best, fields = min(found, key=lambda pair: _SEVERITY[pair[0].event.kind])
+        event_ids.extend(item.event_id for item, _ in found)
+        updates.append(
+            ArticleUpdate(
+                pmid=pmid,
+                title_html=best.article.title,
+                kind=best.event.kind,  # type: ignore[arg-type]
+                what_changed=_what_changed(best, fields),
+                notice_pmid=_notice_pmid(best),
+                synthetic=is_synthetic(best.article),
+            )
+        )
+    return tuple(updates), event_ids
+
+
+def overflow_url(pmids: Sequence[str]) -> str | None:
+    if not pmids or len(pmids) > OVERFLOW_LINK_LIMIT:
+        return None
+    return "https://pubmed.ncbi.nlm.nih.gov/?term=" + ",".join(pmids)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A digest decided but not yet written: its view and what it puts in the ledgers."""
+
+    view: DigestView
+    shown: tuple[str, ...]
+    hidden: tuple[str, ...]
+    event_ids: tuple[int, ...]
+    landscape: dict[str, Any]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing new and no news: only a "nothing new" note (or no mail) to send."""
+        return not self.view.item_count and not self.view.overflow_count and not self.view.updates
+
+
+def _follows(subscriber: Subscriber, candidate: Candidate) -> bool:
+    wanted = set(subscriber.questions)
+    return not wanted or bool(wanted & set(candidate.evidence.question_keys))
+
+
+def plan_digest(
+    store: MailStore,
+    subscriber: Subscriber,
+    period: Period,
+    *,
+    mail: MailSettings,
+    pairs: Sequence[tuple[Article, Evidence]],
+) -> Plan:
+    """Decide S's digest for ``period`` from the store (reads only; ``pairs`` are the
+    classified articles the landscape is drawn from)."""
+    last = store.last_digest(subscriber.id)
+    candidates = [c for c in store.undelivered(subscriber) if _follows(subscriber, c)]
+    studies = sorted(
+        ((c.article, c.evidence) for c in candidates if counts_as_evidence(c.article)),
+        key=strength,
+    )
+    silent = [c.article.pmid for c in candidates if not counts_as_evidence(c.article)]
+    cap = subscriber.max_items or mail.max_items
+    if last is None:
+        chosen = set(baseline_selection(studies, min(cap, BASELINE_SELECTION)))
+    else:
+        chosen = set(range(min(cap, len(studies))))
+    shown = [studies[i] for i in sorted(chosen)]
+    rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen]
+    updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))
+    kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
+    land = build_landscape(pairs, previous=last[1] if last else None)
+    retracted = sum(u.kind == "retracted" for u in updates)
+    view = DigestView(
+        recipient=Recipient(subscriber.name, subscriber.email),
+        period=period,
+        kind=kind,  # type: ignore[arg-type]
+        headline=make_headline(kind, len(studies), land, retracted_count=retracted),  # type: ignore[arg-type]
+        sections=group_sections(make_item(a, e) for a, e in shown),
+        updates=updates,
+        overflow_count=len(rest),
+        overflow_url=overflow_url(rest),
+        admin_note=mail.note.strip() or None,
+        landscape=land,
+        unsubscribe=unsubscribe_link(mail, subscriber.token),
+        synthetic=any(is_synthetic(a) for a, _ in pairs),
+    )
+    return Plan(
+        view=view,
+        shown=tuple(a.pmid for a, _ in shown),
+        hidden=tuple(rest + silent),
+        event_ids=tuple(event_ids),
+        landscape=summarize(land),
+    )
+
+
+# --- composing: render, build, queue ------------------------------------------------------
+
+
+def _compose(
+    store: MailStore,
+    subscriber: Subscriber,
+    *,
+    today: date,
+    now: datetime,
+    mail: MailSettings,
+    renderer: Renderer,
+    pairs: Sequence[tuple[Article, Evidence]],
+) -> int | None:
+    period = period_for(subscriber, today)
+    if period is None:
+        return None  # this period is already covered: composing twice queues nothing
+    plan = plan_digest(store, subscriber, period, mail=mail, pairs=pairs)
+    if plan.empty and not subscriber.send_empty:
+        store.mark_covered(subscriber.id, period.end.isoformat())
+        log.info("nothing new for %s (%s); no mail, as they chose", subscriber.email, period.label)
+        return None
+    rendered = renderer.render(plan.view)
+    message_id = make_message_id(
+        "digest", subscriber.token, period.start, period.end, now.isoformat(), mail=mail
+    )
+    message = build_message(
+        rendered,
+        sender=mail.sender,
+        to=Address(display_name=subscriber.name, addr_spec=subscriber.email),
+        message_id=message_id,
+        date=now,
+        list_unsubscribe=unsubscribe_link(mail, subscriber.token),
+        list_unsubscribe_post=True,
+        text_only=subscriber.format == "text",
+    )
+    digest_id = store.queue_digest(
+        NewDigest(
+            subscriber_id=subscriber.id,
+            recipient=subscriber.email,
+            kind=plan.view.kind,
+            period_start=period.start.isoformat(),
+            period_end=period.end.isoformat(),
+            subject=rendered.subject,
+            message_id=message_id,
+            message=message.as_bytes(policy=policy.SMTP),
+            landscape=plan.landscape,
+            shown=plan.shown,
+            hidden=plan.hidden,
+            event_ids=plan.event_ids,
+        ),
+        now=iso(now),
+    )
+    if digest_id is not None:
+        log.info("queued %s digest %d for %s", plan.view.kind, digest_id, subscriber.email)
+    return digest_id
+
+
+def compose_for(
+    store: MailStore,
+    subscriber: Subscriber,
+    *,
+    now: datetime,
+    mail: MailSettings,
+    renderer: Renderer | None = None,
+    schedule: ScheduleSettings | None = None,
+) -> int | None:
+    """Queue S's digest for the period ending yesterday (in the schedule's time zone); the
+    queued digest id, or None when the period is covered or S skips empty periods."""
+    schedule = schedule or ScheduleSettings()
+    return _compose(
+        store,
+        subscriber,
+        today=local_today(now, schedule),
+        now=now,
+        mail=mail,
+        renderer=renderer or Renderer(mail.templates_dir),
+        pairs=store.classified(),
+    )
+
+
+def compose_due(
+    store: MailStore,
+    *,
+    now: datetime,
+    mail: MailSettings,
+    schedule: ScheduleSettings,
+    everyone: bool = False,
+) -> list[int]:
+    """Queue a digest for every active subscriber who is due (``everyone``: every active
+    subscriber whose period up to yesterday is not yet covered)."""
+    renderer = Renderer(mail.templates_dir)
+    pairs = store.classified()
+    today = local_today(now, schedule) if everyone else digest_day(now, schedule)
+    queued = []
+    for subscriber in store.subscribers(active_only=True):
+        covered = subscriber.covered_through
+        last_end = date.fromisoformat(covered) if covered else None
+        if not everyone and not is_due(subscriber, last_end, today, schedule):
+            continue
+        digest_id = _compose(
+            store, subscriber, today=today, now=now, mail=mail, renderer=renderer, pairs=pairs
+        )
+        if digest_id is not None:
+            queued.append(digest_id)
+    return queued
+
+
+def preview(
+    store: MailStore,
+    subscriber: Subscriber,
+    *,
+    now: datetime,
+    mail: MailSettings,
+    schedule: ScheduleSettings | None = None,
+) -> RenderedDigest:
+    """What ``compose_for`` would send now, rendered, without writing anything (a period
+    with nothing new shows the "nothing new" note even if S would get no mail)."""
+    schedule = schedule or ScheduleSettings()
+    today = local_today(now, schedule)
+    period = period_for(subscriber, today) or natural_period(subscriber, today)
+    plan = plan_digest(store, subscriber, period, mail=mail, pairs=store.classified())
+    return Renderer(mail.templates_dir).render(plan.view)

@@ -1,0 +1,226 @@
+"""How the evidence stands: pure functions from (Article, Evidence) pairs to the view model,
+``build_landscape`` for the whole body of evidence and ``make_item`` for one study.
+
+Only studies count: retracted papers and the notices that retract or correct others are left
+out (a retracted trial is not evidence, and an erratum is not a study). The landscape of each
+digest is kept with it (``summarize``), so the next one can say what changed, e.g. that the
+longest follow-up grew from 24 to 60 months.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from digests.model import (
+    DESIGN_ORDER,
+    LEVELS,
+    QUESTION_ORDER,
+    Count,
+    DigestItem,
+    Landscape,
+    LongestFollowUp,
+    ReportedFigure,
+    TimelineYear,
+    clip,
+    level_rank,
+)
+from watcher.evidence import Evidence, Tag
+from watcher.extract import NUMBER_WORDS
+from watcher.records import Article
+
+# PubMed publication types of records that are about another record, not studies themselves.
+NOTICE_TYPES = frozenset(
+    {"Published Erratum", "Retraction of Publication", "Expression of Concern"}
+)
+FIGURES_SHOWN = 6  # complication and reoperation statements each, strongest studies first
+_FIGURE = re.compile(rf"\d|\b(?:no|none|zero|without|{NUMBER_WORDS})\b", re.IGNORECASE)
+
+Pair = tuple[Article, Evidence]
+
+
+def is_notice(article: Article) -> bool:
+    """A retraction notice, erratum or expression of concern (not a study)."""
+    return any(t in NOTICE_TYPES for t in article.publication_types)
+
+
+def counts_as_evidence(article: Article) -> bool:
+    return not article.retracted and not is_notice(article)
+
+
+def first_author(article: Article) -> str:
+    """ "Deer TR et al.", "Deer TR", or "" when PubMed lists no author."""
+    if not article.authors:
+        return ""
+    return article.authors[0] + (" et al." if len(article.authors) > 1 else "")
+
+
+def citation(article: Article) -> str:
+    """A short source: "Deer TR et al. 2024" (journal when there is no author)."""
+    who = first_author(article) or article.journal_abbrev or article.journal or "PMID"
+    year = article.pub_year or (article.pub_date or "")[:4]
+    return f"{who} {year}".strip() if year else who
+
+
+def is_synthetic(article: Article) -> bool:
+    """Sample data (the digest then carries the SYNTHETIC banner)."""
+    return article.plain_title.startswith("[SYNTHETIC]")
+
+
+def _snippet(evidence: Evidence) -> str:
+    """The abstract's own words behind the tags (follow-up first: it matters most here)."""
+    tags: list[Tag | None] = [
+        evidence.followup_tag,
+        evidence.design_tag,
+        evidence.sample_size_tag,
+        *evidence.questions,
+        evidence.relevance_tag,
+    ]
+    return next((t.snippet for t in tags if t is not None and t.source == "abstract"), "")
+
+
+def make_item(article: Article, evidence: Evidence) -> DigestItem:
+    """One study as the digest shows it."""
+    return DigestItem(
+        pmid=article.pmid,
+        title_html=article.title,
+        journal=article.journal or article.journal_abbrev,
+        year=article.pub_year,
+        authors=first_author(article),
+        design=evidence.design,
+        level=evidence.level,
+        snippet=_snippet(evidence),
+        followup_months=evidence.followup_months,
+        sample_size=evidence.sample_size,
+        questions=evidence.question_keys,
+        doi=article.doi,
+        pmcid=article.pmcid,
+        synthetic=is_synthetic(article),
+    )
+
+
+def strength(pair: Pair) -> tuple[int, float, int, str]:
+    """Sort key: strongest evidence first (level, then longer follow-up, larger n)."""
+    article, evidence = pair
+    return (
+        level_rank(evidence.level),
+        -(evidence.followup_months or 0.0),
+        -(evidence.sample_size or 0),
+        article.pmid,
+    )
+
+
+def _counts(counter: Counter[str], order: Sequence[str]) -> tuple[Count, ...]:
+    known = [Count(key, counter[key]) for key in order if counter[key]]
+    extra = [Count(key, counter[key]) for key in sorted(set(counter) - set(order))]
+    return tuple(known + extra)
+
+
+def _longest(studies: Sequence[Pair], previous: Mapping[str, Any] | None) -> LongestFollowUp | None:
+    with_followup = [p for p in studies if p[1].followup_months is not None]
+    if not with_followup:
+        return None
+    article, evidence = min(with_followup, key=strength_by_followup)
+    months = float(evidence.followup_months or 0.0)
+    previous_months = previous.get("longest_followup_months") if previous else None
+    grew = previous is not None and months > float(previous_months or 0.0)
+    return LongestFollowUp(
+        months=months,
+        pmid=article.pmid,
+        citation=citation(article),
+        grew=grew,
+        previous_months=float(previous_months) if previous_months is not None else None,
+    )
+
+
+def strength_by_followup(pair: Pair) -> tuple[float, int, int, str]:
+    """Longest follow-up first; ties go to the stronger study."""
+    article, evidence = pair
+    return (
+        -(evidence.followup_months or 0.0),
+        level_rank(evidence.level),
+        -(evidence.sample_size or 0),
+        article.pmid,
+    )
+
+
+def _figures(studies: Sequence[Pair], field: str, limit: int) -> tuple[ReportedFigure, ...]:
+    """Statements that give a count, a rate or say "none", with their source; one per
+    sentence, from the strongest studies first."""
+    figures: list[ReportedFigure] = []
+    seen: set[str] = set()
+    for article, evidence in sorted(studies, key=strength):
+        tags: tuple[Tag, ...] = getattr(evidence, field)
+        for tag in tags:
+            text = clip(tag.snippet or str(tag.value))
+            if not _FIGURE.search(str(tag.value)) or text.lower() in seen:
+                continue
+            seen.add(text.lower())
+            figures.append(ReportedFigure(text, article.pmid, citation(article)))
+            if len(figures) >= limit:
+                return tuple(figures)
+    return tuple(figures)
+
+
+def _timeline(studies: Sequence[Pair]) -> tuple[TimelineYear, ...]:
+    years: dict[int, list[Evidence]] = {}
+    for article, evidence in studies:
+        if article.pub_year:
+            years.setdefault(article.pub_year, []).append(evidence)
+    timeline = []
+    for year in sorted(years):
+        found = years[year]
+        followups = [e.followup_months for e in found if e.followup_months is not None]
+        timeline.append(
+            TimelineYear(
+                year=year,
+                by_design=_counts(Counter(e.design for e in found), DESIGN_ORDER),
+                longest_followup_months=max(followups) if followups else None,
+            )
+        )
+    return tuple(timeline)
+
+
+def build_landscape(
+    pairs: Iterable[Pair],
+    *,
+    previous: Mapping[str, Any] | None = None,
+    figures_limit: int = FIGURES_SHOWN,
+) -> Landscape:
+    """The landscape of ``pairs`` (each article once); ``previous`` is the ``summarize()`` of
+    the subscriber's last digest, or None for a first digest."""
+    unique = {article.pmid: (article, evidence) for article, evidence in pairs}
+    studies = [unique[pmid] for pmid in sorted(unique) if counts_as_evidence(unique[pmid][0])]
+    evidence = [e for _, e in studies]
+    rcts = [e for e in evidence if e.design == "rct"]
+    questions = Counter(q for e in evidence for q in set(e.question_keys))
+    return Landscape(
+        total_studies=len(studies),
+        by_design=_counts(Counter(e.design for e in evidence), DESIGN_ORDER),
+        by_level=_counts(Counter(e.level for e in evidence if e.level), LEVELS),
+        by_question=_counts(questions, [q for q in QUESTION_ORDER if q != "other"]),
+        rct_count=len(rcts),
+        rct_patients=sum(e.sample_size or 0 for e in rcts),
+        longest_followup=_longest(studies, previous),
+        studies_24_months=sum((e.followup_months or 0) >= 24 for e in evidence),
+        studies_60_months=sum((e.followup_months or 0) >= 60 for e in evidence),
+        complications=_figures(studies, "complications", figures_limit),
+        reoperations=_figures(studies, "reoperations", figures_limit),
+        timeline=_timeline(studies),
+    )
+
+
+def summarize(landscape: Landscape) -> dict[str, Any]:
+    """What a digest row keeps of its landscape, for the next digest to compare against."""
+    longest = landscape.longest_followup
+    return {
+        "total_studies": landscape.total_studies,
+        "rct_count": landscape.rct_count,
+        "rct_patients": landscape.rct_patients,
+        "studies_24_months": landscape.studies_24_months,
+        "studies_60_months": landscape.studies_60_months,
+        "longest_followup_months": longest.months if longest else None,
+        "longest_followup_pmid": longest.pmid if longest else None,
+    }

@@ -1,0 +1,162 @@
+"""The outbox: queued digests → transport → sent, retried with backoff, or failed.
+
+A digest row holds the exact bytes of its message (with its Message-ID), written when it was
+composed; sending re-sends those bytes, never a re-render, so a retry after an ambiguous
+failure (the server took the message but the connection dropped before it said so) carries
+the same Message-ID and the receiving side can drop the duplicate.
+
+Temporary failures are retried after ``retry_base_seconds``, doubling each time, up to
+``max_attempts`` tries; then the digest is marked failed and its ledger released, so its papers
+go out in the subscriber's next digest. A permanent failure (a 5xx for that recipient) fails
+that digest at once and the others are still sent. When the server itself is unavailable,
+every due digest counts the failed attempt and the run stops, rather than knocking on a closed
+door once per subscriber.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from urllib.parse import quote
+
+from digests.transports import FilesTransport, ServerUnavailable, SmtpTransport, Transport
+from watcher.clock import iso
+from watcher.config import MailSettings
+from watcher.errors import DeliveryError
+from watcher.store_mail import MailStore, OutboxEntry
+
+log = logging.getLogger(__name__)
+
+MAX_DELAY_SECONDS = 86400  # backoff never waits more than a day between tries
+
+
+def make_transport(mail: MailSettings) -> Transport:
+    """The configured transport: the files outbox (default) or SMTP (password from env)."""
+    if mail.transport == "smtp":
+        smtp = mail.smtp
+        return SmtpTransport(
+            smtp.host,
+            smtp.port,
+            security=smtp.security,  # type: ignore[arg-type]  # validated by config.py
+            username=smtp.username,
+            password=smtp.password,
+            timeout=smtp.timeout,
+            ca_file=smtp.ca_file,
+        )
+    return FilesTransport(mail.outbox_dir)
+
+
+# --- identities every message carries ---------------------------------------------------------
+
+
+def sender_address(mail: MailSettings) -> str:
+    """The bare address of ``mail.sender`` ("mildwatch <a@b>" → "a@b"), for the envelope."""
+    return parseaddr(mail.sender)[1] or mail.sender.strip()
+
+
+def message_domain(mail: MailSettings) -> str:
+    domain = sender_address(mail).rpartition("@")[2]
+    return domain or "mildwatch.invalid"
+
+
+def make_message_id(kind: str, *parts: object, mail: MailSettings) -> str:
+    """``<kind.<hash>@sender-domain>``: the same inputs give the same ID (tests, re-renders),
+    and nothing personal shows in it."""
+    seed = "|".join(str(p) for p in parts)
+    digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:20]
+    return f"<{kind}.{digest}@{message_domain(mail)}>"
+
+
+def unsubscribe_link(mail: MailSettings, token: str) -> str:
+    """The configured https unsubscribe URL with the token (one-click, RFC 8058), else a
+    mailto to the sender whose subject is "unsubscribe <token>", which the admin acts on with
+    `mildwatch subscribers unsubscribe TOKEN`. A plain-http URL is not used: one-click
+    unsubscribe must not travel in clear."""
+    url = (mail.unsubscribe_url or "").strip()
+    if url.lower().startswith("https://"):
+        return url.replace("{token}", quote(token, safe=""))
+    return f"mailto:{sender_address(mail)}?subject={quote(f'unsubscribe {token}')}"
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver`` run did; each list holds (digest id, recipient[, error])."""
+
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    retrying: list[tuple[int, str, str]] = field(default_factory=list)
+    failed: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.retrying and not self.failed
+
+
+def retry_delay(attempts: int, mail: MailSettings) -> timedelta:
+    """Wait before the next try, after ``attempts`` failed ones: base, 2×base, 4×base, …"""
+    seconds = mail.retry_base_seconds * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, MAX_DELAY_SECONDS))
+
+
+def deliver(
+    store: MailStore, transport: Transport, *, now: datetime, mail: MailSettings
+) -> DeliveryReport:
+    """Send every queued digest whose next attempt has come, each exactly once."""
+    report = DeliveryReport()
+    due = store.sendable(now=iso(now))
+    for position, entry in enumerate(due):
+        try:
+            transport.send_raw(
+                store.message(entry.id),
+                message_id=entry.message_id,
+                sender=sender_address(mail),
+                recipients=[entry.recipient],
+            )
+        except ServerUnavailable as error:
+            for entry_waiting in due[position:]:
+                _record_failure(store, entry_waiting, error, now=now, mail=mail, report=report)
+            waiting = len(due) - position
+            log.warning("mail server unavailable; %d digest(s) wait: %s", waiting, error)
+            break
+        except DeliveryError as error:
+            _record_failure(store, entry, error, now=now, mail=mail, report=report)
+            continue
+        store.mark_sent(entry.id, now=iso(now))
+        report.sent.append((entry.id, entry.recipient))
+        log.info("sent %s %d to %s", entry.kind, entry.id, entry.recipient)
+    return report
+
+
+def _record_failure(
+    store: MailStore,
+    entry: OutboxEntry,
+    error: DeliveryError,
+    *,
+    now: datetime,
+    mail: MailSettings,
+    report: DeliveryReport,
+) -> None:
+    attempts = entry.attempts + 1
+    message = str(error)
+    if error.permanent or attempts >= mail.max_attempts:
+        reason = message if error.permanent else f"gave up after {attempts} attempts: {message}"
+        store.mark_failed(entry.id, error=reason)
+        report.failed.append((entry.id, entry.recipient, reason))
+        log.error("%s %d to %s failed: %s", entry.kind, entry.id, entry.recipient, reason)
+        return
+    next_at = now + retry_delay(attempts, mail)
+    store.mark_retry(entry.id, error=message, next_attempt_at=iso(next_at))
+    report.retrying.append((entry.id, entry.recipient, message))
+    log.warning(
+        "%s %d to %s will be retried at %s: %s",
+        entry.kind,
+        entry.id,
+        entry.recipient,
+        iso(next_at),
+        message,
+    )
