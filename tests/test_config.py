@@ -36,10 +36,19 @@ def test_rate_limit_is_three_without_a_key_and_can_only_go_down(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[entrez]\nemial = 'x@example.org'\n", ":2: unknown key 'emial' in [entrez] (did you mean 'email'?)"),
-        ("[entrez]\nemail = 'a@b.org'\nbatch_size = '200'\n", ":3: entrez.batch_size must be an integer"),
+        (
+            "[entrez]\nemial = 'x@example.org'\n",
+            ":2: unknown key 'emial' in [entrez] (did you mean 'email'?)",
+        ),
+        (
+            "[entrez]\nemail = 'a@b.org'\nbatch_size = '200'\n",
+            ":3: entrez.batch_size must be an integer",
+        ),
         ("[database]\npath = 'x.db'\n[entrez\n", ":3: invalid TOML"),
-        ("[mail.smtp]\nhost = 'h'\npassword = 'secret'\n", ":3: secrets do not belong in the config file"),
+        (
+            "[mail.smtp]\nhost = 'h'\npassword = 'secret'\n",
+            ":3: secrets do not belong in the config file",
+        ),
         ("[entrez]\napi_key = 'abc'\n", ":2: secrets do not belong"),
         ("[poller]\nx = 1\n", ":1: unknown section or key 'poller' (did you mean 'poll'?)"),
         ("[entrez]\nemail = 'not-an-address'\n", ":2: entrez.email is not a valid email address"),
@@ -47,7 +56,10 @@ def test_rate_limit_is_three_without_a_key_and_can_only_go_down(tmp_path: Path) 
         ("[schedule]\nweekly_day = 'monday'\n", ":2: schedule.weekly_day must be one of mon"),
         ("[entrez]\nbatch_size = 0\n", ":2: entrez.batch_size must be between 1 and 10000"),
         ("[mail]\ntransport = 'pigeon'\n", ":2: mail.transport must be 'files' or 'smtp'"),
-        ("[mail]\nunsubscribe_url = 'https://x.org/u'\n", ":2: mail.unsubscribe_url must contain {token}"),
+        (
+            "[mail]\nunsubscribe_url = 'https://x.org/u'\n",
+            ":2: mail.unsubscribe_url must contain {token}",
+        ),
         ("[entrez]\ntimeout = true\n", ":2: entrez.timeout must be a number"),
     ],
 )
@@ -95,5 +107,5 @@ def test_parse_config_relative_paths_follow_the_file(tmp_path: Path) -> None:
 def test_starter_config_without_email_refuses_to_poll(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, starter_config()), env={})
     assert config.entrez.email is None
-    with pytest.raises(ConfigError, match="entrez.email is not set"):
+    with pytest.raises(ConfigError, match=r"entrez\.email is not set"):
         config.require_email()

@@ -54,7 +54,7 @@ def test_open_applies_migrations_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 
 def test_unopenable_paths_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="folder .* does not exist"):
+    with pytest.raises(StoreError, match=r"folder .* does not exist"):
         Store.open(tmp_path / "missing" / "m.db")
     garbage = tmp_path / "notes.txt"
     garbage.write_bytes(b"this is not a database" * 100)
@@ -142,10 +142,16 @@ def test_poll_state_failure_keeps_watermark(store: Store) -> None:
     search = store.add_search("mild", "mild[tiab]", author="lib", reason="initial")
     with store.transaction():
         store.record_poll_success(
-            search.id, watermark="2026/01/10", count=5, translation="t", now="2026-01-10T06:00:00+00:00"
+            search.id,
+            watermark="2026/01/10",
+            count=5,
+            translation="t",
+            now="2026-01-10T06:00:00+00:00",
         )
         store.record_poll_failure(search.id, error="HTTP 500", now="2026-01-11T06:00:00+00:00")
-        state = store.record_poll_failure(search.id, error="HTTP 500", now="2026-01-12T06:00:00+00:00")
+        state = store.record_poll_failure(
+            search.id, error="HTTP 500", now="2026-01-12T06:00:00+00:00"
+        )
     assert state.watermark == "2026/01/10"
     assert state.consecutive_failures == 2
     assert state.last_error == "HTTP 500"

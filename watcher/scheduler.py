@@ -35,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.clock import iso
 from watcher.config import ScheduleSettings
+from watcher.errors import MildwatchError
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -100,16 +101,10 @@ def build_scheduler(
             extra = {"next_run_time": missed} if missed else {}
             if missed:
                 log.info("job %s missed a run while the daemon was down; running it now", job.id)
-            scheduler.add_job(job.func, job.trigger, id=job.id, replace_existing=True, **extra)
+            scheduler.add_job(_guard(job), job.trigger, id=job.id, replace_existing=True, **extra)
 
     def remember(event: JobExecutionEvent) -> None:
-        error = (
-            None
-            if event.exception is None
-            else f"{type(event.exception).__name__}: {event.exception}"
-        )
-        if error:
-            log.error("job %s failed: %s", event.job_id, error)
+        error = event.retval if event.exception is None else f"{event.exception}"
         with Store.open(database) as store:
             store.record_job(
                 event.job_id,
@@ -120,6 +115,24 @@ def build_scheduler(
 
     scheduler.add_listener(remember, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     return scheduler
+
+
+def _guard(job: Job) -> Callable[[], str | None]:
+    """Run a job so that no failure escapes into the scheduler: an expected failure is one
+    log line, a bug a logged traceback; either way the error is returned for job_state."""
+
+    def run() -> str | None:
+        try:
+            job.func()
+        except MildwatchError as exc:
+            log.error("job %s failed: %s", job.id, exc)
+            return str(exc)
+        except Exception as exc:
+            log.exception("job %s failed", job.id)
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    return run
 
 
 def run_until_signalled(

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from watcher import __version__
-from watcher.cli import evidence, mail, searches, watch
+from watcher.cli import demo, evidence, mail, searches, service, watch
 from watcher.cli.app import App, MildwatchGroup
 
 
@@ -44,7 +44,14 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int, quiet: bool)
     ctx.call_on_close(app.close)
 
 
-for command in (*watch.COMMANDS, *evidence.COMMANDS, searches.searches, *mail.COMMANDS):
+for command in (
+    demo.demo,
+    *watch.COMMANDS,
+    *service.COMMANDS,
+    *evidence.COMMANDS,
+    searches.searches,
+    *mail.COMMANDS,
+):
     cli.add_command(command)
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from digests.landscape import build_landscape
 from watcher import pubmed, tagging
+from watcher.cli import show
 from watcher.cli.app import App, pass_app
 from watcher.evidence import classify as classify_article
 from watcher.evidence import load_profile
@@ -58,4 +60,21 @@ def reclassify(app: App, everything: bool) -> None:
         click.echo(f"  {change['pmid']}  {fields}")
 
 
-COMMANDS = (classify, reclassify)
+@click.command(name="evidence")
+@click.option(
+    "--include-uncertain", is_flag=True, help="Count articles whose relevance is uncertain too."
+)
+@pass_app
+def evidence_command(app: App, include_uncertain: bool) -> None:
+    """How the evidence on MILD stands: designs and levels, longest follow-up and its study,
+    studies per question, reported complications and reoperations, a table per year."""
+    relevance = ("relevant", "uncertain") if include_uncertain else ("relevant",)
+    pairs = app.mail_store.classified(relevance)
+    for line in show.landscape_lines(build_landscape(pairs)):
+        click.echo(line)
+    if any(a.title.startswith("[SYNTHETIC]") for a, _ in pairs):
+        click.echo("")
+        click.echo(show.SYNTHETIC_NOTE)
+
+
+COMMANDS = (classify, reclassify, evidence_command)

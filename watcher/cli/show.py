@@ -5,10 +5,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 
+from digests.chart import timeline_table
+from digests.model import Landscape, design_label, format_months, question_title
+from watcher.cli.jobs import MailReport
 from watcher.evidence import Evidence, Tag
 from watcher.poll import PollReport
 from watcher.records import Article, ArticleEvent, PollState, Run, Search, plain_text
 from watcher.store import ArticleSummary
+from watcher.store_mail import OutboxEntry, Subscriber
 
 SYNTHETIC_NOTE = (
     "Note: records whose title starts with [SYNTHETIC] are made-up sample data for the "
@@ -177,4 +181,81 @@ def status_lines(
         )
         if run.error:
             lines.append(f"      {clip(run.error, 200)}")
+    return lines
+
+
+def mail_report(report: MailReport) -> list[str]:
+    delivery = report.delivery
+    lines = [
+        f"Digests: {len(report.queued)} composed, {len(delivery.sent)} sent, "
+        f"{len(delivery.retrying)} to retry, {len(delivery.failed)} failed"
+        + (f"; {len(report.alerts)} alert(s) to the admin" if report.alerts else "")
+    ]
+    lines.extend(f"  sent #{digest_id} to {to}" for digest_id, to in delivery.sent)
+    lines.extend(f"  RETRY #{i} to {to}: {error}" for i, to, error in delivery.retrying)
+    lines.extend(f"  FAILED #{i} to {to}: {error}" for i, to, error in delivery.failed)
+    return lines
+
+
+def landscape_lines(landscape: Landscape) -> list[str]:
+    """`mildwatch evidence`: how the evidence stands, as a surgeon would scan it."""
+    lines = [f"Studies about MILD: {landscape.total_studies}", "", "By design:"]
+    lines.extend(f"  {design_label(c.key):<40} {c.count:>4}" for c in landscape.by_design)
+    lines.append("By level of evidence:")
+    lines.extend(f"  Level {c.key:<34} {c.count:>4}" for c in landscape.by_level)
+    lines.append(
+        f"Randomised trials: {landscape.rct_count} ({landscape.rct_patients} patients randomised)"
+    )
+    longest = landscape.longest_followup
+    if longest:
+        lines.append(
+            f"Longest follow-up: {format_months(longest.months)} — {longest.citation}, "
+            f"PMID {longest.pmid}"
+        )
+    lines.append(
+        f"Studies with follow-up ≥ 24 months: {landscape.studies_24_months}; "
+        f"≥ 60 months: {landscape.studies_60_months}"
+    )
+    lines.extend(["", "Studies per question:"])
+    lines.extend(f"  {question_title(c.key):<60} {c.count:>4}" for c in landscape.by_question)
+    for title, figures in (
+        ("Reported complications", landscape.complications),
+        ("Reported reoperations / subsequent surgery", landscape.reoperations),
+    ):
+        if figures:
+            lines.extend(["", f"{title}:"])
+            lines.extend(f'  "{clip(f.text, 150)}" — {f.citation}, PMID {f.pmid}' for f in figures)
+    table = timeline_table(landscape.timeline)
+    if table:
+        lines.extend(["", "Per year:", *table.splitlines()])
+    return lines
+
+
+def outbox_status(
+    counts: dict[str, int], troubled: list[OutboxEntry], subscribers: list[Subscriber]
+) -> list[str]:
+    active = sum(s.active for s in subscribers)
+    lines = [
+        "",
+        f"Subscribers: {active} active, {len(subscribers) - active} inactive",
+        "Outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("queued", "sent", "failed")),
+    ]
+    for entry in troubled:
+        lines.append(
+            f"  PROBLEM #{entry.id} to {entry.recipient}: {entry.status} after "
+            f"{entry.attempts} attempt(s): {clip(entry.last_error or '', 160)}"
+        )
+    return lines
+
+
+def job_lines(states: list[dict]) -> list[str]:
+    if not any(s["last_scheduled"] for s in states):
+        return []
+    lines = ["", "Daemon jobs:"]
+    for state in states:
+        lines.append(
+            f"  {state['job_id']:<10} last run {state['last_scheduled'] or 'never'}; "
+            f"last success {state['last_success'] or 'never'}"
+            + (f"; FAILED: {clip(state['last_error'], 160)}" if state["last_error"] else "")
+        )
     return lines

@@ -197,10 +197,18 @@ def show_article(app: App, pmid: str) -> None:
 @click.command()
 @pass_app
 def status(app: App) -> None:
-    """Where polling stands: saved searches, watermarks, failures, recent runs."""
-    store = app.store
+    """Where things stand: saved searches and their windows, failures, recent runs,
+    the outbox, and the daemon's jobs."""
+    store = app.mail_store
     pairs = [(s, store.poll_state(s.id)) for s in store.searches()]
     for line in show.status_lines(pairs, store.recent_runs(10), store.count_articles()):
+        click.echo(line)
+    for line in show.outbox_status(
+        store.outbox_counts(), store.troubled_digests(min_attempts=3), store.subscribers()
+    ):
+        click.echo(line)
+    jobs = [store.job_state(job) for job in ("poll", "digests", "retry-mail")]
+    for line in show.job_lines(jobs):
         click.echo(line)
 
 

@@ -1,0 +1,105 @@
+"""Running unattended: the demo, `mildwatch run` for cron, and the daemon under SIGTERM."""
+
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from watcher.cli import cli
+from watcher.localpubmed import LocalPubMed
+from watcher.store_mail import MailStore
+
+SAMPLE = Path(__file__).parent.parent / "watcher" / "sample"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_demo_runs_offline_and_leaves_two_digests(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    result = invoke("demo", "--dir", str(folder))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("SYNTHETIC SAMPLE DATA") == 2  # said first and last
+    assert "32 found, 32 new" in result.output  # backfill as of 31 Dec 2024
+    assert "4 new" in result.output  # the second poll adds only what came since
+    messages = sorted((folder / "outbox").glob("*.eml"))
+    assert len(messages) == 2
+    kinds = set()
+    for path in messages:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message["Subject"].startswith("[SYNTHETIC]")
+        kinds.add("baseline" if "Where the evidence stands" in message["Subject"] else "update")
+    assert kinds == {"baseline", "update"}
+    assert (folder / "digest-2-update.html").read_text().count("data:image/png;base64,") == 1
+    # Running it again starts afresh; a folder it did not make is left alone.
+    assert invoke("demo", "--dir", str(folder)).exit_code == 0
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "thesis.txt").write_text("do not delete")
+    refused = invoke("demo", "--dir", str(other))
+    assert refused.exit_code != 0 and "was not made by `mildwatch demo`" in refused.output
+    assert (other / "thesis.txt").exists()
+
+
+@pytest.fixture
+def configured(tmp_path: Path) -> Iterator[Path]:
+    with LocalPubMed(SAMPLE) as pubmed:
+        config = tmp_path / "mildwatch.toml"
+        invoke("--config", str(config), "init", "--email", "admin@example.org")
+        text = config.read_text().replace(
+            'base_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"',
+            f'base_url = "{pubmed.base_url}"',
+        )
+        config.write_text(text)
+        yield config
+
+
+def test_run_polls_composes_and_sends_once(configured: Path) -> None:
+    config = str(configured)
+    added = invoke(
+        "--config",
+        config,
+        "subscribers",
+        "add",
+        "surgeon@example.org",
+        "--name",
+        "A Surgeon",
+        "--frequency",
+        "daily",
+    )
+    assert added.exit_code == 0, added.output
+    first = invoke("--config", config, "run")
+    assert first.exit_code == 0, first.output
+    assert "36 new" in first.output and "1 sent" in first.output
+    second = invoke("--config", config, "run")
+    assert second.exit_code == 0 and "0 new" in second.output
+    with MailStore.open(configured.parent / "mildwatch.db") as store:
+        delivered = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT pmid) FROM deliveries")
+        total, distinct = delivered.fetchone()
+    assert total == distinct > 0  # never a paper twice
+
+
+def test_daemon_starts_and_stops_cleanly_on_sigterm(configured: Path) -> None:
+    env = {**os.environ, "MILDWATCH_CONFIG": str(configured)}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "daemon"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert "mildwatch daemon: polling at 06:00" in daemon.stdout.readline()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
+        assert "stopped" in daemon.stdout.read()
+    finally:
+        daemon.kill()

@@ -1,0 +1,5 @@
+"""`python -m watcher` is `mildwatch`."""
+
+from watcher.cli import main
+
+main()

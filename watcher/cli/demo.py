@@ -1,0 +1,127 @@
+"""`mildwatch demo`: the whole service, offline, on the bundled synthetic sample.
+
+It does what an admin would do, in a fresh folder: start an E-utilities server (the
+project's local one, over the sample), write a config, init, add a subscriber, poll as of
+the end of 2024 and send the first digest (a baseline), then poll again today and send the
+update — showing incremental polling and "never the same paper twice". Every step goes
+through the same library code as the real commands.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+import watcher
+from digests.landscape import build_landscape
+from digests.render import browser_html
+from watcher import searches
+from watcher.cli import jobs, show
+from watcher.clock import utc_now
+from watcher.config import load_config, starter_config
+from watcher.errors import ConfigError
+from watcher.localpubmed import LocalPubMed
+from watcher.profiles import default_profile_path
+from watcher.store_mail import MailStore
+
+SAMPLE = Path(watcher.__file__).parent / "sample"
+MARKER = ".mildwatch-demo"
+SUBSCRIBER = "surgeon@example.org"
+FIRST_POLL = datetime(2024, 12, 31, 12, 0, tzinfo=UTC)
+BANNER = (
+    "*** SYNTHETIC SAMPLE DATA: every record below is made up (titles start with "
+    "[SYNTHETIC]); none of these studies exists. ***"
+)
+
+
+def prepare(folder: Path) -> None:
+    """A fresh demo folder; refuses to wipe a folder the demo did not create."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise ConfigError(
+                f"{folder} exists and was not made by `mildwatch demo`; "
+                "choose another folder with --dir"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by `mildwatch demo`; safe to delete\n", encoding="utf-8")
+
+
+def heading(text: str) -> None:
+    click.echo("")
+    click.secho(text, bold=True)
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "folder",
+    default="mildwatch-demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the demo's config, database and outbox (recreated each run).",
+)
+def demo(folder: Path) -> None:
+    """Run the whole pipeline offline on the bundled synthetic sample, in a fresh folder.
+
+    Starts a local E-utilities server over the sample, initialises a config and database,
+    polls as of 31 Dec 2024 and today, tags the evidence, and writes two digests (a baseline
+    and an update) to the outbox. The data are synthetic.
+    """
+    click.secho(BANNER, fg="yellow")
+    prepare(folder)
+    config_file = folder / "mildwatch.toml"
+    with LocalPubMed(SAMPLE) as pubmed:
+        click.echo(
+            f"Local E-utilities server over {len(pubmed.index)} sample records: {pubmed.base_url}"
+        )
+        config_file.write_text(
+            starter_config(email="demo@example.org", base_url=pubmed.base_url), encoding="utf-8"
+        )
+        config = load_config(config_file)
+        with MailStore.open(config.database) as store:
+            searches.seed_searches(
+                store, searches.profile_searches(default_profile_path()), author="demo"
+            )
+            store.add_subscriber(
+                SUBSCRIBER, now=FIRST_POLL.isoformat(), name="Demo Surgeon", frequency="weekly"
+            )
+        click.echo(f"Config {config_file}; database {config.database}; subscriber {SUBSCRIBER}")
+
+        heading("1. First poll, as of 31 Dec 2024 (backfill)")
+        for line in show.poll_report(jobs.poll_job(config, now=FIRST_POLL)):
+            click.echo(line)
+        first = jobs.digest_job(config, now=FIRST_POLL, everyone=True)
+        for line in show.mail_report(first):
+            click.echo(line)
+
+        heading("2. Second poll, today (only what PubMed added since)")
+        now = utc_now()
+        for line in show.poll_report(jobs.poll_job(config, now=now)):
+            click.echo(line)
+        second = jobs.digest_job(config, now=now, everyone=True)
+        for line in show.mail_report(second):
+            click.echo(line)
+
+    with MailStore.open(config.database) as store:
+        heading("3. How the evidence stands")
+        for line in show.landscape_lines(build_landscape(store.classified())):
+            click.echo(line)
+        sent = [e for e in reversed(store.outbox(status="sent")) if e.kind != "alert"]
+        pages = []
+        for number, entry in enumerate(sent, start=1):
+            page = folder / f"digest-{number}-{entry.kind}.html"
+            page.write_text(browser_html(store.message(entry.id)), encoding="utf-8")
+            pages.append((entry, page))
+
+    heading("4. The digests (also written as .eml files, as a mail server would get them)")
+    click.echo(f"  outbox: {config.mail.outbox_dir}")
+    for entry, page in pages:
+        click.echo(f"  {entry.kind:<9} {entry.subject}")
+        click.echo(f"            open in a browser: {page}")
+    click.echo("")
+    click.echo(f"Try: uv run mildwatch --config {config_file} articles list --min-followup 24")
+    click.secho(BANNER, fg="yellow")
