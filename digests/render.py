@@ -13,7 +13,6 @@ import base64
 import email
 import email.policy
 import hashlib
-import html
 import logging
 import re
 import textwrap
@@ -22,7 +21,6 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,7 +45,7 @@ from digests.model import (
     question_title,
 )
 from watcher.errors import ConfigError
-from watcher.records import INLINE_TAGS
+from watcher.markup import fragment_text, safe_fragment
 
 log = logging.getLogger(__name__)
 
@@ -140,65 +138,16 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
 # --- text helpers used as filters ----------------------------------------------------------
 
 
-class _InlineSanitizer(HTMLParser):
-    """Keeps the allow-listed inline tags (without attributes); everything else becomes text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.html: list[str] = []
-        self.text: list[str] = []
-        self.open: list[str] = []
-
-    def _literal(self, raw: str) -> None:
-        self.html.append(html.escape(raw, quote=False))
-        self.text.append(raw)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in INLINE_TAGS:
-            self.html.append(f"<{tag}>")
-            self.open.append(tag)
-        else:
-            self._literal(self.get_starttag_text() or f"<{tag}>")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in INLINE_TAGS:
-            self._literal(self.get_starttag_text() or f"<{tag}/>")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in INLINE_TAGS:
-            if tag in self.open:
-                while self.open:
-                    current = self.open.pop()
-                    self.html.append(f"</{current}>")
-                    if current == tag:
-                        break
-        else:
-            self._literal(f"</{tag}>")
-
-    def handle_data(self, data: str) -> None:
-        self._literal(data)
-
-    def finish(self) -> None:
-        self.close()
-        while self.open:
-            self.html.append(f"</{self.open.pop()}>")
-
-
-def _sanitize(fragment: str) -> _InlineSanitizer:
-    parser = _InlineSanitizer()
-    parser.feed(fragment or "")
-    parser.finish()
-    return parser
-
-
 def sanitize_inline(fragment: str) -> Markup:
-    """A title fragment made safe for HTML: only bare allow-listed inline tags survive."""
-    return Markup("".join(_sanitize(fragment).html))
+    """A title fragment made safe for HTML: only bare allow-listed inline tags survive; other
+    tags are shown as text, since the caller is not trusted to have sanitised it."""
+    return Markup(safe_fragment(fragment, unknown_tags="show"))
 
 
 def inline_text(fragment: str) -> str:
-    """A title fragment as plain text: tags dropped, entities decoded ("&" stays "&")."""
-    return " ".join("".join(_sanitize(fragment).text).split())
+    """A title fragment as plain text: tags as the ``inline`` filter shows them, entities
+    decoded ("&" stays "&")."""
+    return fragment_text(fragment, unknown_tags="show")
 
 
 def fill(text: str, width: int = 76, indent: str = "", first: str | None = None) -> str:

@@ -16,7 +16,7 @@ import pytest
 from Bio import Entrez
 
 from watcher.errors import ParseError
-from watcher.pubmed import parse_pubmed_xml, read_records, sanitise_fragment, wrap_articles
+from watcher.pubmed import parse_pubmed_xml, read_records, wrap_articles
 from watcher.records import INLINE_TAGS, Article, Correction
 
 DATA = Path(__file__).parent / "data" / "pubmed"
@@ -449,29 +449,3 @@ def test_read_records_rejects_other_files(tmp_path: Path) -> None:
         read_records(empty)
     with pytest.raises(ParseError, match=r"missing\.xml: cannot read the file"):
         read_records(tmp_path / "missing.xml")
-
-
-# --- the sanitiser on its own ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("markup", "expected"),
-    [
-        ('"<i>Blood Relationship"</i>', '"<i>Blood Relationship"</i>'),
-        ("<i>unclosed <b>bold", "<i>unclosed <b>bold</b></i>"),
-        ("<i><b>x</i>y</b>", "<i><b>x</b></i>y"),
-        ("stray</i> end", "stray end"),
-        ('<i class="x" onclick="alert(1)">a</i>', "<i>a</i>"),
-        ('<span title="a>b">kept</span> text', "kept text"),
-        ("<I>upper</I>", "<i>upper</i>"),
-        ("<br/>line<i/> <b />", "line"),
-        ("p&lt;0.01 &amp; &lt;script&gt;", "p&lt;0.01 &amp; &lt;script&gt;"),
-        ("<script>alert(1)</script>", "alert(1)"),
-        ("a < b > c", "a &lt; b &gt; c"),
-        ("  spaced \n  out  ", "spaced out"),
-        ("<sup>2</sup><sub>3</sub><u>u</u>", "<sup>2</sup><sub>3</sub><u>u</u>"),
-    ],
-)
-def test_sanitise_fragment(markup: str, expected: str) -> None:
-    assert sanitise_fragment(markup) == expected
-    assert_safe_fragment(expected)

@@ -2,8 +2,9 @@
 
 Also home of the conventions both PubMed formats share, because MEDLINE's wording is the
 common ground: PubMed XML's ``MedlineDate`` is the MEDLINE ``DP`` field, its correction links
-are MEDLINE's ``RIN``/``EIN``/…, and every text field ends up as the same kind of safe HTML
-fragment. ``watcher.pubmed`` imports from here, never the other way round.
+are MEDLINE's ``RIN``/``EIN``/…; every text field ends up as the same kind of safe HTML
+fragment (:mod:`watcher.markup`). ``watcher.pubmed`` imports from here, never the other way
+round.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import unicodedata
 from collections.abc import Iterator
 
 from Bio import Medline
 
 from watcher.errors import ParseError
-from watcher.records import INLINE_TAGS, AbstractSection, Article, Correction
+from watcher.markup import clean_text
+from watcher.records import AbstractSection, Article, Correction
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUMBER = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
@@ -31,8 +32,6 @@ _DATE_TEXT = re.compile(
     r"(?P<year>\d{4})(?:\s+(?P<word>[A-Za-z]+)\.?(?:\s+(?P<day>\d{1,2})(?!\d))?)?"
 )
 _ANY_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_SPACE = re.compile(r"\s+")
-_MARKUP = re.compile(r"""<(/?)([A-Za-z][\w:.-]*)(?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?>""")
 
 # MEDLINE field → the PubMed XML CommentsCorrections RefType it stands for.
 CORRECTION_TAGS = {
@@ -71,52 +70,9 @@ _AB_LABEL = re.compile(r"(?:^|(?<=[.!?)\]]\s))([A-Z][A-Z0-9]*(?:[ ,/&-]+[A-Z0-9]
 # --- helpers shared with watcher.pubmed --------------------------------------------------------
 
 
-def clean_text(text: str) -> str:
-    """NFC, whitespace runs collapsed: PubMed's two formats wrap lines differently."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
-
-
 def text_fragment(plain: str) -> str:
     """Plain text as a safe HTML fragment (the form of ``Article.title`` and abstract text)."""
     return html.escape(clean_text(plain), quote=False)
-
-
-def sanitise_fragment(markup: str) -> str:
-    """Escaped text with inline tags (Bio.Entrez, ``escape=True``) → a safe, balanced fragment.
-
-    Only ``records.INLINE_TAGS`` survive, without attributes; other tags are dropped and their
-    text kept; stray or misnested end tags are dropped and open tags closed, so the result
-    never leaks markup into a page (PubMed has titles like ``"<i>Blood Relationship"</i>``).
-    Text is re-escaped, so whatever came in escaped stays escaped.
-    """
-    out: list[str] = []
-    open_tags: list[str] = []
-    position = 0
-    for match in _MARKUP.finditer(markup):
-        out.append(_escaped_text(markup[position : match.start()]))
-        position = match.end()
-        name = match.group(2).lower()
-        if name not in INLINE_TAGS or match.group(0).endswith("/>"):
-            continue
-        if not match.group(1):
-            open_tags.append(name)
-            out.append(f"<{name}>")
-        elif name in open_tags:
-            while open_tags:
-                top = open_tags.pop()
-                out.append(f"</{top}>")
-                if top == name:
-                    break
-    out.append(_escaped_text(markup[position:]))
-    out.extend(f"</{name}>" for name in reversed(open_tags))
-    return "".join(out).strip()
-
-
-def _escaped_text(text: str) -> str:
-    """Text between tags, escaped as :func:`text_fragment` does; not trimmed, because the
-    spaces around inline tags belong to the sentence."""
-    normal = unicodedata.normalize("NFC", html.unescape(text))
-    return html.escape(_SPACE.sub(" ", normal), quote=False)
 
 
 def date_wording(year: str, month: str = "", day: str = "", season: str = "") -> str:

@@ -25,14 +25,13 @@ from xml.parsers import expat
 from Bio import Entrez
 
 from watcher.errors import ParseError
+from watcher.markup import clean_text, fragment_text, safe_fragment
 from watcher.medline import (
     RETRACTING_LINKS,
-    clean_text,
     date_wording,
     iso_date,
     parse_date_text,
     parse_medline,
-    sanitise_fragment,
 )
 from watcher.pubmed_scan import (
     FIRST_RECORD_LINE,
@@ -44,16 +43,10 @@ from watcher.pubmed_scan import (
     shipped_pubmed_dtds,
     sniff,
 )
-from watcher.records import AbstractSection, Article, Correction, plain_text
+from watcher.records import AbstractSection, Article, Correction
 
-# parse_medline and sanitise_fragment live in watcher.medline; this is where callers find them.
-__all__ = [
-    "parse_medline",
-    "parse_pubmed_xml",
-    "read_records",
-    "sanitise_fragment",
-    "wrap_articles",
-]
+# parse_medline lives in watcher.medline; this is where callers find it.
+__all__ = ["parse_medline", "parse_pubmed_xml", "read_records", "wrap_articles"]
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +199,8 @@ def _article(entry: Mapping[str, Any], raw: str) -> Article:
     pmcid = ids.get("pmc")
     return Article(
         pmid=_plain(citation["PMID"]),
-        title=sanitise_fragment(article.get("ArticleTitle", ""))
-        or sanitise_fragment(article.get("VernacularTitle", "")),
+        title=safe_fragment(article.get("ArticleTitle", ""))
+        or safe_fragment(article.get("VernacularTitle", "")),
         abstract=_abstract(article),
         authors=_authors(article),
         journal=_plain(journal.get("Title", "")),
@@ -237,7 +230,7 @@ def _article(entry: Mapping[str, Any], raw: str) -> Article:
 
 def _plain(value: object) -> str:
     """A Bio.Entrez string (escaped, maybe with inline tags) as plain text."""
-    return clean_text(plain_text(str(value)))
+    return fragment_text(str(value))
 
 
 def _iso(date: Mapping[str, Any]) -> str | None:
@@ -257,7 +250,7 @@ def _attribute_map(elements: Iterable[Any], attribute: str) -> dict[str, str]:
 def _abstract(article: Mapping[str, Any]) -> tuple[AbstractSection, ...]:
     sections = []
     for part in article.get("Abstract", {}).get("AbstractText", []):
-        label, text = clean_text(part.attributes.get("Label", "")), sanitise_fragment(part)
+        label, text = clean_text(part.attributes.get("Label", "")), safe_fragment(part)
         if text or label:
             sections.append(AbstractSection(label, text))
     return tuple(sections)

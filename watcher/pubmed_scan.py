@@ -20,7 +20,7 @@ from xml.parsers import expat
 from Bio import Entrez
 
 from watcher.errors import ParseError
-from watcher.medline import clean_text
+from watcher.markup import clean_text
 
 # The parser's messages keep the logger name users and tests filter on (``watcher.pubmed``).
 logger = logging.getLogger("watcher.pubmed")

@@ -10,19 +10,16 @@ terminal) uses :func:`plain_text`.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import re
 from dataclasses import asdict, dataclass, field
 
-INLINE_TAGS = ("i", "b", "u", "sup", "sub")
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
+from watcher.markup import INLINE_TAGS as INLINE_TAGS  # the allow-list, re-exported
+from watcher.markup import fragment_text
 
 
 def plain_text(fragment: str) -> str:
     """A safe HTML fragment as plain, readable text (tags dropped, entities decoded)."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub("", fragment))).strip()
+    return fragment_text(fragment)
 
 
 @dataclass(frozen=True)
