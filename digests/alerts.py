@@ -20,7 +20,7 @@ from email.utils import format_datetime
 from digests.outbox import make_message_id
 from watcher.clock import iso
 from watcher.config import MailSettings
-from watcher.store_mail import MailStore, NewDigest, OutboxEntry
+from watcher.store import NewDigest, OutboxEntry, Store
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ SEARCH_FAILURES = 3
 DIGEST_ATTEMPTS = 3
 
 
-def search_problems(store: MailStore) -> dict[str, str]:
+def search_problems(store: Store) -> dict[str, str]:
     """key → description, one per enabled saved search that keeps failing."""
     failing = {}
     for search in store.searches(enabled_only=True):
@@ -43,7 +43,7 @@ def search_problems(store: MailStore) -> dict[str, str]:
     return failing
 
 
-def digest_problems(store: MailStore) -> dict[str, str]:
+def digest_problems(store: Store) -> dict[str, str]:
     """key → description, one per address whose digests keep failing."""
     by_recipient: dict[str, list[OutboxEntry]] = defaultdict(list)
     for entry in store.troubled_digests(min_attempts=DIGEST_ATTEMPTS):
@@ -91,7 +91,7 @@ def alert_message(
     return message
 
 
-def queue_alerts(store: MailStore, *, now: datetime, mail: MailSettings) -> list[int]:
+def queue_alerts(store: Store, *, now: datetime, mail: MailSettings) -> list[int]:
     """Queue one alert mail to ``mail.admin_email`` listing problems not reported yet, and
     forget problems that recovered. Returns the queued alert ids (none or one)."""
     problems = {**search_problems(store), **digest_problems(store)}

@@ -48,7 +48,7 @@ from watcher.clock import iso
 from watcher.config import WEEKDAYS, MailSettings, ScheduleSettings
 from watcher.evidence import Evidence
 from watcher.records import Article
-from watcher.store_mail import Candidate, MailStore, NewDigest, PendingNews, Subscriber
+from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def _follows(subscriber: Subscriber, candidate: Candidate) -> bool:
 
 
 def plan_digest(
-    store: MailStore,
+    store: Store,
     subscriber: Subscriber,
     period: Period,
     *,
@@ -286,7 +286,7 @@ def plan_digest(
 
 
 def _compose(
-    store: MailStore,
+    store: Store,
     subscriber: Subscriber,
     *,
     today: date,
@@ -340,7 +340,7 @@ def _compose(
 
 
 def compose_for(
-    store: MailStore,
+    store: Store,
     subscriber: Subscriber,
     *,
     now: datetime,
@@ -363,7 +363,7 @@ def compose_for(
 
 
 def compose_due(
-    store: MailStore,
+    store: Store,
     *,
     now: datetime,
     mail: MailSettings,
@@ -390,7 +390,7 @@ def compose_due(
 
 
 def preview(
-    store: MailStore,
+    store: Store,
     subscriber: Subscriber,
     *,
     now: datetime,

@@ -26,7 +26,7 @@ from digests.transports import FilesTransport, ServerUnavailable, SmtpTransport,
 from watcher.clock import iso
 from watcher.config import MailSettings
 from watcher.errors import DeliveryError
-from watcher.store_mail import MailStore, OutboxEntry
+from watcher.store import OutboxEntry, Store
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def retry_delay(attempts: int, mail: MailSettings) -> timedelta:
 
 
 def deliver(
-    store: MailStore, transport: Transport, *, now: datetime, mail: MailSettings
+    store: Store, transport: Transport, *, now: datetime, mail: MailSettings
 ) -> DeliveryReport:
     """Send every queued digest whose next attempt has come, each exactly once."""
     report = DeliveryReport()
@@ -133,7 +133,7 @@ def deliver(
 
 
 def _record_failure(
-    store: MailStore,
+    store: Store,
     entry: OutboxEntry,
     error: DeliveryError,
     *,

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from tests.test_compose import NOW, WEEK, seed, study
 from tests.test_smtp_e2e import Server, free_port
 from watcher.cli import cli
-from watcher.store_mail import MailStore
+from watcher.store import Store
 
 CONFIG = """\
 [database]
@@ -47,7 +47,7 @@ def write_config(folder: Path, transport: str = "files", port: int = 2525) -> Pa
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = write_config(tmp_path)
-    with MailStore.open(tmp_path / "mildwatch.db") as store:
+    with Store.open(tmp_path / "mildwatch.db") as store:
         seed(store, [study(99005001, "rct"), study(99005002, "cohort")], at=NOW - WEEK)  # type: ignore[arg-type]
     return path
 

@@ -34,7 +34,7 @@ from watcher.config import MailSettings, ScheduleSettings
 from watcher.evidence import load_profile
 from watcher.pubmed import parse_pubmed_xml
 from watcher.records import Article, Correction
-from watcher.store_mail import MailStore, Subscriber
+from watcher.store import Store, Subscriber
 from watcher.tagging import tag_articles
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday, after the 07:00 digest time
@@ -90,7 +90,7 @@ def study(pmid: int, kind: str = "series", *, title: str | None = None, **change
 
 
 def seed(
-    store: MailStore, records: Sequence[str], *, at: datetime, search: str = "mild"
+    store: Store, records: Sequence[str], *, at: datetime, search: str = "mild"
 ) -> list[Article]:
     """Store and tag records as a poll at ``at`` would, found by saved search ``search``."""
     articles = parse_pubmed_xml(xml(records))
@@ -115,14 +115,12 @@ def mail_settings(tmp_path: Path, **changes: object) -> MailSettings:
     return MailSettings(**values)  # type: ignore[arg-type]
 
 
-def subscribe(
-    store: MailStore, address: str = "surgeon@example.org", **settings: object
-) -> Subscriber:
+def subscribe(store: Store, address: str = "surgeon@example.org", **settings: object) -> Subscriber:
     settings.setdefault("frequency", "weekly")
     return store.add_subscriber(address, now=iso(NOW - 30 * WEEK), **settings)
 
 
-def stored_message(store: MailStore, digest_id: int) -> EmailMessage:
+def stored_message(store: Store, digest_id: int) -> EmailMessage:
     raw = store.message(digest_id)
     return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
@@ -141,20 +139,20 @@ def item_pmids(text: str) -> list[str]:
     return re.findall(r"^ +PubMed: https://pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/$", text, re.M)
 
 
-def ledger(store: MailStore, subscriber: Subscriber) -> dict[str, int]:
+def ledger(store: Store, subscriber: Subscriber) -> dict[str, int]:
     rows = store.db.execute(
         "SELECT pmid, shown FROM deliveries WHERE subscriber_id = ?", (subscriber.id,)
     )
     return {pmid: shown for pmid, shown in rows}
 
 
-def count(store: MailStore, table: str) -> int:
+def count(store: Store, table: str) -> int:
     return store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[MailStore]:
-    with MailStore.open(tmp_path / "mildwatch.db") as opened:
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "mildwatch.db") as opened:
         yield opened  # type: ignore[misc]
 
 
@@ -163,7 +161,7 @@ def mail(tmp_path: Path) -> MailSettings:
     return mail_settings(tmp_path)
 
 
-def due(store: MailStore, mail: MailSettings, at: datetime, **kwargs: object) -> list[int]:
+def due(store: Store, mail: MailSettings, at: datetime, **kwargs: object) -> list[int]:
     return compose_due(store, now=at, mail=mail, schedule=SCHEDULE, **kwargs)  # type: ignore[arg-type]
 
 
@@ -225,7 +223,7 @@ def test_periods_end_yesterday_and_continue_where_the_last_one_ended() -> None:
 # --- baseline, then updates -------------------------------------------------------------------
 
 
-def test_baseline_then_update_never_repeats_a_paper(store: MailStore, mail: MailSettings) -> None:
+def test_baseline_then_update_never_repeats_a_paper(store: Store, mail: MailSettings) -> None:
     kinds = ["rct", "cohort", "cost"] + ["series"] * 12
     seed(store, [study(99000100 + i, kind) for i, kind in enumerate(kinds)], at=NOW - WEEK)
     seed(store, [study(99000190, "off")], at=NOW - WEEK)
@@ -258,7 +256,7 @@ def test_baseline_then_update_never_repeats_a_paper(store: MailStore, mail: Mail
 
 
 def test_a_changed_search_does_not_resend_what_was_received(
-    store: MailStore, mail: MailSettings
+    store: Store, mail: MailSettings
 ) -> None:
     seed(store, [study(99000301, "rct")], at=NOW - WEEK, search="first")
     surgeon = subscribe(store, searches=["first"])
@@ -277,7 +275,7 @@ def test_a_changed_search_does_not_resend_what_was_received(
     assert store.digest(update_id).items == 1  # type: ignore[union-attr]
 
 
-def test_question_and_relevance_filters(store: MailStore, mail: MailSettings) -> None:
+def test_question_and_relevance_filters(store: Store, mail: MailSettings) -> None:
     kinds = {99000401: "cost", 99000402: "cohort", 99000403: "uncertain"}
     seed(store, [study(pmid, kind) for pmid, kind in kinds.items()], at=NOW - WEEK)
     cost = subscribe(store, "cost@example.org", questions=["cost_coverage"])
@@ -289,7 +287,7 @@ def test_question_and_relevance_filters(store: MailStore, mail: MailSettings) ->
     assert set(ledger(store, strict)) == {"99000401", "99000402"}
 
 
-def test_cap_counts_the_rest_and_links_to_them(store: MailStore, mail: MailSettings) -> None:
+def test_cap_counts_the_rest_and_links_to_them(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99000500, "series")], at=NOW - WEEK)
     surgeon = subscribe(store, max_items=2)
     due(store, mail, NOW)
@@ -315,7 +313,7 @@ def test_cap_counts_the_rest_and_links_to_them(store: MailStore, mail: MailSetti
 
 
 @pytest.mark.parametrize("send_empty", [True, False])
-def test_nothing_new(store: MailStore, mail: MailSettings, send_empty: bool) -> None:
+def test_nothing_new(store: Store, mail: MailSettings, send_empty: bool) -> None:
     seed(store, [study(99000601, "rct")], at=NOW - WEEK)
     surgeon = subscribe(store, send_empty=send_empty)
     due(store, mail, NOW)
@@ -333,9 +331,7 @@ def test_nothing_new(store: MailStore, mail: MailSettings, send_empty: bool) -> 
     assert due(store, mail, NOW + WEEK + timedelta(days=2)) == []  # not due again mid-week
 
 
-def test_retraction_of_a_received_paper_is_reported_once(
-    store: MailStore, mail: MailSettings
-) -> None:
+def test_retraction_of_a_received_paper_is_reported_once(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99000701, "rct"), study(99000702, "cohort")], at=NOW - WEEK)
     subscribe(store, send_empty=True)
     due(store, mail, NOW)
@@ -377,7 +373,7 @@ def test_retraction_of_a_received_paper_is_reported_once(
     assert "RETRACTED" not in text_of(stored_message(store, quiet_id))
 
 
-def test_only_updates_a_reader_sees_are_news(store: MailStore, mail: MailSettings) -> None:
+def test_only_updates_a_reader_sees_are_news(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99000801, "rct"), study(99000802, "cohort")], at=NOW - WEEK)
     subscribe(store)
     due(store, mail, NOW)
@@ -394,9 +390,7 @@ def test_only_updates_a_reader_sees_are_news(store: MailStore, mail: MailSetting
     assert "99000802" not in text  # only its revision date changed
 
 
-def test_titles_are_escaped_in_html_and_readable_in_text(
-    store: MailStore, mail: MailSettings
-) -> None:
+def test_titles_are_escaped_in_html_and_readable_in_text(store: Store, mail: MailSettings) -> None:
     hostile = escape('<script>alert("x")</script> MILD & ESI')
     seed(store, [study(99000901, "rct", title=hostile)], at=NOW - WEEK)
     subscribe(store)
@@ -411,7 +405,7 @@ def test_titles_are_escaped_in_html_and_readable_in_text(
     assert "&amp;" not in text and "&lt;" not in text
 
 
-def test_headers_formats_and_synthetic_banner(store: MailStore, tmp_path: Path) -> None:
+def test_headers_formats_and_synthetic_banner(store: Store, tmp_path: Path) -> None:
     mail = mail_settings(
         tmp_path,
         unsubscribe_url="https://mild.example.org/unsubscribe?t={token}",
@@ -448,7 +442,7 @@ def test_headers_formats_and_synthetic_banner(store: MailStore, tmp_path: Path) 
     assert plain["To"].addresses[0].addr_spec == text_reader.email  # type: ignore[attr-defined]
 
 
-def test_mailto_unsubscribe_without_a_url(store: MailStore, mail: MailSettings) -> None:
+def test_mailto_unsubscribe_without_a_url(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99001101, "rct")], at=NOW - WEEK)
     surgeon = subscribe(store)
     [digest_id] = due(store, mail, NOW)
@@ -460,7 +454,7 @@ def test_mailto_unsubscribe_without_a_url(store: MailStore, mail: MailSettings) 
 
 
 def test_compose_for_is_idempotent_and_preview_writes_nothing(
-    store: MailStore, mail: MailSettings
+    store: Store, mail: MailSettings
 ) -> None:
     seed(store, [study(99001201, "rct")], at=NOW - WEEK)
     surgeon = subscribe(store)
@@ -479,7 +473,7 @@ def test_compose_for_is_idempotent_and_preview_writes_nothing(
     assert "No new studies" in after.subject  # what they would get next: nothing new yet
 
 
-def test_inactive_and_unsubscribed_get_nothing(store: MailStore, mail: MailSettings) -> None:
+def test_inactive_and_unsubscribed_get_nothing(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99001301, "rct")], at=NOW - WEEK)
     paused = subscribe(store, "paused@example.org")
     store.update_subscriber(paused.email, now=iso(NOW), active=False)
@@ -488,9 +482,7 @@ def test_inactive_and_unsubscribed_get_nothing(store: MailStore, mail: MailSetti
     assert due(store, mail, NOW, everyone=True) == []
 
 
-def test_a_plain_http_unsubscribe_url_falls_back_to_mailto(
-    store: MailStore, tmp_path: Path
-) -> None:
+def test_a_plain_http_unsubscribe_url_falls_back_to_mailto(store: Store, tmp_path: Path) -> None:
     mail = mail_settings(tmp_path, unsubscribe_url="http://mild.example.org/u/{token}")
     seed(store, [study(99001401, "rct")], at=NOW - WEEK)
     surgeon = subscribe(store)

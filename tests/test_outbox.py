@@ -19,14 +19,14 @@ from digests.transports import FilesTransport, SmtpTransport
 from tests.test_compose import NOW, SCHEDULE, WEEK, mail_settings, seed, study, subscribe
 from watcher.clock import iso
 from watcher.config import MailSettings, SmtpSettings
-from watcher.store_mail import MailStore
+from watcher.store import Store
 
 SECOND = timedelta(seconds=1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[MailStore]:
-    with MailStore.open(tmp_path / "mildwatch.db") as opened:
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "mildwatch.db") as opened:
         yield opened  # type: ignore[misc]
 
 
@@ -45,9 +45,7 @@ def block(folder: Path) -> None:
     folder.write_text("not a folder")
 
 
-def test_queued_digests_are_written_once_byte_for_byte(
-    store: MailStore, mail: MailSettings
-) -> None:
+def test_queued_digests_are_written_once_byte_for_byte(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99003001, "rct")], at=NOW - WEEK)
     subscribe(store, "a@example.org")
     subscribe(store, "b@example.org", format="text")
@@ -68,9 +66,7 @@ def test_queued_digests_are_written_once_byte_for_byte(
     assert all(store.digest(i).status == "sent" for i in ids)  # type: ignore[union-attr]
 
 
-def test_temporary_failures_back_off_then_deliver_once(
-    store: MailStore, mail: MailSettings
-) -> None:
+def test_temporary_failures_back_off_then_deliver_once(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99003101, "rct")], at=NOW - WEEK)
     subscribe(store)
     [digest_id] = compose_due(store, now=NOW, mail=mail, schedule=SCHEDULE)
@@ -100,7 +96,7 @@ def test_temporary_failures_back_off_then_deliver_once(
 
 
 def test_exhausted_attempts_fail_release_the_ledger_and_alert_once(
-    store: MailStore, mail: MailSettings
+    store: Store, mail: MailSettings
 ) -> None:
     seed(store, [study(99003201, "rct"), study(99003202, "cohort")], at=NOW - WEEK)
     surgeon = subscribe(store)
@@ -138,7 +134,7 @@ def test_exhausted_attempts_fail_release_the_ledger_and_alert_once(
     assert store.alert_keys() == set()  # recovered: a new failure would alert again
 
 
-def test_search_failures_alert_once_until_recovered(store: MailStore, mail: MailSettings) -> None:
+def test_search_failures_alert_once_until_recovered(store: Store, mail: MailSettings) -> None:
     seed(store, [study(99003301, "rct")], at=NOW - WEEK)
     search = store.search("mild")
     assert search is not None
@@ -162,7 +158,7 @@ def test_search_failures_alert_once_until_recovered(store: MailStore, mail: Mail
 
 
 def test_without_an_admin_address_problems_are_logged(
-    store: MailStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     mail = mail_settings(tmp_path, admin_email=None)
     seed(store, [study(99003401, "rct")], at=NOW - WEEK)

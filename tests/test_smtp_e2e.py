@@ -33,7 +33,7 @@ from tests.test_compose import (
     subscribe,
 )
 from watcher.config import MailSettings, SmtpSettings
-from watcher.store_mail import MailStore
+from watcher.store import Store
 
 TIMEOUT = 5.0
 
@@ -92,8 +92,8 @@ def start_smtpd() -> Iterator[Callable[..., int]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[MailStore]:
-    with MailStore.open(tmp_path / "mildwatch.db") as opened:
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "mildwatch.db") as opened:
         yield opened  # type: ignore[misc]
 
 
@@ -106,7 +106,7 @@ def text_of(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
 
 
-def test_a_digest_over_smtp(store: MailStore, tmp_path: Path, start_smtpd) -> None:
+def test_a_digest_over_smtp(store: Store, tmp_path: Path, start_smtpd) -> None:
     server = Server()
     port = start_smtpd(server)
     mail = smtp_mail(tmp_path, port, unsubscribe_url="https://mild.example.org/u/{token}")
@@ -148,7 +148,7 @@ def test_a_digest_over_smtp(store: MailStore, tmp_path: Path, start_smtpd) -> No
     assert item_pmids(text_of(message)) == ["99004001", "99004002"]
 
 
-def test_the_same_paper_never_goes_twice(store: MailStore, tmp_path: Path, start_smtpd) -> None:
+def test_the_same_paper_never_goes_twice(store: Store, tmp_path: Path, start_smtpd) -> None:
     server = Server()
     mail = smtp_mail(tmp_path, start_smtpd(server))
     transport = make_transport(mail)
@@ -218,7 +218,7 @@ class HangUp:
 
 @pytest.mark.parametrize("outage", ["refused", "4xx", "hangup"])
 def test_an_outage_leaves_it_queued_and_a_later_send_delivers_once(
-    outage: str, store: MailStore, tmp_path: Path, start_smtpd
+    outage: str, store: Store, tmp_path: Path, start_smtpd
 ) -> None:
     server, hangup = Server(), None
     if outage == "refused":
@@ -257,9 +257,7 @@ def test_an_outage_leaves_it_queued_and_a_later_send_delivers_once(
     assert store.digest(digest_id).status == "sent"  # type: ignore[union-attr]
 
 
-def test_an_unreachable_server_defers_every_digest_in_one_go(
-    store: MailStore, tmp_path: Path
-) -> None:
+def test_an_unreachable_server_defers_every_digest_in_one_go(store: Store, tmp_path: Path) -> None:
     mail = smtp_mail(tmp_path, free_port())
     seed(store, [study(99004301, "rct")], at=NOW - WEEK)
     for name in ("a", "b", "c"):
@@ -272,7 +270,7 @@ def test_an_unreachable_server_defers_every_digest_in_one_go(
 
 
 def test_one_recipients_5xx_does_not_block_the_others(
-    store: MailStore, tmp_path: Path, start_smtpd
+    store: Store, tmp_path: Path, start_smtpd
 ) -> None:
     server = Server()
     server.rcpt_replies["gone@example.org"] = "550 5.1.1 No such user here"

@@ -53,6 +53,17 @@ def test_open_applies_migrations_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert count == len(applied)
 
 
+def test_shipped_migrations_keep_their_names(store: Store) -> None:
+    """Databases in the field record these names: renaming one would run it again."""
+    rows = store.db.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")
+    assert [r[0] for r in rows][:4] == [
+        "0001_watcher_tables",
+        "0002_evidence_tables",
+        "0003_scheduler_tables",
+        "0004_digest_tables",
+    ]
+
+
 def test_unopenable_paths_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"folder .* does not exist"):
         Store.open(tmp_path / "missing" / "m.db")

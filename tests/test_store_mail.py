@@ -1,4 +1,4 @@
-"""MailStore on a real SQLite file: subscribers, the outbox, the ledgers, alerts."""
+"""Store on a real SQLite file: subscribers, the outbox, the ledgers, alerts."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 from tests.test_compose import NOW, WEEK, count, seed, study
 from watcher.clock import iso
 from watcher.errors import StoreError
-from watcher.store_mail import MailStore, NewDigest
+from watcher.store import NewDigest, Store
 
 T = iso(NOW)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[MailStore]:
-    with MailStore.open(tmp_path / "mildwatch.db") as opened:
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "mildwatch.db") as opened:
         yield opened  # type: ignore[misc]
 
 
@@ -40,7 +40,7 @@ def digest(subscriber_id: int | None, **changes: object) -> NewDigest:
 # --- subscribers ------------------------------------------------------------------------------
 
 
-def test_addresses_are_validated_and_normalised(store: MailStore) -> None:
+def test_addresses_are_validated_and_normalised(store: Store) -> None:
     added = store.add_subscriber("  Zoe@EXAMPLE.org ", now=T, name="Zoë", frequency="weekly")
     assert added.email == "Zoe@example.org" and added.name == "Zoë"
     assert store.subscriber("Zoe@EXAMPLE.ORG") == added
@@ -54,14 +54,14 @@ def test_addresses_are_validated_and_normalised(store: MailStore) -> None:
     assert count(store, "subscribers") == 2
 
 
-def test_tokens_are_unguessable_and_distinct(store: MailStore) -> None:
+def test_tokens_are_unguessable_and_distinct(store: Store) -> None:
     tokens = {
         store.add_subscriber(f"s{i}@example.org", now=T, frequency="daily").token for i in range(20)
     }
     assert len(tokens) == 20 and all(len(t) >= 32 for t in tokens)
 
 
-def test_settings_are_checked(store: MailStore) -> None:
+def test_settings_are_checked(store: Store) -> None:
     with pytest.raises(StoreError, match="frequency"):
         store.add_subscriber("a@example.org", now=T, frequency="hourly")
     with pytest.raises(StoreError, match="unknown question 'cost'"):
@@ -72,7 +72,7 @@ def test_settings_are_checked(store: MailStore) -> None:
         store.add_subscriber("a@example.org", now=T, frequency="daily", colour="blue")
 
 
-def test_edit_keeps_what_is_not_given(store: MailStore) -> None:
+def test_edit_keeps_what_is_not_given(store: Store) -> None:
     store.add_subscriber(
         "a@example.org", now=T, frequency="weekly", questions=["safety"], max_items=5
     )
@@ -85,7 +85,7 @@ def test_edit_keeps_what_is_not_given(store: MailStore) -> None:
         store.update_subscriber("b@example.org", now=T, name="x")
 
 
-def test_unsubscribe_drops_queued_digests_and_their_ledger(store: MailStore) -> None:
+def test_unsubscribe_drops_queued_digests_and_their_ledger(store: Store) -> None:
     seed(store, [study(99002001, "rct")], at=NOW - WEEK)
     surgeon = store.add_subscriber("a@example.org", now=T, frequency="weekly")
     store.queue_digest(digest(surgeon.id, shown=["99002001"]), now=T)
@@ -97,7 +97,7 @@ def test_unsubscribe_drops_queued_digests_and_their_ledger(store: MailStore) -> 
     assert again.active and again.unsubscribed_at is None
 
 
-def test_remove_keeps_sent_history(store: MailStore) -> None:
+def test_remove_keeps_sent_history(store: Store) -> None:
     seed(store, [study(99002101, "rct")], at=NOW - WEEK)
     surgeon = store.add_subscriber("a@example.org", now=T, frequency="weekly")
     sent = store.queue_digest(digest(surgeon.id, shown=["99002101"]), now=T)
@@ -114,7 +114,7 @@ def test_remove_keeps_sent_history(store: MailStore) -> None:
 # --- the outbox -------------------------------------------------------------------------------
 
 
-def test_digest_and_ledger_are_one_transaction(store: MailStore) -> None:
+def test_digest_and_ledger_are_one_transaction(store: Store) -> None:
     seed(store, [study(99002201, "rct")], at=NOW - WEEK)
     surgeon = store.add_subscriber("a@example.org", now=T, frequency="weekly")
     # The second PMID is not stored: its ledger row breaks a foreign key mid-way.
@@ -128,7 +128,7 @@ def test_digest_and_ledger_are_one_transaction(store: MailStore) -> None:
     assert store.subscriber_by_id(surgeon.id).covered_through == "2026-11-22"  # type: ignore[union-attr]
 
 
-def test_one_live_digest_per_period(store: MailStore) -> None:
+def test_one_live_digest_per_period(store: Store) -> None:
     surgeon = store.add_subscriber("a@example.org", now=T, frequency="weekly")
     first = store.queue_digest(digest(surgeon.id), now=T)
     assert first is not None
@@ -138,7 +138,7 @@ def test_one_live_digest_per_period(store: MailStore) -> None:
     assert again is not None and again != first  # a failed period may be composed again
 
 
-def test_retry_then_failed_releases_the_ledger(store: MailStore) -> None:
+def test_retry_then_failed_releases_the_ledger(store: Store) -> None:
     seed(store, [study(99002301, "rct"), study(99002302, "cohort")], at=NOW - WEEK)
     surgeon = store.add_subscriber("a@example.org", now=T, frequency="weekly")
     covering = digest(surgeon.id, shown=["99002301"], hidden=["99002302"])
@@ -163,7 +163,7 @@ def test_retry_then_failed_releases_the_ledger(store: MailStore) -> None:
         store.outbox(status="lost")
 
 
-def test_message_bytes_come_back_exactly(store: MailStore) -> None:
+def test_message_bytes_come_back_exactly(store: Store) -> None:
     raw = b"Subject: caf\xc3\xa9\r\n\r\nline\r\n.\r\n"
     digest_id = store.queue_digest(digest(None, kind="alert", message=raw), now=T)
     assert store.message(digest_id) == raw  # type: ignore[arg-type]
@@ -171,7 +171,7 @@ def test_message_bytes_come_back_exactly(store: MailStore) -> None:
         store.message(999)
 
 
-def test_pending_news_only_after_delivery_and_once(store: MailStore) -> None:
+def test_pending_news_only_after_delivery_and_once(store: Store) -> None:
     seed(store, [study(99002401, "rct"), study(99002402, "cohort")], at=NOW - WEEK)
     surgeon = store.add_subscriber("a@example.org", now=T, frequency="weekly")
     covering = digest(surgeon.id, shown=["99002401"], hidden=["99002402"])
@@ -190,7 +190,7 @@ def test_pending_news_only_after_delivery_and_once(store: MailStore) -> None:
     assert store.pending_news(surgeon.id, ("retracted",)) == []
 
 
-def test_troubled_digests_until_a_later_success(store: MailStore) -> None:
+def test_troubled_digests_until_a_later_success(store: Store) -> None:
     a = store.add_subscriber("a@example.org", now=T, frequency="daily")
     first = store.queue_digest(digest(a.id, recipient=a.email, period_end="2026-11-20"), now=T)
     second = store.queue_digest(digest(a.id, recipient=a.email, period_end="2026-11-21"), now=T)
@@ -202,7 +202,7 @@ def test_troubled_digests_until_a_later_success(store: MailStore) -> None:
     assert store.troubled_digests(min_attempts=3) == []
 
 
-def test_alert_keys(store: MailStore) -> None:
+def test_alert_keys(store: Store) -> None:
     store.raise_alert("search:mild", detail="x", digest_id=None, now=T)
     store.raise_alert("search:mild", detail="again", digest_id=None, now=T)  # no duplicate
     assert store.alert_keys() == {"search:mild"} and store.alert_raised("search:mild")

@@ -19,7 +19,6 @@ import click
 from watcher.config import Config, config_path, load_config
 from watcher.errors import MildwatchError
 from watcher.store import Store
-from watcher.store_mail import MailStore
 
 
 class CommandError(click.ClickException):
@@ -68,7 +67,7 @@ class App:
     config_arg: Path | None
     verbosity: int = 0
     _config: Config | None = None
-    _store: MailStore | None = None
+    _store: Store | None = None
     _handler: logging.Handler | None = field(default=None, repr=False)
 
     @property
@@ -86,14 +85,10 @@ class App:
 
     @property
     def store(self) -> Store:
-        return self.mail_store
-
-    @property
-    def mail_store(self) -> MailStore:
-        """The store with the mail tables' queries (one connection serves both)."""
+        """The database, opened (and migrated) on first use; one connection per command."""
         if self._store is None:
-            self._store = MailStore.open(self.config.database)  # type: ignore[assignment]
-        return self._store  # type: ignore[return-value]
+            self._store = Store.open(self.config.database)
+        return self._store
 
     def close(self) -> None:
         if self._store is not None:

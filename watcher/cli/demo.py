@@ -25,7 +25,7 @@ from watcher.config import load_config, starter_config
 from watcher.errors import ConfigError
 from watcher.localpubmed import LocalPubMed
 from watcher.profiles import default_profile_path
-from watcher.store_mail import MailStore
+from watcher.store import Store
 
 SAMPLE = Path(watcher.__file__).parent / "sample"
 MARKER = ".mildwatch-demo"
@@ -82,7 +82,7 @@ def demo(folder: Path) -> None:
             starter_config(email="demo@example.org", base_url=pubmed.base_url), encoding="utf-8"
         )
         config = load_config(config_file)
-        with MailStore.open(config.database) as store:
+        with Store.open(config.database) as store:
             searches.seed_searches(
                 store, searches.profile_searches(default_profile_path()), author="demo"
             )
@@ -106,7 +106,7 @@ def demo(folder: Path) -> None:
         for line in show.mail_report(second):
             click.echo(line)
 
-    with MailStore.open(config.database) as store:
+    with Store.open(config.database) as store:
         heading("3. How the evidence stands")
         for line in show.landscape_lines(build_landscape(store.classified())):
             click.echo(line)

@@ -69,7 +69,7 @@ def evidence_command(app: App, include_uncertain: bool) -> None:
     """How the evidence on MILD stands: designs and levels, longest follow-up and its study,
     studies per question, reported complications and reoperations, a table per year."""
     relevance = ("relevant", "uncertain") if include_uncertain else ("relevant",)
-    pairs = app.mail_store.classified(relevance)
+    pairs = app.store.classified(relevance)
     for line in show.landscape_lines(build_landscape(pairs)):
         click.echo(line)
     if any(a.title.startswith("[SYNTHETIC]") for a, _ in pairs):

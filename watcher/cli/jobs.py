@@ -21,7 +21,7 @@ from watcher.entrez import EntrezClient
 from watcher.evidence import load_profile
 from watcher.poll import PollReport, poll
 from watcher.runlock import run_lock
-from watcher.store_mail import MailStore
+from watcher.store import Store
 from watcher.tagging import tagger
 
 Progress = Callable[[str, int, int], None]
@@ -33,7 +33,7 @@ def poll_job(
     """Poll every enabled saved search and tag what it stores."""
     config.require_email()
     profile = load_profile(config.poll.profile)
-    with run_lock(config.database), MailStore.open(config.database) as store:
+    with run_lock(config.database), Store.open(config.database) as store:
         return poll(
             store,
             EntrezClient(config.entrez),
@@ -62,7 +62,7 @@ def digest_job(
     """Compose the digests that are due (or, with ``everyone``, for every active
     subscriber), queue admin alerts, then deliver the outbox."""
     now = now or utc_now()
-    with run_lock(config.database), MailStore.open(config.database) as store:
+    with run_lock(config.database), Store.open(config.database) as store:
         queued = compose_due(
             store, now=now, mail=config.mail, schedule=config.schedule, everyone=everyone
         )
@@ -73,11 +73,11 @@ def digest_job(
 
 def mail_job(config: Config, *, now: datetime | None = None) -> MailReport:
     """Retry queued mail whose next attempt has come (and alert on what keeps failing)."""
-    with run_lock(config.database), MailStore.open(config.database) as store:
+    with run_lock(config.database), Store.open(config.database) as store:
         return _deliver_and_alert(store, config, now or utc_now())
 
 
-def _deliver_and_alert(store: MailStore, config: Config, now: datetime) -> MailReport:
+def _deliver_and_alert(store: Store, config: Config, now: datetime) -> MailReport:
     """Deliver the outbox, then tell the admin at once about searches or mail that keep
     failing, including failures this very delivery gave up on."""
     transport = make_transport(config.mail)

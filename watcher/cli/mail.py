@@ -13,18 +13,18 @@ from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
 from watcher.evidence import QUESTIONS
-from watcher.store_mail import (
+from watcher.store import (
     FORMATS,
     FREQUENCIES,
     RELEVANCE_LEVELS,
     STATUSES,
-    MailStore,
     OutboxEntry,
+    Store,
     Subscriber,
 )
 
 
-def _check_searches(store: MailStore, names: Iterable[str]) -> None:
+def _check_searches(store: Store, names: Iterable[str]) -> None:
     for name in names:
         if store.search(name) is None:
             raise click.ClickException(
@@ -32,7 +32,7 @@ def _check_searches(store: MailStore, names: Iterable[str]) -> None:
             )
 
 
-def _find(store: MailStore, email: str) -> Subscriber:
+def _find(store: Store, email: str) -> Subscriber:
     found = store.subscriber(email)
     if found is None:
         raise click.ClickException(f"no subscriber {email}; see `mildwatch subscribers list`")
@@ -155,7 +155,7 @@ def add_subscriber(
     max_items: int | None,
 ) -> None:
     """Subscribe EMAIL (checked and normalised); the first digest is a baseline."""
-    store = app.mail_store
+    store = app.store
     _check_searches(store, searches)
     added = store.add_subscriber(
         email,
@@ -178,7 +178,7 @@ def add_subscriber(
 @pass_app
 def list_subscribers(app: App) -> None:
     """Every subscriber, their settings and their last digest."""
-    store = app.mail_store
+    store = app.store
     rows = store.subscribers()
     if not rows:
         click.echo("No subscribers; add one with `mildwatch subscribers add EMAIL`.")
@@ -218,7 +218,7 @@ def list_subscribers(app: App) -> None:
 @pass_app
 def edit_subscriber(app: App, email: str, **options: Any) -> None:
     """Change EMAIL's settings; options not given stay as they are."""
-    store = app.mail_store
+    store = app.store
     current = _find(store, email)
     changes: dict[str, Any] = {
         key: options[key]
@@ -247,7 +247,7 @@ def edit_subscriber(app: App, email: str, **options: Any) -> None:
 @pass_app
 def remove_subscriber(app: App, email: str) -> None:
     """Delete EMAIL and their ledger (re-adding them starts with a new baseline)."""
-    removed = app.mail_store.remove_subscriber(email)
+    removed = app.store.remove_subscriber(email)
     click.echo(f"Removed {removed.email}; their sent digests stay in the outbox history.")
 
 
@@ -257,7 +257,7 @@ def remove_subscriber(app: App, email: str) -> None:
 def unsubscribe(app: App, token: str) -> None:
     """Act on an unsubscribe request: the TOKEN from the link or the mail's subject."""
     token = token.strip().removeprefix("unsubscribe").strip()
-    found = app.mail_store.unsubscribe(token, now=iso(utc_now()))
+    found = app.store.unsubscribe(token, now=iso(utc_now()))
     if found is None:
         raise click.ClickException(
             "no subscriber has that unsubscribe token; check it was copied whole"
@@ -286,7 +286,7 @@ def digest() -> None:
 @pass_app
 def preview_digest(app: App, email: str, output: Path, with_text: bool) -> None:
     """Write what EMAIL would receive now, without sending or recording anything."""
-    store = app.mail_store
+    store = app.store
     subscriber = _find(store, email)
     config = app.config
     rendered = preview(store, subscriber, now=utc_now(), mail=config.mail, schedule=config.schedule)
@@ -340,7 +340,7 @@ def send_digests(app: App, mode: str) -> None:
 @pass_app
 def outbox(app: App, status: str | None, limit: int) -> None:
     """Queued, sent and failed digests, newest first, with attempts and errors."""
-    store = app.mail_store
+    store = app.store
     counts = store.outbox_counts()
     click.echo("Outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES))
     for line in outbox_lines(store.outbox(status=status, limit=limit)):

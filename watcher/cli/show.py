@@ -11,8 +11,7 @@ from watcher.cli.jobs import MailReport
 from watcher.evidence import Evidence, Tag
 from watcher.poll import PollReport
 from watcher.records import Article, ArticleEvent, PollState, Run, Search, plain_text
-from watcher.store import ArticleSummary
-from watcher.store_mail import OutboxEntry, Subscriber
+from watcher.store import ArticleSummary, OutboxEntry, Subscriber
 
 SYNTHETIC_NOTE = (
     "Note: records whose title starts with [SYNTHETIC] are made-up sample data for the "

@@ -199,7 +199,7 @@ def show_article(app: App, pmid: str) -> None:
 def status(app: App) -> None:
     """Where things stand: saved searches and their windows, failures, recent runs,
     the outbox, and the daemon's jobs."""
-    store = app.mail_store
+    store = app.store
     pairs = [(s, store.poll_state(s.id)) for s in store.searches()]
     for line in show.status_lines(pairs, store.recent_runs(10), store.count_articles()):
         click.echo(line)

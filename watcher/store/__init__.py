@@ -1,0 +1,59 @@
+"""SQLite storage: the only package that speaks SQL.
+
+``Store`` is one class put together from query mixins, one module per concern: ``base``
+(connection, migrations, transactions), ``schema`` (the shipped migrations), ``articles``,
+``searches``, ``evidence``, ``runs``, ``subscribers``, ``undelivered`` and ``outbox``. One class,
+so a single connection serves the watcher and the digests: ``watcher`` code simply never calls
+the mail queries, which ``digests`` and the CLI use. Methods take and return the dataclasses in
+``watcher.records`` and the ones re-exported here; import them from ``watcher.store``, not from
+the modules, which may move.
+"""
+
+from __future__ import annotations
+
+from watcher.store.articles import ArticleFilter, ArticleQueries, ArticleSummary
+from watcher.store.base import BUSY_TIMEOUT_SECONDS
+from watcher.store.evidence import EvidenceQueries
+from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
+from watcher.store.runs import RunQueries
+from watcher.store.searches import SearchQueries
+from watcher.store.subscribers import (
+    FORMATS,
+    FREQUENCIES,
+    RELEVANCE_LEVELS,
+    SUBSCRIBER_FIELDS,
+    Subscriber,
+    SubscriberQueries,
+    normalize_address,
+)
+from watcher.store.undelivered import Candidate, PendingNews, UndeliveredQueries
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "FORMATS",
+    "FREQUENCIES",
+    "RELEVANCE_LEVELS",
+    "STATUSES",
+    "SUBSCRIBER_FIELDS",
+    "ArticleFilter",
+    "ArticleSummary",
+    "Candidate",
+    "NewDigest",
+    "OutboxEntry",
+    "PendingNews",
+    "Store",
+    "Subscriber",
+    "normalize_address",
+]
+
+
+class Store(
+    ArticleQueries,
+    SearchQueries,
+    EvidenceQueries,
+    RunQueries,
+    SubscriberQueries,
+    UndeliveredQueries,
+    OutboxQueries,
+):
+    """An open mildwatch database; ``Store.open(path)`` connects and migrates."""

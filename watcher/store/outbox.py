@@ -1,0 +1,230 @@
+"""The outbox (the ``digests`` table), the delivery ledgers, and admin alerts.
+
+A digest row holds its rendered message, so a retry sends the very same bytes with the same
+Message-ID; alerts to the admin go through the same outbox (no subscriber, kind 'alert'). The
+two ledgers are what make "never twice" hold: ``deliveries`` (subscriber × PMID, primary key)
+and ``delivered_events`` (subscriber × article event). A digest, its ledger rows and the
+subscriber's ``covered_through`` are written in one transaction; giving up on a digest deletes
+its ledger rows in one transaction, so its papers go out in the next digest instead of being
+lost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from watcher.errors import StoreError
+from watcher.store.base import StoreBase
+
+STATUSES = ("queued", "sent", "failed")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A digest (or an admin alert) in the outbox; the message bytes are fetched apart."""
+
+    id: int
+    subscriber_id: int | None
+    recipient: str
+    kind: str
+    period_start: str
+    period_end: str
+    subject: str
+    message_id: str
+    items: int
+    status: str
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
+
+
+@dataclass(frozen=True)
+class NewDigest:
+    """Everything ``queue_digest`` writes in one transaction.
+
+    ``shown`` are the PMIDs the mail presents; ``hidden`` the ones it covers without showing
+    them (the rest of a baseline, items beyond the cap, retracted papers and notices): both
+    enter the ledger, so neither comes back as "new".
+    """
+
+    subscriber_id: int | None
+    recipient: str
+    kind: str
+    period_start: str
+    period_end: str
+    subject: str
+    message_id: str
+    message: bytes
+    landscape: dict[str, Any]
+    shown: Sequence[str] = ()
+    hidden: Sequence[str] = ()
+    event_ids: Sequence[int] = ()
+
+
+class OutboxQueries(StoreBase):
+    def queue_digest(self, digest: NewDigest, *, now: str) -> int | None:
+        """The digest row and its ledger entries, in one transaction: queued, or nothing.
+
+        Returns None (and writes nothing) when the subscriber already has a live digest for
+        this period, or when another process queued one (or covered one of its papers) first.
+        """
+        try:
+            with self.transaction():
+                if digest.subscriber_id is not None and self._one(
+                    "SELECT id FROM digests WHERE subscriber_id = ? AND period_start = ?"
+                    " AND period_end = ? AND status != 'failed'",
+                    (digest.subscriber_id, digest.period_start, digest.period_end),
+                ):
+                    return None
+                digest_id = self._insert_digest(digest, now)
+                if digest.subscriber_id is not None:
+                    self._insert_ledger(digest, digest_id)
+                    self.mark_covered(digest.subscriber_id, digest.period_end)
+        except sqlite3.IntegrityError as error:
+            if "UNIQUE" in str(error):
+                return None  # the period index or the ledger: another run got there first
+            raise StoreError(
+                f"cannot queue the digest for {digest.recipient}: {error}; nothing was written"
+            ) from None
+        return digest_id
+
+    def _insert_digest(self, digest: NewDigest, now: str) -> int:
+        values = (
+            digest.subscriber_id, digest.recipient, digest.kind, digest.period_start,
+            digest.period_end, digest.subject, digest.message_id, digest.message,
+            json.dumps(digest.landscape, sort_keys=True), len(digest.shown), now, now,
+        )  # fmt: skip
+        return self.db.execute(
+            "INSERT INTO digests (subscriber_id, recipient, kind, period_start, period_end,"
+            " subject, message_id, message, landscape, items, status, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+            values,
+        ).lastrowid
+
+    def _insert_ledger(self, digest: NewDigest, digest_id: int) -> None:
+        for shown, pmids in ((1, digest.shown), (0, digest.hidden)):
+            for pmid in pmids:
+                self.db.execute(
+                    "INSERT INTO deliveries (subscriber_id, pmid, digest_id, shown)"
+                    " VALUES (?, ?, ?, ?)",
+                    (digest.subscriber_id, pmid, digest_id, shown),
+                )
+        for event_id in digest.event_ids:
+            self.db.execute(
+                "INSERT INTO delivered_events (subscriber_id, event_id, digest_id)"
+                " VALUES (?, ?, ?)",
+                (digest.subscriber_id, event_id, digest_id),
+            )
+
+    def mark_covered(self, subscriber_id: int, period_end: str) -> None:
+        """Remember that S's digests cover up to ``period_end`` (queued, or nothing to send)."""
+        self.db.execute(
+            "UPDATE subscribers SET covered_through = MAX(COALESCE(covered_through, ''), ?)"
+            " WHERE id = ?",
+            (period_end, subscriber_id),
+        )
+
+    def last_digest(self, subscriber_id: int) -> tuple[OutboxEntry, dict[str, Any]] | None:
+        """The subscriber's latest digest that was not given up on, with its landscape."""
+        row = self._one(
+            "SELECT * FROM digests WHERE subscriber_id = ? AND status != 'failed'"
+            " ORDER BY period_end DESC, id DESC LIMIT 1",
+            (subscriber_id,),
+        )
+        return (_entry(row), json.loads(row["landscape"])) if row else None
+
+    def digest(self, digest_id: int) -> OutboxEntry | None:
+        row = self._one("SELECT * FROM digests WHERE id = ?", (digest_id,))
+        return _entry(row) if row else None
+
+    def sendable(self, *, now: str) -> list[OutboxEntry]:
+        rows = self._all(
+            "SELECT * FROM digests WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id",
+            (now,),
+        )
+        return [_entry(r) for r in rows]
+
+    def message(self, digest_id: int) -> bytes:
+        row = self.db.execute("SELECT message FROM digests WHERE id = ?", (digest_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no digest {digest_id} in the outbox; see `mildwatch outbox`")
+        return bytes(row[0])
+
+    def mark_sent(self, digest_id: int, *, now: str) -> None:
+        self.db.execute(
+            "UPDATE digests SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+            " last_error = NULL WHERE id = ? AND status = 'queued'",
+            (now, digest_id),
+        )
+
+    def mark_retry(self, digest_id: int, *, error: str, next_attempt_at: str) -> None:
+        self.db.execute(
+            "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+            " WHERE id = ? AND status = 'queued'",
+            (error, next_attempt_at, digest_id),
+        )
+
+    def mark_failed(self, digest_id: int, *, error: str) -> None:
+        """Give up on a digest and release its ledger, so its papers go out next time."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE digests SET status = 'failed', attempts = attempts + 1, last_error = ?"
+                " WHERE id = ? AND status = 'queued'",
+                (error, digest_id),
+            )
+            self.db.execute("DELETE FROM deliveries WHERE digest_id = ?", (digest_id,))
+            self.db.execute("DELETE FROM delivered_events WHERE digest_id = ?", (digest_id,))
+
+    def outbox(self, *, status: str | None = None, limit: int = 50) -> list[OutboxEntry]:
+        if status is not None and status not in STATUSES:
+            raise StoreError(f"unknown outbox status {status!r}; use one of {', '.join(STATUSES)}")
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        rows = self._all(
+            f"SELECT * FROM digests {where} ORDER BY id DESC LIMIT ?", [*params, limit]
+        )
+        return [_entry(r) for r in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM digests GROUP BY status").fetchall()
+        return {status: count for status, count in rows}
+
+    def troubled_digests(self, *, min_attempts: int) -> list[OutboxEntry]:
+        """Digests (not alerts) still failing after ``min_attempts`` tries, and failed ones
+        not followed by a successful send to the same address (the problem persists)."""
+        rows = self._all(
+            "SELECT * FROM digests d WHERE d.kind != 'alert' AND ("
+            " (d.status = 'queued' AND d.attempts >= ?) OR (d.status = 'failed' AND d.id >"
+            " COALESCE((SELECT MAX(s.id) FROM digests s WHERE s.recipient = d.recipient"
+            " AND s.kind != 'alert' AND s.status = 'sent'), 0))) ORDER BY d.id",
+            (min_attempts,),
+        )
+        return [_entry(r) for r in rows]
+
+    # -- admin alerts -----------------------------------------------------------------------
+
+    def alert_keys(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT key FROM alerts")}
+
+    def alert_raised(self, key: str) -> bool:
+        return self._one("SELECT key FROM alerts WHERE key = ?", (key,)) is not None
+
+    def raise_alert(self, key: str, *, detail: str, digest_id: int | None, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO alerts (key, raised_at, detail, digest_id) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(key) DO NOTHING",
+            (key, now, detail, digest_id),
+        )
+
+    def clear_alert(self, key: str) -> None:
+        self.db.execute("DELETE FROM alerts WHERE key = ?", (key,))
+
+
+def _entry(row: dict[str, Any]) -> OutboxEntry:
+    names = OutboxEntry.__dataclass_fields__
+    return OutboxEntry(**{k: v for k, v in row.items() if k in names})

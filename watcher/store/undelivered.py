@@ -1,0 +1,97 @@
+"""What a subscriber has not yet received: new papers, and news about papers they have.
+
+Both read the ledgers the outbox writes (see ``outbox.py``): a classified article is a
+candidate for subscriber S until a ``deliveries`` row says S got it, and an event about a paper
+S received (retraction, erratum, update) is news until a ``delivered_events`` row says a digest
+told S about it. Which candidates and news go into a digest is for ``digests.compose`` to say.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from watcher.evidence import Evidence
+from watcher.records import Article, ArticleEvent
+from watcher.store.articles import article_from_row
+from watcher.store.base import StoreBase
+from watcher.store.subscribers import RELEVANCE_LEVELS, Subscriber
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A classified article a subscriber has not received."""
+
+    article: Article
+    evidence: Evidence
+    first_seen: str
+
+
+@dataclass(frozen=True)
+class PendingNews:
+    """News (retraction, erratum, update) about a paper the subscriber already received."""
+
+    event_id: int
+    event: ArticleEvent
+    article: Article
+
+
+class UndeliveredQueries(StoreBase):
+    def undelivered(self, subscriber: Subscriber) -> list[Candidate]:
+        """Classified articles not in the subscriber's ledger, within their searches."""
+        relevance = RELEVANCE_LEVELS[: RELEVANCE_LEVELS.index(subscriber.min_relevance) + 1]
+        params: list[Any] = [subscriber.id, *relevance]
+        search_clause = ""
+        if subscriber.searches:
+            marks = ",".join("?" * len(subscriber.searches))
+            search_clause = (
+                " AND a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
+                f" ON s.id = h.search_id WHERE s.name IN ({marks}))"
+            )
+            params.extend(subscriber.searches)
+        rows = self._all(
+            "SELECT a.*, e.data AS evidence_data FROM articles a JOIN evidence e ON e.pmid = a.pmid"
+            " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
+            " AND d.pmid = a.pmid)"
+            f" AND e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
+            " ORDER BY a.first_seen, a.pmid",
+            params,
+        )
+        return [
+            Candidate(
+                article_from_row(r),
+                Evidence.from_dict(json.loads(r["evidence_data"])),
+                r["first_seen"],
+            )
+            for r in rows
+        ]
+
+    def pending_news(self, subscriber_id: int, kinds: Sequence[str]) -> list[PendingNews]:
+        """Events about papers the subscriber received, that happened after they received
+        them, and that no digest has told them yet.
+
+        Papers covered without being shown (the rest of a baseline, overflow) only make news
+        when retracted: the landscape the subscriber saw counted them.
+        """
+        rows = self._all(
+            "SELECT ev.id AS event_id, ev.kind, ev.at, ev.detail, ev.run_id, a.*"
+            " FROM article_events ev"
+            " JOIN deliveries d ON d.pmid = ev.pmid AND d.subscriber_id = ?"
+            " JOIN digests g ON g.id = d.digest_id"
+            " JOIN articles a ON a.pmid = ev.pmid"
+            f" WHERE ev.kind IN ({','.join('?' * len(kinds))}) AND ev.at > g.created_at"
+            " AND (d.shown = 1 OR ev.kind = 'retracted')"
+            " AND NOT EXISTS (SELECT 1 FROM delivered_events x WHERE x.subscriber_id = ?"
+            " AND x.event_id = ev.id) ORDER BY ev.id",
+            [subscriber_id, *kinds, subscriber_id],
+        )
+        return [
+            PendingNews(
+                r["event_id"],
+                ArticleEvent(r["pmid"], r["kind"], r["at"], r["detail"], r["run_id"]),
+                article_from_row(r),
+            )
+            for r in rows
+        ]
