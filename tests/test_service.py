@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from watcher.cli import cli
 from watcher.localpubmed import LocalPubMed
-from watcher.store_mail import MailStore
+from watcher.store import Store
 
 SAMPLE = Path(__file__).parent.parent / "watcher" / "sample"
 
@@ -81,7 +81,7 @@ def test_run_polls_composes_and_sends_once(configured: Path) -> None:
     assert "36 new" in first.output and "1 sent" in first.output
     second = invoke("--config", config, "run")
     assert second.exit_code == 0 and "0 new" in second.output
-    with MailStore.open(configured.parent / "mildwatch.db") as store:
+    with Store.open(configured.parent / "mildwatch.db") as store:
         delivered = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT pmid) FROM deliveries")
         total, distinct = delivered.fetchone()
     assert total == distinct > 0  # never a paper twice
@@ -97,9 +97,15 @@ def test_daemon_starts_and_stops_cleanly_on_sigterm(configured: Path) -> None:
         env=env,
     )
     try:
-        assert "mildwatch daemon: polling at 06:00" in daemon.stdout.readline()
+        seen = []
+        for line in daemon.stdout:  # whatever it logs first, wait for "started"
+            seen.append(line)
+            if line.startswith("mildwatch daemon: polling at 06:00"):
+                break
+        else:
+            pytest.fail(f"daemon exited before starting: {''.join(seen)}")
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=20) == 0
-        assert "stopped" in daemon.stdout.read()
+        assert daemon.wait(timeout=60) == 0
+        assert "mildwatch daemon stopped." in daemon.stdout.read()
     finally:
         daemon.kill()

@@ -136,15 +136,24 @@ def _guard(job: Job) -> Callable[[], str | None]:
 
 
 def run_until_signalled(
-    scheduler: BackgroundScheduler, *, stop: threading.Event | None = None
+    scheduler: BackgroundScheduler,
+    *,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Start, then wait for SIGTERM/SIGINT; shut down letting a running job finish."""
+    """Start, then wait for SIGTERM/SIGINT; shut down letting a running job finish.
+
+    ``on_ready`` runs once the signal handlers are in place, so whoever waits for it may
+    signal the process at once.
+    """
     stop = stop or threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         scheduler.start()
         for job in scheduler.get_jobs():
             log.info("job %s: next run %s", job.id, job.next_run_time)
+        if on_ready:
+            on_ready()
         stop.wait()
         log.info("stopping: waiting for a running job to finish")
         scheduler.shutdown(wait=True)

@@ -49,7 +49,7 @@ def test_search(
     Nothing is saved. Exits 1 when PubMed did not run the query as written.
     """
     if bool(name) == bool(query):
-        raise click.UsageError("give a saved search NAME or --query, not both")
+        raise click.UsageError("give either a saved search NAME or --query QUERY (one of the two)")
     if name:
         saved = app.store.search(name)
         if saved is None:

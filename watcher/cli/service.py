@@ -63,11 +63,15 @@ def daemon(app: App) -> None:
         tz,
         now=utc_now().astimezone(tz),
     )
-    click.echo(
-        f"mildwatch daemon: polling at {config.schedule.poll_time}, digests at "
-        f"{config.schedule.digest_time} ({config.schedule.timezone}); Ctrl-C or SIGTERM stops it."
-    )
-    run_until_signalled(scheduler)
+
+    def ready() -> None:
+        click.echo(
+            f"mildwatch daemon: polling at {config.schedule.poll_time}, digests at "
+            f"{config.schedule.digest_time} ({config.schedule.timezone}); "
+            "Ctrl-C or SIGTERM stops it."
+        )
+
+    run_until_signalled(scheduler, on_ready=ready)
     click.echo("mildwatch daemon stopped.")
 
 
