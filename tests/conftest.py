@@ -1,12 +1,24 @@
 """Shared fixtures. Every test runs with the network beyond loopback cut off, so nothing can
-quietly reach NCBI (DTD downloads, a forgotten base URL) and pass only on a connected machine."""
+quietly reach NCBI (DTD downloads, a forgotten base URL) and pass only on a connected machine.
+
+Below the guard: a fresh Store, mail settings and real SMTP servers, for the digest and mail
+tests (their builders are in tests/digest_factories.py and tests/mailservers.py)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+
+from tests.digest_factories import mail_settings
+from tests.mailservers import free_port
+from watcher.config import MailSettings
+from watcher.store import Store
 
 
 class NetworkBlocked(OSError):
@@ -54,3 +66,35 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty Store on a real SQLite file (test modules needing more define their own)."""
+    with Store.open(tmp_path / "mildwatch.db") as opened:
+        yield opened  # type: ignore[misc]
+
+
+@pytest.fixture
+def mail(tmp_path: Path) -> MailSettings:
+    """Files transport into tmp_path/outbox; retry after 60 s, doubling; 3 attempts."""
+    return mail_settings(tmp_path)
+
+
+@pytest.fixture
+def start_smtpd() -> Iterator[Callable[..., int]]:
+    """``start(handler, port=None, **controller_options)`` runs an aiosmtpd server for
+    ``handler`` on 127.0.0.1 (a free port unless one is given; the options are aiosmtpd's:
+    TLS, AUTH, ...) and returns its port. Every server started stops after the test."""
+    controllers: list[Controller] = []
+
+    def start(handler: object, port: int | None = None, **kwargs: Any) -> int:
+        port = port or free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        controllers.append(controller)
+        return port
+
+    yield start
+    for controller in controllers:
+        controller.stop()

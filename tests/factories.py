@@ -1,5 +1,6 @@
 """Small builders for tests: synthetic PubMed records with exactly the dates a test needs,
-rendered by the project's own synthetic-record renderer (NCBI's efetch shape)."""
+rendered by the project's own synthetic-record renderer (NCBI's efetch shape); and the default
+MILD search, as the query-language and local-server tests run it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,20 @@ from datetime import date, datetime, time
 from watcher.records import Correction
 from watcher.synthetic import JOURNALS
 from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
+
+# The bundled profile's default search (watcher/profiles/mild.toml), spelled out: the tests
+# that run it pin its translation and hits, so a change to the profile must show up here too
+# (test_pubmedquery checks the two agree).
+MILD_QUERY = (
+    '("minimally invasive lumbar decompression"[tiab] OR "mild procedure"[tiab] OR '
+    '"percutaneous image-guided lumbar decompression"[tiab] OR '
+    '"image-guided lumbar decompression"[tiab] OR "percutaneous lumbar decompression"[tiab] OR '
+    'PILD[tiab] OR "ligamentum flavum debulking"[tiab]) AND '
+    '(stenosis[tiab] OR "spinal stenosis"[mh] OR claudication[tiab])'
+)
+# A poll's date window (entered PubMed, or created, in Q1 2024), as watcher.poll.window_term
+# writes it.
+POLL_WINDOW = "(2024/01/01:2024/03/31[edat] OR 2024/01/01:2024/03/31[crdt])"
 
 MILD_ABSTRACT = (
     ("METHODS", "Patients with lumbar spinal stenosis and neurogenic claudication underwent "

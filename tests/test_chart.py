@@ -13,6 +13,7 @@ import pytest
 
 from digests.chart import render_timeline_png, timeline_alt_text, timeline_table
 from digests.model import Count, TimelineYear
+from watcher.profiles import DESIGNS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -35,22 +36,10 @@ def chunks(png: bytes) -> list[tuple[bytes, bytes]]:
 @pytest.fixture
 def timeline() -> tuple[TimelineYear, ...]:
     """Eighteen years of made-up studies across every design."""
-    designs = [
-        "systematic_review_meta_analysis",
-        "rct",
-        "prospective_cohort",
-        "retrospective_cohort",
-        "case_series",
-        "case_report",
-        "narrative_review",
-        "economic_analysis",
-        "guideline_consensus",
-        "other",
-    ]
     years = []
     for offset, year in enumerate(range(2009, 2027)):
         counts = tuple(
-            Count(design, (offset + i) % 4) for i, design in enumerate(designs) if (offset + i) % 3
+            Count(design, (offset + i) % 4) for i, design in enumerate(DESIGNS) if (offset + i) % 3
         )
         followup = None if offset % 5 == 4 else float(6 + offset * 3)
         years.append(TimelineYear(year, counts, followup))

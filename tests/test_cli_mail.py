@@ -4,16 +4,14 @@ SQLite file and a config in tmp_path (files transport, or SMTP at aiosmtpd on 12
 from __future__ import annotations
 
 import email
-from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
 
-from tests.test_compose import NOW, WEEK, seed, study
-from tests.test_smtp_e2e import Server, free_port
+from tests.digest_factories import NOW, WEEK, seed, study
+from tests.mailservers import Capture, free_port
 from watcher.cli import cli
 from watcher.store import Store
 
@@ -157,17 +155,9 @@ def test_send_due_writes_the_files_outbox(config: Path, tmp_path: Path) -> None:
     assert "a@example.org" in listing and "baseline" in listing
 
 
-@pytest.fixture
-def smtpd() -> Iterator[tuple[Server, int]]:
-    server, port = Server(), free_port()
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield server, port
-    controller.stop()
-
-
-def test_send_over_smtp(tmp_path: Path, config: Path, smtpd: tuple[Server, int]) -> None:
-    server, port = smtpd
+def test_send_over_smtp(tmp_path: Path, config: Path, start_smtpd) -> None:
+    server = Capture()
+    port = start_smtpd(server)
     config = write_config(tmp_path, "smtp", port)
     ok(run(config, "subscribers", "add", "a@example.org"))
     out = ok(run(config, "digest", "send", "--due"))

@@ -19,20 +19,13 @@ import pytest
 from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError
 
+from tests.factories import MILD_QUERY, POLL_WINDOW
 from watcher.errors import EntrezError, ParseError
 from watcher.localpubmed import Fault, LocalPubMed, pubmed_doctype, serve_forever
 
 CORPUS = Path(__file__).parent / "data" / "localpubmed"
 CORPUS_FILE = CORPUS / "mild_corpus.xml"
 NCBI = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
-MILD_QUERY = (
-    '("minimally invasive lumbar decompression"[tiab] OR "mild procedure"[tiab] OR '
-    '"percutaneous image-guided lumbar decompression"[tiab] OR '
-    '"image-guided lumbar decompression"[tiab] OR "percutaneous lumbar decompression"[tiab] OR '
-    'PILD[tiab] OR "ligamentum flavum debulking"[tiab]) AND '
-    '(stenosis[tiab] OR "spinal stenosis"[mh] OR claudication[tiab])'
-)
-POLL_WINDOW = "(2024/01/01:2024/03/31[edat] OR 2024/01/01:2024/03/31[crdt])"
 HEAD = (
     '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
     '1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'

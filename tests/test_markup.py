@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_pubmed import assert_safe_fragment
+from tests.pubmed_checks import assert_safe_fragment
 from watcher.markup import fragment_text, safe_fragment
 from watcher.records import plain_text
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pubmed_checks import FIRST_AUTHORS, FIRST_CORRECTIONS, FIRST_PUBLISHED
 from watcher.errors import ParseError
 from watcher.medline import parse_date_text, parse_medline, split_abstract
 from watcher.pubmed import parse_pubmed_xml, read_records
@@ -33,19 +34,10 @@ def test_fields(records: dict[str, Article]) -> None:
         "[SYNTHETIC] Effect of minimally invasive lumbar decompression on Ca2+ signalling "
         "&amp; pain: a randomized trial."
     )
-    assert article.authors == (
-        "Müller T",
-        "Ødegård K",
-        "García-López MJ",
-        "MILD Outcomes Study Group",
-    )
+    assert article.authors == FIRST_AUTHORS
     assert article.journal == "Journal of Synthetic Spine Research"
     assert article.journal_abbrev == "J Synth Spine Res"
-    assert (article.pub_date, article.pub_year, article.pub_date_text) == (
-        "2025-03-07",
-        2025,
-        "2025 Mar 7",
-    )
+    assert (article.pub_date, article.pub_year, article.pub_date_text) == FIRST_PUBLISHED
     assert article.entrez_date == "2025-02-16"  # EDAT 2025/02/16 05:33
     assert article.create_date == "2025-02-15"  # CRDT
     assert article.revised_date == "2025-06-14"  # LR 20250614
@@ -101,16 +93,8 @@ def test_second_record(records: dict[str, Article]) -> None:
 
 def test_corrections_and_retraction(records: dict[str, Article]) -> None:
     first = records["99100001"]
-    assert first.corrections == (
-        # The PMID of this one sits on a continuation line.
-        Correction(
-            "CommentIn",
-            "J Synth Spine Res. 2025 May;12(5):300-301. doi: 10.1000/jssr.2025.0099",
-            "99100091",
-        ),
-        Correction("ErratumIn", "J Synth Spine Res. 2025 Jun;12(6):400", "99100092"),
-        Correction("RetractionIn", "J Synth Spine Res. 2025 Jun;12(6):401", "99100003"),
-    )
+    # The PMID of the first (CommentIn) sits on a continuation line.
+    assert first.corrections == FIRST_CORRECTIONS
     assert first.errata == (first.corrections[1],)
     assert first.retracted  # RIN
     second = records["99100031"]

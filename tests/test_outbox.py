@@ -1,11 +1,11 @@
 """The outbox with the files transport on real folders: exactly-once sending, backoff,
-giving up (ledger released), and admin alerts that are sent once per problem."""
+giving up (ledger released), and admin alerts that are sent once per problem. The ``store``
+and ``mail`` fixtures (retry after 60 s, doubling; 3 attempts) are in tests/conftest.py."""
 
 from __future__ import annotations
 
 import email
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -16,23 +16,12 @@ from digests.alerts import queue_alerts
 from digests.compose import compose_due
 from digests.outbox import deliver, make_transport, retry_delay
 from digests.transports import FilesTransport, SmtpTransport
-from tests.test_compose import NOW, SCHEDULE, WEEK, mail_settings, seed, study, subscribe
+from tests.digest_factories import NOW, SCHEDULE, WEEK, mail_settings, seed, study, subscribe
 from watcher.clock import iso
 from watcher.config import MailSettings, SmtpSettings
 from watcher.store import Store
 
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "mildwatch.db") as opened:
-        yield opened  # type: ignore[misc]
-
-
-@pytest.fixture
-def mail(tmp_path: Path) -> MailSettings:
-    return mail_settings(tmp_path)  # retry after 60 s, doubling; 3 attempts
 
 
 def files(folder: Path) -> list[Path]:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import logging
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from Bio import Entrez
 
+from tests.pubmed_checks import (
+    FIRST_AUTHORS,
+    FIRST_CORRECTIONS,
+    FIRST_PUBLISHED,
+    assert_safe_fragment,
+)
 from watcher.errors import ParseError
 from watcher.pubmed import parse_pubmed_xml, read_records, wrap_articles
-from watcher.records import INLINE_TAGS, Article, Correction
+from watcher.records import Article
 
 DATA = Path(__file__).parent / "data" / "pubmed"
 
@@ -70,31 +75,6 @@ def one_record(
 def articles() -> dict[str, Article]:
     parsed = parse_pubmed_xml((DATA / "articles.xml").read_bytes(), source="articles.xml")
     return {article.pmid: article for article in parsed}
-
-
-class _FragmentCheck(HTMLParser):
-    """Fails on anything but balanced, attribute-free allow-listed tags."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        assert tag in INLINE_TAGS and not attrs, (tag, attrs)
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.stack and self.stack.pop() == tag, tag
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        raise AssertionError(f"self-closing <{tag}/>")
-
-
-def assert_safe_fragment(fragment: str) -> None:
-    check = _FragmentCheck()
-    check.feed(fragment)
-    check.close()
-    assert check.stack == []
 
 
 # --- the main fixture ---------------------------------------------------------------------------
@@ -163,12 +143,7 @@ def test_escaped_text_stays_text(articles: dict[str, Article]) -> None:
 
 def test_authors_non_ascii_nfc_and_collective_name(articles: dict[str, Article]) -> None:
     # The fixture spells Ødegård with a combining ring (a + U+030A); the record has NFC.
-    assert articles["99100001"].authors == (
-        "Müller T",
-        "Ødegård K",
-        "García-López MJ",
-        "MILD Outcomes Study Group",
-    )
+    assert articles["99100001"].authors == FIRST_AUTHORS
     assert "\u030a" not in articles["99100001"].authors[1]
     assert articles["99100003"].authors == ("Editors of J Synth Spine Res",)
     assert articles["99100004"].authors == ()
@@ -183,11 +158,7 @@ def test_journal_and_abbreviation_fallback(articles: dict[str, Article]) -> None
 
 def test_dates(articles: dict[str, Article]) -> None:
     article = articles["99100001"]
-    assert (article.pub_date, article.pub_year, article.pub_date_text) == (
-        "2025-03-07",
-        2025,
-        "2025 Mar 7",
-    )
+    assert (article.pub_date, article.pub_year, article.pub_date_text) == FIRST_PUBLISHED
     assert article.entrez_date == "2025-02-16"
     assert article.create_date == "2025-02-15"
     assert article.revised_date == "2025-06-14"
@@ -242,15 +213,7 @@ def test_lists(articles: dict[str, Article]) -> None:
 
 def test_corrections_and_retraction(articles: dict[str, Article]) -> None:
     first = articles["99100001"]
-    assert first.corrections == (
-        Correction(
-            "CommentIn",
-            "J Synth Spine Res. 2025 May;12(5):300-301. doi: 10.1000/jssr.2025.0099",
-            "99100091",
-        ),
-        Correction("ErratumIn", "J Synth Spine Res. 2025 Jun;12(6):400", "99100092"),
-        Correction("RetractionIn", "J Synth Spine Res. 2025 Jun;12(6):401", "99100003"),
-    )  # "Cites" left out
+    assert first.corrections == FIRST_CORRECTIONS  # "Cites" left out
     assert first.errata == (first.corrections[1],)
     assert first.retracted  # RetractionIn, no "Retracted Publication" type
     notice = articles["99100003"]

@@ -9,7 +9,9 @@ from datetime import date
 
 import pytest
 
+from tests.factories import MILD_QUERY, POLL_WINDOW
 from watcher.errors import QueryError
+from watcher.profiles import default_profile_path
 from watcher.pubmedindex import Author, SearchDoc, TextIndex
 from watcher.pubmedquery import (
     QuerySyntaxError,
@@ -20,15 +22,7 @@ from watcher.pubmedquery import (
     search,
     tokens,
 )
-
-MILD_QUERY = (
-    '("minimally invasive lumbar decompression"[tiab] OR "mild procedure"[tiab] OR '
-    '"percutaneous image-guided lumbar decompression"[tiab] OR '
-    '"image-guided lumbar decompression"[tiab] OR "percutaneous lumbar decompression"[tiab] OR '
-    'PILD[tiab] OR "ligamentum flavum debulking"[tiab]) AND '
-    '(stenosis[tiab] OR "spinal stenosis"[mh] OR claudication[tiab])'
-)
-POLL_WINDOW = "(2024/01/01:2024/03/31[edat] OR 2024/01/01:2024/03/31[crdt])"
+from watcher.searches import profile_searches
 
 DOCS = (
     SearchDoc(
@@ -295,6 +289,13 @@ def test_untagged_terms_appear_in_the_translation_set(run) -> None:
     result = run("mild AND stenosis[tiab]")
     assert result.translation_set == (("mild", '"mild"[All Fields]'),)
     assert result.translation == '"mild"[All Fields] AND "stenosis"[Title/Abstract]'
+
+
+def test_mild_query_is_the_bundled_profiles_default_search() -> None:
+    """The tests below pin MILD_QUERY's translation and hits; they must be running the query
+    the bundled profile seeds (if the profile changed, update tests/factories.py to match)."""
+    [default] = profile_searches(default_profile_path())
+    assert default.query == MILD_QUERY
 
 
 def test_default_mild_search_with_the_poll_window(run) -> None:

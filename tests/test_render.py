@@ -376,18 +376,21 @@ def test_missing_override_folder(tmp_path: Path, view: DigestView) -> None:
         render(view, templates_dir=tmp_path / "nope")
 
 
-def test_broken_override_names_the_template(tmp_path: Path, view: DigestView) -> None:
-    (tmp_path / "digest.txt.j2").write_text("line one\n{{ view.no_such_thing }}\n")
-    with pytest.raises(ConfigError, match=r"digest.txt.j2, line 2: .*no_such_thing.*README"):
-        render(view, templates_dir=tmp_path)
-    (tmp_path / "digest.txt.j2").write_text("{% if %}\n")
-    with pytest.raises(ConfigError, match=r"digest.txt.j2, line 1"):
-        render(view, templates_dir=tmp_path)
-    (tmp_path / "digest.txt.j2").write_text("\n\n{{ 'sixty'|months }}\n")
-    with pytest.raises(ConfigError, match=r"digest.txt.j2, line 3"):
-        render(view, templates_dir=tmp_path)
-    (tmp_path / "digest.txt.j2").write_text('{% include "_nope.txt.j2" %}\n')
-    with pytest.raises(ConfigError, match=r"_nope.txt.j2 not found in .*reinstall"):
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("line one\n{{ view.no_such_thing }}\n", r"digest.txt.j2, line 2: .*no_such_thing.*README"),
+        ("{% if %}\n", r"digest.txt.j2, line 1"),
+        ("\n\n{{ 'sixty'|months }}\n", r"digest.txt.j2, line 3"),
+        ('{% include "_nope.txt.j2" %}\n', r"_nope.txt.j2 not found in .*reinstall"),
+    ],
+    ids=["undefined", "syntax", "filter", "missing-include"],
+)
+def test_broken_override_names_the_template(
+    tmp_path: Path, view: DigestView, template: str, message: str
+) -> None:
+    (tmp_path / "digest.txt.j2").write_text(template)
+    with pytest.raises(ConfigError, match=message):
         render(view, templates_dir=tmp_path)
 
 

@@ -21,6 +21,7 @@ import pytest
 from Bio import Entrez
 
 import watcher
+from tests.factories import MILD_QUERY as DEFAULT_SEARCH
 from watcher.records import plain_text
 
 SAMPLE = Path(watcher.__file__).parent / "sample"
@@ -30,13 +31,6 @@ DOCTYPE = (
     '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">'
 )
 NCBI = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
-DEFAULT_SEARCH = (
-    '("minimally invasive lumbar decompression"[tiab] OR "mild procedure"[tiab] OR '
-    '"percutaneous image-guided lumbar decompression"[tiab] OR '
-    '"image-guided lumbar decompression"[tiab] OR "percutaneous lumbar decompression"[tiab] OR '
-    'PILD[tiab] OR "ligamentum flavum debulking"[tiab]) AND '
-    '(stenosis[tiab] OR "spinal stenosis"[mh] OR claudication[tiab])'
-)
 SEARCH_PHRASES = (
     "minimally invasive lumbar decompression", "mild procedure",
     "percutaneous image-guided lumbar decompression", "image-guided lumbar decompression",

@@ -4,24 +4,17 @@ and a later send delivers it exactly once; one recipient's 5xx does not hold up 
 
 from __future__ import annotations
 
-import email
 import re
-import socket
-import threading
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from digests.alerts import queue_alerts
 from digests.compose import compose_due
 from digests.outbox import deliver, make_transport
-from tests.test_compose import (
+from tests.digest_factories import (
     DAY,
     NOW,
     SCHEDULE,
@@ -31,70 +24,11 @@ from tests.test_compose import (
     seed,
     study,
     subscribe,
+    text_of,
 )
+from tests.mailservers import TIMEOUT, Capture, HangUpServer, free_port
 from watcher.config import MailSettings, SmtpSettings
 from watcher.store import Store
-
-TIMEOUT = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """An aiosmtpd handler keeping what it accepted; it can refuse recipients on cue."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.rcpt_replies: dict[str, str] = {}  # address → reply ("*" for everyone)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        reply = self.rcpt_replies.get(address) or self.rcpt_replies.get("*")
-        if reply:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(
-            {
-                "mail_from": envelope.mail_from,
-                "rcpt_tos": list(envelope.rcpt_tos),
-                "raw": envelope.original_content,
-                "message": email.message_from_bytes(
-                    envelope.original_content, policy=policy.default
-                ),
-            }
-        )
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        return [r["message"] for r in self.received]
-
-
-@pytest.fixture
-def start_smtpd() -> Iterator[Callable[..., int]]:
-    controllers: list[Controller] = []
-
-    def start(handler: Server, port: int | None = None) -> int:
-        port = port or free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        controllers.append(controller)
-        return port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "mildwatch.db") as opened:
-        yield opened  # type: ignore[misc]
 
 
 def smtp_mail(tmp_path: Path, port: int, **changes: object) -> MailSettings:
@@ -102,12 +36,8 @@ def smtp_mail(tmp_path: Path, port: int, **changes: object) -> MailSettings:
     return mail_settings(tmp_path, transport="smtp", smtp=smtp, **changes)
 
 
-def text_of(message: EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
-
-
 def test_a_digest_over_smtp(store: Store, tmp_path: Path, start_smtpd) -> None:
-    server = Server()
+    server = Capture()
     port = start_smtpd(server)
     mail = smtp_mail(tmp_path, port, unsubscribe_url="https://mild.example.org/u/{token}")
     seed(store, [study(99004001, "rct"), study(99004002, "cohort")], at=NOW - WEEK)
@@ -149,7 +79,7 @@ def test_a_digest_over_smtp(store: Store, tmp_path: Path, start_smtpd) -> None:
 
 
 def test_the_same_paper_never_goes_twice(store: Store, tmp_path: Path, start_smtpd) -> None:
-    server = Server()
+    server = Capture()
     mail = smtp_mail(tmp_path, start_smtpd(server))
     transport = make_transport(mail)
     seed(store, [study(99004101, "rct")], at=NOW - WEEK, search="first")
@@ -176,58 +106,18 @@ def test_the_same_paper_never_goes_twice(store: Store, tmp_path: Path, start_smt
     assert all(r["rcpt_tos"] == [surgeon.email] for r in server.received)
 
 
-class HangUp:
-    """A server that accepts MAIL/RCPT, says 354, reads one line of the message and hangs
-    up; ``close`` frees its port for a real server."""
-
-    def __init__(self) -> None:
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(1)
-        self.listener.settimeout(TIMEOUT)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
-            return
-        with conn, conn.makefile("rb") as reader:
-            conn.sendall(b"220 hangup.test ESMTP\r\n")
-            for line in reader:
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    conn.sendall(b"250 hangup.test\r\n")
-                elif verb in (b"MAIL", b"RCPT"):
-                    conn.sendall(b"250 OK\r\n")
-                elif verb == b"DATA":
-                    conn.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    reader.readline()
-                    return
-                else:
-                    conn.sendall(b"221 bye\r\n")
-                    return
-
-    def close(self) -> None:
-        self.thread.join(TIMEOUT)
-        self.listener.close()
-
-
 @pytest.mark.parametrize("outage", ["refused", "4xx", "hangup"])
 def test_an_outage_leaves_it_queued_and_a_later_send_delivers_once(
     outage: str, store: Store, tmp_path: Path, start_smtpd
 ) -> None:
-    server, hangup = Server(), None
+    server, hangup = Capture(), None
     if outage == "refused":
         port = free_port()  # nothing listens yet
     elif outage == "4xx":
         server.rcpt_replies["*"] = "451 4.7.1 Greylisted, try again later"
         port = start_smtpd(server)
     else:
-        hangup = HangUp()
+        hangup = HangUpServer()
         port = hangup.port
     mail = smtp_mail(tmp_path, port)
     transport = make_transport(mail)
@@ -272,7 +162,7 @@ def test_an_unreachable_server_defers_every_digest_in_one_go(store: Store, tmp_p
 def test_one_recipients_5xx_does_not_block_the_others(
     store: Store, tmp_path: Path, start_smtpd
 ) -> None:
-    server = Server()
+    server = Capture()
     server.rcpt_replies["gone@example.org"] = "550 5.1.1 No such user here"
     mail = smtp_mail(tmp_path, start_smtpd(server))
     seed(store, [study(99004401, "rct")], at=NOW - WEEK)

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.test_compose import NOW, WEEK, count, seed, study
+from tests.digest_factories import NOW, WEEK, count, seed, study
 from watcher.clock import iso
 from watcher.errors import StoreError
 from watcher.store import NewDigest, Store
 
 T = iso(NOW)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "mildwatch.db") as opened:
-        yield opened  # type: ignore[misc]
 
 
 def digest(subscriber_id: int | None, **changes: object) -> NewDigest:

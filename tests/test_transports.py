@@ -7,8 +7,6 @@ import email
 import os
 import socket
 import ssl
-import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -17,93 +15,24 @@ from typing import Any
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from digests.render import RenderedDigest, build_message
 from digests.transports import FilesTransport, SmtpTransport, eml_filename
+from tests.mailservers import TIMEOUT, Capture, HangUpServer, free_port
 from watcher.errors import DeliveryError
 
 USER, PASSWORD = "digest", "s3cret-Pa55"
 SENDER = "digest@example.org"
 RECIPIENT = "surgeon@example.org"
-TIMEOUT = 5.0
 
 
 # --- fixtures -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Capture:
-    """An aiosmtpd handler that keeps what it received, and can refuse on cue."""
-
-    def __init__(
-        self,
-        *,
-        rcpt_reply: str | None = None,
-        mail_reply: str | None = None,
-        data_reply: str | None = None,
-    ) -> None:
-        self.rcpt_reply = rcpt_reply
-        self.mail_reply = mail_reply
-        self.data_reply = data_reply
-        self.received: list[dict[str, Any]] = []
-
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if self.mail_reply:
-            return self.mail_reply
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_reply:
-            return self.data_reply
-        self.received.append(
-            {
-                "mail_from": envelope.mail_from,
-                "rcpt_tos": list(envelope.rcpt_tos),
-                "message": email.message_from_bytes(
-                    envelope.original_content, policy=policy.default
-                ),
-                "tls": server.transport.get_extra_info("ssl_object") is not None,
-                "authenticated": session.authenticated,
-            }
-        )
-        return "250 Message accepted for delivery"
-
-
 def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data == (USER.encode(), PASSWORD.encode())
     return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def start_smtpd() -> Iterator[Callable[..., int]]:
-    """Start an aiosmtpd server on a free loopback port; returns the port."""
-    controllers: list[Controller] = []
-
-    def start(handler: Capture, **kwargs: Any) -> int:
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +70,21 @@ def message() -> EmailMessage:
     )
 
 
+@pytest.fixture
+def starttls_auth(start_smtpd, server_tls: ssl.SSLContext) -> tuple[Capture, int]:
+    """A server that requires STARTTLS (a certificate from the test CA), then AUTH as USER."""
+    handler = Capture()
+    port = start_smtpd(
+        handler,
+        tls_context=server_tls,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticator,
+    )
+    return handler, port
+
+
 def smtp(port: int, **kwargs: Any) -> SmtpTransport:
     kwargs.setdefault("security", "none")
     return SmtpTransport("127.0.0.1", port, timeout=TIMEOUT, local_hostname="client.test", **kwargs)
@@ -162,16 +106,10 @@ def test_plain_smtp_delivers(start_smtpd, message: EmailMessage) -> None:
     assert not got["tls"]
 
 
-def test_starttls_with_auth(start_smtpd, server_tls, ca_file, message: EmailMessage) -> None:
-    handler = Capture()
-    port = start_smtpd(
-        handler,
-        tls_context=server_tls,
-        require_starttls=True,
-        auth_required=True,
-        auth_require_tls=True,
-        authenticator=authenticator,
-    )
+def test_starttls_with_auth(
+    starttls_auth: tuple[Capture, int], ca_file, message: EmailMessage
+) -> None:
+    handler, port = starttls_auth
     smtp(port, security="starttls", username=USER, password=PASSWORD, ca_file=ca_file).send(message)
     [got] = handler.received
     assert got["tls"] and got["authenticated"]
@@ -197,16 +135,9 @@ def test_implicit_tls_with_auth(start_smtpd, server_tls, ca_file, message: Email
 
 
 def test_wrong_password_is_reported_without_the_password(
-    start_smtpd, server_tls, ca_file, message: EmailMessage
+    starttls_auth: tuple[Capture, int], ca_file, message: EmailMessage
 ) -> None:
-    handler = Capture()
-    port = start_smtpd(
-        handler,
-        tls_context=server_tls,
-        require_starttls=True,
-        auth_required=True,
-        authenticator=authenticator,
-    )
+    handler, port = starttls_auth
     wrong = "hunter2-not-it"
     transport = smtp(port, security="starttls", username=USER, password=wrong, ca_file=ca_file)
     with pytest.raises(DeliveryError) as caught:
@@ -278,47 +209,11 @@ def test_smtp_replies_decide_permanence(
     assert words in str(caught.value) and f"127.0.0.1:{port}" in str(caught.value)
 
 
-@pytest.fixture
-def hangup_server() -> Iterator[int]:
-    """A minimal SMTP server that accepts MAIL/RCPT, says 354, reads a line and hangs up."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(TIMEOUT)
-
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn, conn.makefile("rb") as reader:
-            conn.sendall(b"220 hangup.test ESMTP\r\n")
-            for line in reader:
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    conn.sendall(b"250 hangup.test\r\n")
-                elif verb in (b"MAIL", b"RCPT"):
-                    conn.sendall(b"250 OK\r\n")
-                elif verb == b"DATA":
-                    conn.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    reader.readline()  # the first header line, then hang up mid-message
-                    return
-                else:
-                    conn.sendall(b"221 bye\r\n")
-                    return
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(TIMEOUT)
-
-
-def test_disconnect_mid_data_is_temporary(hangup_server: int, message: EmailMessage) -> None:
-    with pytest.raises(DeliveryError) as caught:
-        smtp(hangup_server).send(message)
+def test_disconnect_mid_data_is_temporary(message: EmailMessage) -> None:
+    with HangUpServer() as hangup, pytest.raises(DeliveryError) as caught:
+        smtp(hangup.port).send(message)
     assert not caught.value.permanent
-    assert f"127.0.0.1:{hangup_server}" in str(caught.value)
+    assert f"127.0.0.1:{hangup.port}" in str(caught.value)
 
 
 def test_bad_security_setting_is_rejected() -> None:
