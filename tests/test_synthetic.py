@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import replace
@@ -12,8 +13,15 @@ from pathlib import Path
 import pytest
 from Bio import Entrez
 
-from tests.test_sample import dtd_problems, matches_default_search
+from tests.test_sample import (
+    DEFAULT_SEARCH,
+    SEARCH_PHRASES,
+    dtd_problems,
+    matches_default_search,
+)
 from watcher.errors import MildwatchError
+from watcher.pubmedindex import RecordIndex
+from watcher.pubmedquery import parse_query
 from watcher.records import plain_text
 from watcher.synthetic import JOURNALS, generate_articles, generate_records, write_corpus
 from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
@@ -99,6 +107,28 @@ def test_every_generated_mild_record_is_found_by_the_default_search() -> None:
             assert hit, r.title
         caught += hit and not r.labels["relevant_mild"]
     assert caught >= 10, "near-misses the search lets through exercise the classifier"
+
+
+def test_every_phrase_of_the_default_search_occurs_so_it_runs_as_written(
+    tmp_path: Path,
+) -> None:
+    """PubMed drops an unquoted word found nowhere (PhraseNotFound: PILD) and the poller then
+    fails the search; real PubMed has every name, and so must a generated corpus."""
+    records = generate_records(300, seed=10)
+    mild = [r for r in records if r.labels["relevant_mild"]]
+
+    def words(text: str) -> str:
+        return " " + " ".join(re.findall(r"[a-z0-9]+", plain_text(text).lower())) + " "
+
+    texts = [words(" ".join([r.title, *(t for _, t in r.abstract)])) for r in mild]
+    for phrase in SEARCH_PHRASES:
+        share = sum(words(phrase) in text for text in texts) / len(texts)
+        assert share >= 0.1, (phrase, share)
+    write_corpus(tmp_path / "corpus", 300, seed=10)
+    index = RecordIndex()
+    index.add_path(tmp_path / "corpus")
+    _, result = index.search(parse_query(DEFAULT_SEARCH), "")
+    assert not result.phrases_not_found and not result.quoted_phrases_not_found
 
 
 def spelled(n: int) -> str:

@@ -69,6 +69,19 @@ _MILD_BACKGROUND = (
     "Minimally invasive lumbar decompression (mild) debulks the ligamentum flavum through a "
     "5-mm portal under fluoroscopic guidance."
 )
+# How a MILD abstract introduces the procedure: (background, abbreviation it defines, weight).
+# Real abstracts use every name of the default search, so a generated corpus must too: else
+# PubMed's rules (and the local server's) drop the unknown word PILD with a PhraseNotFound and
+# the poller rightly fails the search. About a quarter of MILD records define "PILD", one in
+# six says "percutaneous lumbar decompression" and "ligamentum flavum debulking".
+_MILD_INTROS = (
+    (_MILD_BACKGROUND, None, 7),
+    ("Percutaneous image-guided lumbar decompression (PILD) removes hypertrophic ligamentum "
+     "flavum through a 5-mm portal under fluoroscopic guidance, without implants.", "PILD", 3),
+    ("Ligamentum flavum debulking relieves central canal stenosis when a hypertrophic ligament "
+     "is its main cause. Percutaneous lumbar decompression (mild) achieves it through a 5-mm "
+     "portal under fluoroscopic guidance.", None, 2),
+)  # fmt: skip
 
 
 class _Topic(NamedTuple):
@@ -177,13 +190,29 @@ def _span(months: int, rng: random.Random) -> tuple[str, str]:
     ])  # fmt: skip
 
 
+def _lower(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def _intro(t: _Topic, name: str, rng: random.Random) -> tuple[str, str]:
+    """(background, how the text then calls the procedure): a MILD record's background is one
+    of :data:`_MILD_INTROS`, and an abbreviation it defines is used in half of such records."""
+    if not t.relevant:
+        return t.background, _lower(name)
+    weights = [weight for _, _, weight in _MILD_INTROS]
+    background, abbreviation, _ = rng.choices(_MILD_INTROS, weights)[0]
+    if abbreviation and rng.random() < 0.5:
+        return background, abbreviation
+    return background, _lower(name)
+
+
 def _study(t: _Topic, design: str, rng: random.Random, year: int) -> _Draft:
     """An RCT, cohort or case series; the labels are read off the same random choices."""
     name = rng.choice(_MILD_NAMES) if t.relevant else t.name
     comparator = t.comparator
     if t.relevant and rng.random() < 0.4:
         comparator = "conventional medical management alone"
-    short = name[0].lower() + name[1:]
+    background, short = _intro(t, name, rng)
     if design == "rct":
         n = rng.randint(60, 320)
     else:
@@ -239,12 +268,12 @@ def _study(t: _Topic, design: str, rng: random.Random, year: int) -> _Draft:
     title = {
         "rct": f"{name} versus {comparator} for {t.condition}: {head} results of a randomized "
                "controlled trial",
-        "prospective_cohort": f"{head.capitalize()} outcomes of {short} for {t.condition}: a "
-                              "prospective cohort study",
+        "prospective_cohort": f"{head.capitalize()} outcomes of {_lower(name)} for "
+                              f"{t.condition}: a prospective cohort study",
         "retrospective_cohort": f"{name} for {t.condition}: a retrospective registry analysis",
         "case_series": f"{name} for {t.condition}: a case series",
     }[design]  # fmt: skip
-    sections = [("BACKGROUND", t.background), ("METHODS", methods),
+    sections = [("BACKGROUND", background), ("METHODS", methods),
                 ("RESULTS", " ".join(results)),
                 ("CONCLUSIONS", f"{name} was followed by meaningful improvement in patients "
                                 f"with {t.condition}.")]  # fmt: skip
@@ -253,6 +282,7 @@ def _study(t: _Topic, design: str, rng: random.Random, year: int) -> _Draft:
 
 def _case_report(t: _Topic, rng: random.Random) -> _Draft:
     name = rng.choice(_MILD_NAMES)
+    background, short = _intro(t, name, rng)
     event, treatment = rng.choice([
         ("a symptomatic epidural hematoma", "urgent evacuation by open laminectomy"),
         ("an incidental dural tear", "bed rest, without further surgery"),
@@ -260,9 +290,9 @@ def _case_report(t: _Topic, rng: random.Random) -> _Draft:
     ])  # fmt: skip
     months = rng.choice((None, 3, 6))
     text = (
-        f"{t.background} Complications are rarely reported. We describe a "
+        f"{background} Complications are rarely reported. We describe a "
         f"{rng.randint(66, 84)}-year-old woman with {t.condition} for {rng.randint(2, 9)} "
-        f"years who developed {event} after {name[0].lower() + name[1:]}. She was "
+        f"years who developed {event} after {short}. She was "
         f"managed with {treatment}."
         + (f" At the {months}-month visit she walked without leg pain." if months else "")
         + " Careful hemostasis and sterile technique remain essential."
@@ -279,7 +309,7 @@ def _case_report(t: _Topic, rng: random.Random) -> _Draft:
 def _synthesis(t: _Topic, design: str, rng: random.Random) -> _Draft:
     """Reviews, economic evaluations and guidelines: no own patients, no own follow-up."""
     name = rng.choice(_MILD_NAMES)
-    short = name[0].lower() + name[1:]
+    background, short = _intro(t, name, rng)
     k = rng.randint(5, 21)
     title, body, concerns = {
         "systematic_review_meta_analysis": (
@@ -294,21 +324,21 @@ def _synthesis(t: _Topic, design: str, rng: random.Random) -> _Draft:
             "stenosis), technique, complications and published outcomes.",
             ["patient_selection", "safety"]),
         "economic_analysis": (
-            f"Cost-effectiveness of {short} for {t.condition}",
+            f"Cost-effectiveness of {_lower(name)} for {t.condition}",
             f"A Markov model with a {_words(rng.choice([5, 10]))}-year time horizon compared "
             f"{short} with {t.comparator} from a Medicare payer perspective. The incremental "
             f"cost-effectiveness ratio was ${rng.randint(18, 60)},{rng.randint(100, 999)} per "
             "quality-adjusted life-year.",
             ["comparative", "cost_coverage"]),
         "guideline_consensus": (
-            f"Consensus recommendations on {short} for {t.condition}",
+            f"Consensus recommendations on {_lower(name)} for {t.condition}",
             f"A panel of {k} interventional pain physicians and spine surgeons graded the "
             "evidence and recommends the procedure for patients with ligamentum flavum "
             "hypertrophy in whom conservative care failed, before repeated epidural steroid "
             "injections.",
             ["comparative", "patient_selection"]),
     }[design]  # fmt: skip
-    return _Draft(title, [("", f"{t.background} {body}")], _labels(t, design, None, None, concerns))
+    return _Draft(title, [("", f"{background} {body}")], _labels(t, design, None, None, concerns))
 
 
 def _labels(
