@@ -175,6 +175,16 @@ def test_no_more_than_three_requests_per_second_without_a_key(pubmed: LocalPubMe
     assert len(arrivals) == 7 and min(spans) >= 1.0, spans
 
 
+def test_no_more_than_ten_requests_per_second_with_a_key(pubmed: LocalPubMed) -> None:
+    client = EntrezClient(settings(pubmed))  # settings() gives it an API key
+    for _ in range(25):
+        client.esearch(QUERY, retmax=1, usehistory=False)
+    arrivals = [r.at for r in pubmed.requests("esearch")]
+    # Any eleven consecutive requests span at least a second: never more than 10 in one.
+    spans = [later - earlier for earlier, later in zip(arrivals, arrivals[10:], strict=False)]
+    assert len(arrivals) == 25 and min(spans) >= 1.0, spans
+
+
 def test_two_clients_with_different_base_urls_do_not_mix(pubmed: LocalPubMed) -> None:
     with LocalPubMed() as other:
         other.add_xml(xml([record(99400001, date(2025, 3, 1))]))

@@ -45,14 +45,49 @@ T = TypeVar("T")
 ESEARCH_CAP = 9999
 """PubMed's esearch returns at most the first 9,999 ids of a result (retstart + retmax)."""
 
-_base_url: ContextVar[str | None] = ContextVar("mildwatch_eutils_base", default=None)
-_timeout: ContextVar[float | None] = ContextVar("mildwatch_eutils_timeout", default=None)
+
+class RateLimiter:
+    """Spaces request starts at least ``1/rate`` seconds apart (no bursts)."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        # A little margin: NCBI counts arrivals, and a request's path adds jitter.
+        self.interval = 1.0 / rate * 1.05
+        self._clock = clock
+        self._sleep = sleep
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        now = self._clock()
+        if self._last is not None and now - self._last < self.interval:
+            self._sleep(self.interval - (now - self._last))
+            now = self._clock()
+        self._last = now
+
+
+@dataclass(frozen=True)
+class _CallSettings:
+    """What the Biopython seams need to know about the client making the current call."""
+
+    base_url: str
+    timeout: float
+    limiter: RateLimiter
+
+
+_current: ContextVar[_CallSettings | None] = ContextVar("mildwatch_eutils_call", default=None)
 
 
 def install_biopython_seams() -> None:
-    """Wrap ``Entrez._build_request`` (base URL) and ``Entrez.urlopen`` (timeout); idempotent.
+    """Wrap ``Entrez._build_request`` (base URL) and ``Entrez.urlopen`` (rate limit,
+    timeout); idempotent. Also sets ``Entrez.max_tries = 1``: retries are ours, with backoff.
 
-    Also sets ``Entrez.max_tries = 1``: retries are ours, with backoff.
+    The rate limit waits in ``urlopen``, right before the request leaves: waiting earlier
+    would let Bio.Entrez's own pause drift into phase with ours and bunch requests.
     """
     if getattr(Entrez._build_request, "_mildwatch", False):
         return
@@ -60,15 +95,17 @@ def install_biopython_seams() -> None:
     original_urlopen = Entrez.urlopen
 
     def build_request(cgi: str, *args: Any, **kwargs: Any) -> Any:
-        base = _base_url.get()
-        if base and cgi.startswith(NCBI_EUTILS):
-            cgi = base + cgi[len(NCBI_EUTILS) :]
+        call = _current.get()
+        if call and cgi.startswith(NCBI_EUTILS):
+            cgi = call.base_url + cgi[len(NCBI_EUTILS) :]
         return original_build(cgi, *args, **kwargs)
 
     def urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
-        timeout = _timeout.get()
-        if timeout is not None and not args and "timeout" not in kwargs:
-            kwargs["timeout"] = timeout
+        call = _current.get()
+        if call is not None:
+            call.limiter.wait()
+            if not args and "timeout" not in kwargs:
+                kwargs["timeout"] = call.timeout
         return original_urlopen(request, *args, **kwargs)
 
     build_request._mildwatch = True  # type: ignore[attr-defined]
@@ -108,30 +145,6 @@ class SearchResult:
             for kind, values in self.warnings.items()
             if values and kind != "OutputMessage"
         ]
-
-
-class RateLimiter:
-    """Spaces request starts at least ``1/rate`` seconds apart (no bursts)."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        # A little margin: NCBI counts arrivals, and a request's path adds jitter.
-        self.interval = 1.0 / rate * 1.05
-        self._clock = clock
-        self._sleep = sleep
-        self._last: float | None = None
-
-    def wait(self) -> None:
-        now = self._clock()
-        if self._last is not None and now - self._last < self.interval:
-            self._sleep(self.interval - (now - self._last))
-            now = self._clock()
-        self._last = now
 
 
 class _Retry(Exception):
@@ -249,7 +262,6 @@ class EntrezClient:
         """Request, read and parse, retrying transient failures with exponential backoff."""
         tries = self.settings.max_tries
         for attempt in range(1, tries + 1):
-            self._limiter.wait()
             self.requests_made += 1
             try:
                 return self._attempt(endpoint, request, parse)
@@ -273,8 +285,7 @@ class EntrezClient:
         raise AssertionError("unreachable")
 
     def _attempt(self, endpoint: str, request: Callable[[], Any], parse: Callable[[bytes], T]) -> T:
-        base_token = _base_url.set(self.base_url)
-        timeout_token = _timeout.set(self.settings.timeout)
+        token = _current.set(_CallSettings(self.base_url, self.settings.timeout, self._limiter))
         try:
             with contextlib.closing(request()) as handle:
                 data = handle.read()
@@ -292,8 +303,7 @@ class EntrezClient:
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             ) from None
         finally:
-            _base_url.reset(base_token)
-            _timeout.reset(timeout_token)
+            _current.reset(token)
         if isinstance(data, str):  # Bio.Entrez wraps text/plain replies in a text stream
             data = data.encode("utf-8")
         try:

