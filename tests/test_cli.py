@@ -150,3 +150,16 @@ def test_classify_prints_json_lines_in_the_corpus_shape(tmp_path: Path) -> None:
     assert first["relevance"] == "relevant" and first["design"] == "rct"
     assert first["evidence"]["design"]["snippet"]
     assert rows[1]["relevance"] == "not_relevant"  # mild cognitive impairment
+
+
+def test_search_enable_disable_and_history(workdir: Path) -> None:
+    config = str(workdir / "mildwatch.toml")
+    off = run("--config", config, "searches", "disable", "mild-outcomes", "--reason", "pause")
+    assert off.exit_code == 0 and "Disabled 'mild-outcomes'." in off.output
+    assert "(disabled)" in run("--config", config, "searches", "list").output
+    on = run("--config", config, "searches", "enable", "mild-outcomes")
+    assert on.exit_code == 0 and "Enabled 'mild-outcomes'." in on.output
+    history = run("--config", config, "searches", "history", "mild-outcomes").output
+    assert "seeded from the topic profile" in history and "pause (disabled)" in history
+    missing = run("--config", config, "searches", "disable", "nope")
+    assert missing.exit_code == 1 and "no saved search named 'nope'" in missing.output

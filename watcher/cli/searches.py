@@ -128,14 +128,18 @@ def edit_search(
     click.echo(f"Updated {name!r}{note}.")
 
 
+def _set_enabled(app: App, name: str, enabled: bool, reason: str) -> None:
+    app.store.update_search(name, enabled=enabled, author=current_user(), reason=reason)
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} {name!r}.")
+
+
 @searches.command(name="enable")
 @click.argument("name")
 @click.option("--reason", default="enabled", show_default=True)
 @pass_app
 def enable_search(app: App, name: str, reason: str) -> None:
     """Poll this search again."""
-    app.store.update_search(name, enabled=True, author=current_user(), reason=reason)
-    click.echo(f"Enabled {name!r}.")
+    _set_enabled(app, name, True, reason)
 
 
 @searches.command(name="disable")
@@ -144,8 +148,7 @@ def enable_search(app: App, name: str, reason: str) -> None:
 @pass_app
 def disable_search(app: App, name: str, reason: str) -> None:
     """Stop polling this search (its records and history are kept)."""
-    app.store.update_search(name, enabled=False, author=current_user(), reason=reason)
-    click.echo(f"Disabled {name!r}.")
+    _set_enabled(app, name, False, reason)
 
 
 @searches.command(name="history")
