@@ -15,11 +15,6 @@ from watcher.evidence import classify as classify_article
 from watcher.evidence import load_profile
 
 
-def profile_for(app: App):
-    """The profile named in the config, else the bundled one."""
-    return load_profile(app.config.poll.profile)
-
-
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -50,7 +45,10 @@ def reclassify(app: App, everything: bool) -> None:
     """Re-tag articles after the classifier or the topic profile changed; list what changed."""
     with app.progress("reclassify") as progress:
         report = tagging.reclassify(
-            app.store, profile_for(app), everything=everything, progress=progress
+            app.store,
+            load_profile(app.config.poll.profile),
+            everything=everything,
+            progress=progress,
         )
     click.echo(f"Re-tagged {report.classified} article(s); tags changed on {len(report.changed)}.")
     for change in report.changed:

@@ -8,7 +8,7 @@ and never overlap a cron run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,9 +28,13 @@ Progress = Callable[[str, int, int], None]
 
 
 def poll_job(
-    config: Config, *, now: datetime | None = None, progress: Progress | None = None
+    config: Config,
+    *,
+    now: datetime | None = None,
+    only: Iterable[str] = (),
+    progress: Progress | None = None,
 ) -> PollReport:
-    """Poll every enabled saved search and tag what it stores."""
+    """Poll every enabled saved search (or those named in ``only``) and tag what it stores."""
     config.require_email()
     profile = load_profile(config.poll.profile)
     with run_lock(config.database), Store.open(config.database) as store:
@@ -40,6 +44,7 @@ def poll_job(
             now=now,
             overlap_days=config.poll.overlap_days,
             backfill_from=config.poll.backfill_from,
+            only=only,
             on_stored=tagger(profile),
             progress=progress,
         )

@@ -10,14 +10,12 @@ from email_validator import EmailNotValidError, validate_email
 
 import watcher
 from watcher import localpubmed, pubmed, searches, tagging
-from watcher.cli import show
+from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
 from watcher.config import starter_config
-from watcher.entrez import EntrezClient
 from watcher.errors import ConfigError
 from watcher.evidence import DESIGNS, QUESTIONS, load_profile
-from watcher.poll import poll as run_poll
 from watcher.profiles import default_profile_path
 from watcher.runlock import run_lock
 from watcher.store import ArticleFilter
@@ -80,21 +78,8 @@ def poll(app: App, only: tuple[str, ...]) -> None:
 
     Exits 1 when any search failed (its window is kept and retried next time).
     """
-    config = app.config
-    config.require_email()
-    profile = load_profile(config.poll.profile)
-    with run_lock(config.database):
-        client = EntrezClient(config.entrez)
-        with app.progress("poll") as progress:
-            report = run_poll(
-                app.store,
-                client,
-                overlap_days=config.poll.overlap_days,
-                backfill_from=config.poll.backfill_from,
-                only=only,
-                on_stored=tagging.tagger(profile),
-                progress=progress,
-            )
+    with app.progress("poll") as progress:
+        report = jobs.poll_job(app.config, only=only, progress=progress)
     for line in show.poll_report(report):
         click.echo(line)
     if not report.ok:
