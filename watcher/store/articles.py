@@ -108,7 +108,14 @@ class ArticleQueries(StoreBase):
         return article_from_row(row) if row else None
 
     def articles(self, pmids: Sequence[str]) -> list[Article]:
-        return [a for pmid in pmids if (a := self.article(pmid)) is not None]
+        """The stored ones of ``pmids``, in the order given (one query per 500 ids)."""
+        found: dict[str, Article] = {}
+        for start in range(0, len(pmids), 500):
+            chunk = list(pmids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self._all(f"SELECT * FROM articles WHERE pmid IN ({marks})", chunk):
+                found[row["pmid"]] = article_from_row(row)
+        return [found[pmid] for pmid in pmids if pmid in found]
 
     def all_pmids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT pmid FROM articles ORDER BY pmid")]
