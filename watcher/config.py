@@ -120,14 +120,8 @@ class Config:
         return self.entrez.email
 
 
-# Tables of the file and the dataclass each one fills. ``database`` is a table with one key.
-_SECTIONS: dict[str, type] = {
-    "entrez": EntrezSettings,
-    "poll": PollSettings,
-    "schedule": ScheduleSettings,
-    "mail": MailSettings,
-    "mail.smtp": SmtpSettings,
-}
+# The file's top-level tables (``[mail.smtp]`` is nested in ``[mail]``).
+_TABLES = ("database", "entrez", "poll", "schedule", "mail")
 # Fields filled from the environment, never from the file.
 _SECRET_FIELDS = {"api_key", "password"}
 
@@ -169,10 +163,10 @@ def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
     where = _Locator(path, text)
     base = path.parent
 
-    unknown = sorted(set(data) - {"database", "entrez", "poll", "schedule", "mail"})
+    unknown = sorted(set(data) - set(_TABLES))
     if unknown:
         raise where.error(
-            unknown[0], f"unknown section or key '{unknown[0]}'", ["database", *_SECTIONS]
+            unknown[0], f"unknown section or key '{unknown[0]}'", [*_TABLES, "mail.smtp"]
         )
 
     database = Path("mildwatch.db")
