@@ -18,39 +18,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from digests.model import DESIGN_ORDER, TimelineYear, design_label, format_months
+from digests.model import TimelineYear, design_label, format_months
+from watcher.vocabulary import DESIGN_COLOURS, DESIGN_SHORT, DESIGNS
 
 WIDTH_PX = 560
 HEIGHT_PX = 380
 DPI = 100
 LEGEND_COLUMNS = 5
 
-# Column heads and legend entries: short enough for ten designs in 560 px.
-DESIGN_SHORT: dict[str, str] = {
-    "systematic_review_meta_analysis": "SR/MA",
-    "rct": "RCT",
-    "prospective_cohort": "Prosp",
-    "retrospective_cohort": "Retro",
-    "case_series": "Series",
-    "case_report": "Case",
-    "narrative_review": "Review",
-    "economic_analysis": "Econ",
-    "guideline_consensus": "Guide",
-    "other": "Other",
-}
-# Okabe–Ito colour-blind-safe palette, strongest designs in the darkest colours.
-DESIGN_COLOURS: dict[str, str] = {
-    "systematic_review_meta_analysis": "#5D3A9B",
-    "rct": "#0072B2",
-    "prospective_cohort": "#009E73",
-    "retrospective_cohort": "#56B4E9",
-    "case_series": "#E69F00",
-    "case_report": "#F0E442",
-    "narrative_review": "#999999",
-    "economic_analysis": "#CC79A7",
-    "guideline_consensus": "#D55E00",
-    "other": "#CCCCCC",
-}
 _TEXT = "#1a1a1a"
 _MUTED = "#555555"
 
@@ -58,7 +33,7 @@ _MUTED = "#555555"
 def _designs_present(timeline: Sequence[TimelineYear]) -> list[str]:
     """Design keys with at least one study, strongest first; unknown keys after known ones."""
     present = {c.key for year in timeline for c in year.by_design if c.count}
-    known = [d for d in DESIGN_ORDER if d in present]
+    known = [d for d in DESIGNS if d in present]
     return known + sorted(present - set(known))
 
 
@@ -105,6 +80,7 @@ def render_timeline_png(
     line = fig.add_subplot(grid[1], sharex=bars)
 
     bottoms = [0] * len(years)
+    # A design this vocabulary lacks (stored by another classifier version) is drawn, not dropped.
     for design in _designs_present(years):
         counts = [sum(c.count for c in y.by_design if c.key == design) for y in years]
         bars.bar(

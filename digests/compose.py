@@ -34,7 +34,8 @@ from digests.landscape import (
     summarize,
 )
 from digests.model import (
-    QUESTION_ORDER,
+    OTHER_SECTION,
+    SECTION_ORDER,
     ArticleUpdate,
     DigestView,
     Period,
@@ -46,8 +47,7 @@ from digests.outbox import make_message_id, unsubscribe_link
 from digests.render import RenderedDigest, Renderer, build_message
 from watcher.clock import iso
 from watcher.config import WEEKDAYS, MailSettings, ScheduleSettings
-from watcher.evidence import Evidence
-from watcher.records import Article
+from watcher.records import Article, Evidence
 from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,9 @@ def baseline_selection(pairs: Sequence[tuple[Article, Evidence]], limit: int) ->
     question the evidence addresses is represented (``pairs`` strongest first)."""
     buckets: dict[str, list[int]] = {}
     for index, (_, evidence) in enumerate(pairs):
-        key = next((q for q in QUESTION_ORDER if q in evidence.question_keys), "other")
+        key = next((q for q in SECTION_ORDER if q in evidence.question_keys), OTHER_SECTION)
         buckets.setdefault(key, []).append(index)
-    queues = [buckets[k] for k in QUESTION_ORDER if k in buckets]
+    queues = [buckets[k] for k in SECTION_ORDER if k in buckets]
     chosen: list[int] = []
     while len(chosen) < limit and any(queues):
         for queue in queues:

@@ -15,9 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from digests.model import (
-    DESIGN_ORDER,
-    LEVELS,
-    QUESTION_ORDER,
     Count,
     DigestItem,
     Landscape,
@@ -27,9 +24,8 @@ from digests.model import (
     clip,
     level_rank,
 )
-from watcher.evidence import Evidence, Tag
-from watcher.extract import NUMBER_WORDS
-from watcher.records import Article
+from watcher.records import Article, Evidence, Tag
+from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
 # PubMed publication types of records that are about another record, not studies themselves.
 NOTICE_TYPES = frozenset(
@@ -176,7 +172,7 @@ def _timeline(studies: Sequence[Pair]) -> tuple[TimelineYear, ...]:
         timeline.append(
             TimelineYear(
                 year=year,
-                by_design=_counts(Counter(e.design for e in found), DESIGN_ORDER),
+                by_design=_counts(Counter(e.design for e in found), DESIGNS),
                 longest_followup_months=max(followups) if followups else None,
             )
         )
@@ -198,9 +194,9 @@ def build_landscape(
     questions = Counter(q for e in evidence for q in set(e.question_keys))
     return Landscape(
         total_studies=len(studies),
-        by_design=_counts(Counter(e.design for e in evidence), DESIGN_ORDER),
+        by_design=_counts(Counter(e.design for e in evidence), DESIGNS),
         by_level=_counts(Counter(e.level for e in evidence if e.level), LEVELS),
-        by_question=_counts(questions, [q for q in QUESTION_ORDER if q != "other"]),
+        by_question=_counts(questions, QUESTIONS),
         rct_count=len(rcts),
         rct_patients=sum(e.sample_size or 0 for e in rcts),
         longest_followup=_longest(studies, previous),

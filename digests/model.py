@@ -20,6 +20,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from watcher.records import plain_text
+from watcher.vocabulary import DESIGN_LABELS, LEVELS, QUESTION_SHORT, QUESTION_TITLES
 
 Kind = Literal["baseline", "update", "nothing_new"]
 UpdateKind = Literal["retracted", "erratum", "updated"]
@@ -27,36 +28,10 @@ UpdateKind = Literal["retracted", "erratum", "updated"]
 KINDS: tuple[str, ...] = ("baseline", "update", "nothing_new")
 UPDATE_KINDS: tuple[str, ...] = ("retracted", "erratum", "updated")
 
-# The questions surgeons ask, in the order a digest shows them (design.md); "other" last.
-QUESTION_TITLES: dict[str, str] = {
-    "long_term_efficacy": "Does the benefit last?",
-    "patient_selection": "Who benefits?",
-    "reoperation": "How many need more treatment or open surgery?",
-    "safety": "How safe is it?",
-    "cost_coverage": "Cost and coverage",
-    "comparative": "Compared with what?",
-    "operator": "Who performs it, and does it matter?",
-    "other": "Other evidence",
-}
-QUESTION_ORDER: tuple[str, ...] = tuple(QUESTION_TITLES)
-_QUESTION_SHORT = {"long_term_efficacy": "long-term efficacy", "cost_coverage": "cost and coverage"}
-
-# Designs as watcher.evidence names them, strongest first (the order of chart stacks and tables).
-DESIGN_LABELS: dict[str, str] = {
-    "systematic_review_meta_analysis": "Systematic review / meta-analysis",
-    "rct": "Randomized controlled trial",
-    "prospective_cohort": "Prospective cohort",
-    "retrospective_cohort": "Retrospective cohort",
-    "case_series": "Case series",
-    "case_report": "Case report",
-    "narrative_review": "Narrative review",
-    "economic_analysis": "Economic analysis",
-    "guideline_consensus": "Guideline / consensus",
-    "other": "Other design",
-}
-DESIGN_ORDER: tuple[str, ...] = tuple(DESIGN_LABELS)
-
-LEVELS: tuple[str, ...] = ("I", "II", "III", "IV", "V")
+# Digest sections: one per question, in the vocabulary's order, then the rest under "other".
+OTHER_SECTION = "other"
+SECTION_TITLES: dict[str, str] = {**QUESTION_TITLES, OTHER_SECTION: "Other evidence"}
+SECTION_ORDER: tuple[str, ...] = tuple(SECTION_TITLES)
 
 NLM_DISCLAIMER = (
     "This product uses publicly available data from the U.S. National Library of Medicine "
@@ -70,18 +45,25 @@ MEDICAL_DISCLAIMER = (
 SNIPPET_LIMIT = 200
 
 
+def _unknown(key: str) -> str:
+    """A key this version's vocabulary lacks (evidence stored by another classifier version)
+    is shown as it is, not hidden: "registry_study" → "Registry study"."""
+    return key.replace("_", " ").capitalize()
+
+
 def design_label(design: str) -> str:
-    """The human label of a design key; unknown keys are shown as they are, not hidden."""
-    return DESIGN_LABELS.get(design, design.replace("_", " ").capitalize())
+    """The human label of a design key."""
+    return DESIGN_LABELS.get(design, _unknown(design))
 
 
 def question_title(key: str) -> str:
-    return QUESTION_TITLES.get(key, key.replace("_", " ").capitalize())
+    """The heading of a question (or of the "other" section)."""
+    return SECTION_TITLES.get(key, _unknown(key))
 
 
 def question_short(key: str) -> str:
     """A tag-sized name: "long-term efficacy"."""
-    return _QUESTION_SHORT.get(key, key.replace("_", " "))
+    return QUESTION_SHORT.get(key, key.replace("_", " "))
 
 
 def level_label(level: str | None) -> str:
@@ -182,7 +164,7 @@ class DigestItem:
     journal: str
     year: int | None
     authors: str  # "Deer TR et al." (first author et al.), "" when PubMed lists none
-    design: str  # a key of DESIGN_LABELS
+    design: str  # a key of watcher.vocabulary.DESIGNS
     level: str | None  # "I".."V", None when not graded
     snippet: str  # plain text behind the tags, ≤ ~200 characters
     followup_months: float | None = None
@@ -242,22 +224,22 @@ class Section:
 
     @property
     def title(self) -> str:
-        return question_title(self.key)
+        return SECTION_TITLES[self.key]
 
 
 def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
-    """Group items by question, each item once (under its first question in QUESTION_ORDER).
+    """Group items by question, each item once (under its first question in SECTION_ORDER).
 
     An item tagged with several questions is shown once, where it weighs most; its other
-    questions appear as tags on the item. Sections come in QUESTION_ORDER, empty ones dropped.
+    questions appear as tags on the item. Sections come in SECTION_ORDER, empty ones dropped.
     """
-    buckets: dict[str, list[DigestItem]] = {key: [] for key in QUESTION_ORDER}
+    buckets: dict[str, list[DigestItem]] = {key: [] for key in SECTION_ORDER}
     seen: set[str] = set()
     for item in items:
         if item.pmid in seen:
             continue
         seen.add(item.pmid)
-        key = next((q for q in QUESTION_ORDER if q in item.questions), "other")
+        key = next((q for q in SECTION_ORDER if q in item.questions), OTHER_SECTION)
         buckets[key].append(item)
     return tuple(
         Section(key, tuple(sorted(found, key=item_sort_key)))

@@ -30,10 +30,9 @@ from markupsafe import Markup
 
 from digests import chart
 from digests.model import (
-    DESIGN_LABELS,
     MEDICAL_DISCLAIMER,
     NLM_DISCLAIMER,
-    QUESTION_TITLES,
+    SECTION_TITLES,
     DigestView,
     TimelineYear,
     clip,
@@ -46,6 +45,7 @@ from digests.model import (
 )
 from watcher.errors import ConfigError
 from watcher.markup import fragment_text, safe_fragment
+from watcher.vocabulary import DESIGN_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class Renderer:
             "overflow_url": safe_url(view.overflow_url),
             "nlm_disclaimer": NLM_DISCLAIMER,
             "medical_disclaimer": MEDICAL_DISCLAIMER,
-            "question_titles": QUESTION_TITLES,
+            "question_titles": SECTION_TITLES,
             "design_labels": DESIGN_LABELS,
         }
         subject = _one_line(self._render(SUBJECT_TEMPLATE, context))

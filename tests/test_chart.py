@@ -13,7 +13,7 @@ import pytest
 
 from digests.chart import render_timeline_png, timeline_alt_text, timeline_table
 from digests.model import Count, TimelineYear
-from watcher.profiles import DESIGNS
+from watcher.vocabulary import DESIGNS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

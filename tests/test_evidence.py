@@ -12,18 +12,10 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import ConfigError
-from watcher.evidence import (
-    CLASSIFIER_VERSION,
-    DESIGNS,
-    QUESTIONS,
-    Evidence,
-    Profile,
-    Tag,
-    classify,
-    load_profile,
-)
+from watcher.evidence import CLASSIFIER_VERSION, Profile, classify, load_profile
 from watcher.profiles import default_profile_path
-from watcher.records import AbstractSection, Article
+from watcher.records import AbstractSection, Article, Evidence, Tag
+from watcher.vocabulary import DESIGNS, QUESTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "watcher" / "sample"

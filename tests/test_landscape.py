@@ -16,8 +16,8 @@ from digests.landscape import (
 )
 from digests.model import Count
 from watcher import pubmed
-from watcher.evidence import Evidence, Tag, classify, load_profile
-from watcher.records import Article
+from watcher.evidence import classify, load_profile
+from watcher.records import Article, Evidence, Tag
 
 SAMPLE = Path(pubmed.__file__).parent / "sample"
 

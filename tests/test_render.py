@@ -14,7 +14,7 @@ import pytest
 from digests.model import (
     MEDICAL_DISCLAIMER,
     NLM_DISCLAIMER,
-    QUESTION_TITLES,
+    SECTION_TITLES,
     ArticleUpdate,
     Count,
     DigestItem,
@@ -239,7 +239,7 @@ def test_both_parts_carry_the_content(view: DigestView) -> None:
 
 def test_sections_follow_the_question_order_and_items_the_level(view: DigestView) -> None:
     text = render(view).text
-    titles = [QUESTION_TITLES[s.key] for s in view.sections]
+    titles = [SECTION_TITLES[s.key] for s in view.sections]
     positions = [text.index(title) for title in titles]
     assert positions == sorted(positions)
     assert [s.key for s in view.sections] == [

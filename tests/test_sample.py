@@ -22,6 +22,7 @@ from Bio import Entrez
 
 import watcher
 from tests.factories import MILD_QUERY as DEFAULT_SEARCH
+from watcher import vocabulary
 from watcher.records import plain_text
 
 SAMPLE = Path(watcher.__file__).parent / "sample"
@@ -50,15 +51,8 @@ MESH_UIS = {
     "Spinal Stenosis": "D013130", "Lumbar Vertebrae": "D008159", "Humans": "D006801",
     "Decompression, Surgical": "D003669", "Ligamentum Flavum": "D017845", "Aged": "D000368",
 }  # fmt: skip
-DESIGNS = {
-    "systematic_review_meta_analysis", "rct", "prospective_cohort", "retrospective_cohort",
-    "case_series", "case_report", "narrative_review", "economic_analysis",
-    "guideline_consensus", "other",
-}  # fmt: skip
-CONCERNS = {
-    "long_term_efficacy", "patient_selection", "safety", "reoperation", "cost_coverage",
-    "comparative", "operator",
-}  # fmt: skip
+DESIGNS = set(vocabulary.DESIGNS)
+CONCERNS = set(vocabulary.QUESTIONS)  # the labels call the questions "concerns"
 
 
 # --- a small validator for PubMed's DTD --------------------------------------------------------

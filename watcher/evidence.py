@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from watcher.extract import followup_mentions, sample_size
 from watcher.findings import (
@@ -28,19 +26,17 @@ from watcher.findings import (
     ranked,
     reoperations,
 )
-from watcher.profiles import DESIGNS, QUESTIONS, Profile, load_profile
-from watcher.records import Article, plain_text
+from watcher.profiles import Profile, default_profile_path, load_profile
+from watcher.records import Article, Evidence, Tag, plain_text
 from watcher.textcues import CueSet, Match, Segment, sentence_around
+from watcher.vocabulary import DESIGNS, QUESTIONS
 
 __all__ = [
     "CLASSIFIER_VERSION",
-    "DESIGNS",
-    "QUESTIONS",
-    "Evidence",
     "Profile",
-    "Tag",
     "article_segments",
     "classify",
+    "default_profile_path",
     "load_profile",
 ]
 
@@ -48,88 +44,6 @@ CLASSIFIER_VERSION = "2026.11.1"
 
 # Relevance points (see the [relevance] comment in mild.toml).
 _NAME, _AMBIGUOUS, _GENERIC, _CONTEXT, _CONTEXT_CAP, _GROUP_CAP = 1.0, 0.7, 0.35, 0.25, 1.0, 3.0
-
-
-@dataclass(frozen=True)
-class Tag:
-    """One finding and the words that justify it."""
-
-    value: str | float | int
-    snippet: str  # the article's own text (≤ ~200 characters), or the PubMed field
-    source: str  # "title" | "abstract" | "publication_type" | "mesh" | "keywords"
-
-    @classmethod
-    def of(cls, value: str | float | int, match: Match) -> Tag:
-        return cls(value, match.snippet, match.source)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "snippet": self.snippet, "source": self.source}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Tag:
-        return cls(data["value"], data["snippet"], data["source"])
-
-
-# Evidence fields ↔ JSON: plain values, single tags (JSON key, attribute) and tag lists.
-_PLAIN = ("pmid", "relevance", "relevance_score", "design", "level", "followup_months",
-          "sample_size")  # fmt: skip
-_SINGLE = (("relevance", "relevance_tag"), ("design", "design_tag"),
-           ("followup_months", "followup_tag"), ("sample_size", "sample_size_tag"))  # fmt: skip
-_MANY = ("questions", "comparators", "outcomes", "complications", "reoperations")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The classification of one article (stored as ``to_dict()`` JSON)."""
-
-    pmid: str
-    classifier_version: str
-    profile_version: str
-    relevance: str  # "relevant" | "uncertain" | "not_relevant"
-    relevance_score: float  # 0..1
-    relevance_tag: Tag | None
-    design: str  # one of DESIGNS
-    design_tag: Tag | None
-    level: str | None  # "I".."V" (mapping in mild.toml [design.levels])
-    followup_months: float | None
-    followup_tag: Tag | None
-    sample_size: int | None
-    sample_size_tag: Tag | None
-    comparators: tuple[Tag, ...] = ()
-    questions: tuple[Tag, ...] = ()
-    outcomes: tuple[Tag, ...] = ()
-    complications: tuple[Tag, ...] = ()
-    reoperations: tuple[Tag, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe; the shape of the corpus README's output contract."""
-        single = {key: getattr(self, attr) for key, attr in _SINGLE}
-        return {
-            **{key: getattr(self, key) for key in _PLAIN},
-            **{key: [tag.value for tag in getattr(self, key)] for key in _MANY},
-            "classifier_version": self.classifier_version,
-            "profile_version": self.profile_version,
-            "evidence": {
-                **{key: tag.to_dict() if tag else None for key, tag in single.items()},
-                **{key: [tag.to_dict() for tag in getattr(self, key)] for key in _MANY},
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Evidence:
-        """The exact inverse of :meth:`to_dict`."""
-        tags = data["evidence"]
-        return cls(
-            classifier_version=data["classifier_version"],
-            profile_version=data["profile_version"],
-            **{key: data[key] for key in _PLAIN},
-            **{attr: Tag.from_dict(tags[key]) if tags[key] else None for key, attr in _SINGLE},
-            **{key: tuple(Tag.from_dict(item) for item in tags[key]) for key in _MANY},
-        )
-
-    @property
-    def question_keys(self) -> tuple[str, ...]:
-        return tuple(str(tag.value) for tag in self.questions)
 
 
 # --- the article as segments -----------------------------------------------------------------

@@ -14,18 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from watcher.textcues import Match, Segment, sentence_segments
+from watcher.vocabulary import NUMBER_TENS, NUMBER_UNITS, NUMBER_WORDS
 
 # --- numbers -------------------------------------------------------------------------------
 
-_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-          "eighteen", "nineteen")  # fmt: skip
-_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_WORD_VALUE = {w: i for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-_UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
-_ONES = "|".join(sorted(_UNITS[1:10], key=len, reverse=True))
-_SMALL = rf"(?:(?:{'|'.join(_TENS)})(?:[\s-](?:{_ONES}))?|{_UNIT_WORDS})"
-NUMBER_WORDS = rf"(?:{_SMALL}(?:\s+hundred(?:\s+(?:and\s+)?{_SMALL})?)?)"
+_WORD_VALUE = {w: i for i, w in enumerate(NUMBER_UNITS)} | {
+    w: 20 + 10 * i for i, w in enumerate(NUMBER_TENS)
+}
 
 
 def parse_number(token: str) -> float | None:

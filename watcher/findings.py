@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from watcher.extract import NUMBER_WORDS
 from watcher.profiles import Profile
 from watcher.textcues import Match, Segment, sentence_around, sentence_of, sentence_segments
+from watcher.vocabulary import NUMBER_WORDS
 
 # --- matching and ranking the profile's cues --------------------------------------------------
 

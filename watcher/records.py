@@ -1,5 +1,6 @@
 """The records that flow through the pipeline: plain frozen dataclasses, no behaviour beyond
-small derived views.
+small derived views. The classifier's output (:class:`Evidence`, :class:`Tag`) is here too, so
+the store and the digests read it without importing the classifier.
 
 Text fields (``title``, abstract section ``text``) are *safe HTML fragments*: the text is
 HTML-escaped and the only tags are PubMed's inline markup from an allow-list (i, b, u, sup,
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 from watcher.markup import INLINE_TAGS as INLINE_TAGS  # the allow-list, re-exported
 from watcher.markup import fragment_text
@@ -158,3 +160,98 @@ class ArticleEvent:
     at: str
     detail: str = ""
     run_id: int | None = None
+
+
+# --- evidence: what the classifier found, each tag with its words -----------------------------
+
+
+class Quote(Protocol):
+    """Words in an article that justify a tag (the classifier's ``textcues.Match`` is one)."""
+
+    @property
+    def snippet(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One finding and the words that justify it."""
+
+    value: str | float | int
+    snippet: str  # the article's own text (≤ ~200 characters), or the PubMed field
+    source: str  # "title" | "abstract" | "publication_type" | "mesh" | "keywords"
+
+    @classmethod
+    def of(cls, value: str | float | int, match: Quote) -> Tag:
+        return cls(value, match.snippet, match.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "snippet": self.snippet, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tag:
+        return cls(data["value"], data["snippet"], data["source"])
+
+
+# Evidence fields ↔ JSON: plain values, single tags (JSON key, attribute) and tag lists.
+_PLAIN = ("pmid", "relevance", "relevance_score", "design", "level", "followup_months",
+          "sample_size")  # fmt: skip
+_SINGLE = (("relevance", "relevance_tag"), ("design", "design_tag"),
+           ("followup_months", "followup_tag"), ("sample_size", "sample_size_tag"))  # fmt: skip
+_MANY = ("questions", "comparators", "outcomes", "complications", "reoperations")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The classification of one article (stored as ``to_dict()`` JSON)."""
+
+    pmid: str
+    classifier_version: str
+    profile_version: str
+    relevance: str  # "relevant" | "uncertain" | "not_relevant"
+    relevance_score: float  # 0..1
+    relevance_tag: Tag | None
+    design: str  # one of watcher.vocabulary.DESIGNS
+    design_tag: Tag | None
+    level: str | None  # one of watcher.vocabulary.LEVELS (mapping in the profile's [design.levels])
+    followup_months: float | None
+    followup_tag: Tag | None
+    sample_size: int | None
+    sample_size_tag: Tag | None
+    comparators: tuple[Tag, ...] = ()
+    questions: tuple[Tag, ...] = ()
+    outcomes: tuple[Tag, ...] = ()
+    complications: tuple[Tag, ...] = ()
+    reoperations: tuple[Tag, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe; the shape of the corpus README's output contract."""
+        single = {key: getattr(self, attr) for key, attr in _SINGLE}
+        return {
+            **{key: getattr(self, key) for key in _PLAIN},
+            **{key: [tag.value for tag in getattr(self, key)] for key in _MANY},
+            "classifier_version": self.classifier_version,
+            "profile_version": self.profile_version,
+            "evidence": {
+                **{key: tag.to_dict() if tag else None for key, tag in single.items()},
+                **{key: [tag.to_dict() for tag in getattr(self, key)] for key in _MANY},
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        """The exact inverse of :meth:`to_dict`."""
+        tags = data["evidence"]
+        return cls(
+            classifier_version=data["classifier_version"],
+            profile_version=data["profile_version"],
+            **{key: data[key] for key in _PLAIN},
+            **{attr: Tag.from_dict(tags[key]) if tags[key] else None for key, attr in _SINGLE},
+            **{key: tuple(Tag.from_dict(item) for item in tags[key]) for key in _MANY},
+        )
+
+    @property
+    def question_keys(self) -> tuple[str, ...]:
+        return tuple(str(tag.value) for tag in self.questions)

@@ -24,6 +24,7 @@ from watcher.synthetic_xml import (
     document,
     render_article,
 )
+from watcher.vocabulary import NUMBER_TENS, NUMBER_UNITS
 
 DOI_PREFIX = "10.99999/synthetic."
 
@@ -56,10 +57,6 @@ _PLACES = (
     "Department of Radiology, Placeholder General Hospital, Lakeside, Canada.",
     "Department of Neurosurgery, Imaginary University Hospital, Riverton, Norway.",
 )
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-         "eighteen", "nineteen")  # fmt: skip
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _MILD_NAMES = ("Minimally invasive lumbar decompression", "The mild® procedure",
                "Percutaneous image-guided lumbar decompression")  # fmt: skip
 _SPINE_MESH = ("Aged", "Humans", "Lumbar Vertebrae/surgery", "Spinal Stenosis/surgery*",
@@ -169,7 +166,9 @@ class _Draft(NamedTuple):
 
 def _words(n: int) -> str:
     tens, ones = divmod(n, 10)
-    return _ONES[n] if n < 20 else _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if n < 20:
+        return NUMBER_UNITS[n]
+    return NUMBER_TENS[tens - 2] + (f"-{NUMBER_UNITS[ones]}" if ones else "")
 
 
 def _patients(n: int, rng: random.Random) -> str:

@@ -12,7 +12,6 @@ from digests.compose import preview
 from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
-from watcher.evidence import QUESTIONS
 from watcher.store import (
     FORMATS,
     FREQUENCIES,
@@ -22,6 +21,7 @@ from watcher.store import (
     Store,
     Subscriber,
 )
+from watcher.vocabulary import QUESTIONS
 
 
 def _check_searches(store: Store, names: Iterable[str]) -> None:

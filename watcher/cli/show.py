@@ -8,9 +8,17 @@ from collections.abc import Iterable
 from digests.chart import timeline_table
 from digests.model import Landscape, design_label, format_months, question_title
 from watcher.cli.jobs import MailReport
-from watcher.evidence import Evidence, Tag
 from watcher.poll import PollReport
-from watcher.records import Article, ArticleEvent, PollState, Run, Search, plain_text
+from watcher.records import (
+    Article,
+    ArticleEvent,
+    Evidence,
+    PollState,
+    Run,
+    Search,
+    Tag,
+    plain_text,
+)
 from watcher.store import ArticleSummary, OutboxEntry, Subscriber
 
 SYNTHETIC_NOTE = (

@@ -15,10 +15,11 @@ from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
-from watcher.evidence import DESIGNS, QUESTIONS, load_profile
+from watcher.evidence import load_profile
 from watcher.profiles import default_profile_path
 from watcher.runlock import run_lock
 from watcher.store import ArticleFilter
+from watcher.vocabulary import DESIGNS, QUESTIONS
 
 SAMPLE_CORPUS = Path(watcher.__file__).parent / "sample"
 

@@ -18,29 +18,8 @@ from typing import Any
 
 from watcher.errors import ConfigError
 from watcher.textcues import CueSet
+from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
 
-DESIGNS = (
-    "systematic_review_meta_analysis",
-    "rct",
-    "prospective_cohort",
-    "retrospective_cohort",
-    "case_series",
-    "case_report",
-    "narrative_review",
-    "economic_analysis",
-    "guideline_consensus",
-    "other",
-)
-QUESTIONS = (
-    "long_term_efficacy",
-    "patient_selection",
-    "reoperation",
-    "safety",
-    "cost_coverage",
-    "comparative",
-    "operator",
-)
-LEVELS = ("I", "II", "III", "IV", "V")
 _CUE_KEYS = frozenset({"phrases", "case_sensitive", "unless"})
 
 
@@ -103,7 +82,7 @@ class Profile:
         return dict(self.questions)[key]
 
     def question_skip(self, key: str) -> CueSet:
-        return dict(self.question_skips).get(key, CueSet())
+        return dict(self.question_skips)[key]
 
     def level_for(self, design: str) -> str | None:
         return dict(self.design.levels).get(design)

@@ -12,8 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from watcher.evidence import Evidence
-from watcher.records import Article
+from watcher.records import Article, Evidence
 from watcher.store.articles import article_from_row
 from watcher.store.base import StoreBase
 

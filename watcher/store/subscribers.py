@@ -18,8 +18,8 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from watcher.errors import StoreError
-from watcher.evidence import QUESTIONS
 from watcher.store.base import StoreBase
+from watcher.vocabulary import QUESTIONS
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 RELEVANCE_LEVELS = ("relevant", "uncertain")

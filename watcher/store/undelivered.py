@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.evidence import Evidence
-from watcher.records import Article, ArticleEvent
+from watcher.records import Article, ArticleEvent, Evidence
 from watcher.store.articles import article_from_row
 from watcher.store.base import StoreBase
 from watcher.store.subscribers import RELEVANCE_LEVELS, Subscriber
