@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import quote
 
-from digests.transports import FilesTransport, ServerUnavailable, SmtpTransport, Transport
+from digests.transports import FilesTransport, SmtpTransport, Transport
 from watcher.clock import iso
 from watcher.config import MailSettings
-from watcher.errors import DeliveryError
+from watcher.errors import DeliveryError, ServerUnavailable
 from watcher.store import OutboxEntry, Store
 
 log = logging.getLogger(__name__)

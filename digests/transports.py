@@ -28,18 +28,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal, Protocol
 
-from watcher.errors import DeliveryError
+from watcher.errors import DeliveryError, ServerUnavailable
 
 log = logging.getLogger(__name__)
 
 Security = Literal["starttls", "ssl", "none"]
 SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+=-]")
-
-
-class ServerUnavailable(DeliveryError):
-    """The server could not be reached, or refused the session (TLS, login) before any
-    message was offered: the outbox stops this run instead of trying every digest."""
 
 
 class Transport(Protocol):

@@ -10,11 +10,10 @@ from datetime import date
 import pytest
 
 from tests.factories import MILD_QUERY, POLL_WINDOW
-from watcher.errors import QueryError
+from watcher.errors import QueryError, QuerySyntaxError
 from watcher.profiles import default_profile_path
 from watcher.pubmedindex import Author, SearchDoc, TextIndex
 from watcher.pubmedquery import (
-    QuerySyntaxError,
     SearchResult,
     parse_date_span,
     parse_query,

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from watcher.runlock import LockedError, run_lock
+from watcher.errors import LockedError
+from watcher.runlock import run_lock
 
 
 def test_second_holder_is_refused_and_lock_is_released(tmp_path: Path) -> None:

@@ -1,16 +1,28 @@
-"""The errors mildwatch raises on purpose, one type per layer.
+"""Every error mildwatch raises on purpose, one type per layer, all defined here.
 
 Each carries a message written for the person at the terminal: it names the thing that is
 wrong and, where there is one, the next step. The CLI prints ``str(error)`` on one line and
-exits non-zero; it never shows a traceback for these.
+exits with ``exit_code``; it never shows a traceback for these.
 
-    MildwatchError
-    ├── ConfigError      the TOML file, a missing setting or environment variable
-    ├── StoreError       the SQLite database cannot be opened, migrated or written
-    ├── EntrezError      PubMed / the E-utilities server: unreachable, HTTP errors, bad replies
-    │   └── QueryError   PubMed rejected or silently changed a search query (ErrorList)
-    ├── ParseError       a PubMed XML or MEDLINE file that cannot be read
-    └── DeliveryError    a digest could not be delivered (SMTP, files outbox)
+    MildwatchError              (exit 1)
+    ├── ConfigError             (exit 2) the TOML config or profile, a missing setting or
+    │                           environment variable; messages start with file:line
+    ├── LockedError             (exit 3) another mildwatch run holds the database's run lock
+    ├── StoreError              the SQLite database cannot be opened, migrated or written
+    ├── EntrezError             PubMed / the E-utilities server: unreachable, HTTP errors,
+    │   │                       bad replies
+    │   └── QueryError          PubMed rejected or silently changed a search query (ErrorList)
+    │       └── QuerySyntaxError  the local PubMed server cannot parse a query (with position)
+    ├── ParseError              a PubMed XML or MEDLINE file that cannot be read
+    └── DeliveryError           a digest could not be delivered (SMTP, files outbox);
+        │                       ``permanent`` when retrying cannot help
+        └── ServerUnavailable   the mail server failed before any message was offered
+                                (connection, TLS, login): the outbox stops for this run
+
+Not in the tree, on purpose: the command line's ``CommandError`` (``watcher/cli/app.py``) is
+click's exception that carries one of these to the terminal, and two private signals never
+leave their module (``_Retry`` in ``watcher/entrez.py``: try this request again;
+``_Unreadable`` in ``watcher/pubmed.py``: Bio.Entrez could not read this document).
 """
 
 from __future__ import annotations
@@ -28,6 +40,12 @@ class ConfigError(MildwatchError):
     exit_code = 2
 
 
+class LockedError(MildwatchError):
+    """Another mildwatch process holds the run lock."""
+
+    exit_code = 3
+
+
 class StoreError(MildwatchError):
     """The database cannot be opened, migrated or written."""
 
@@ -38,6 +56,14 @@ class EntrezError(MildwatchError):
 
 class QueryError(EntrezError):
     """PubMed reported an error in a search query (ErrorList), or rejected it."""
+
+
+class QuerySyntaxError(QueryError):
+    """The query cannot be parsed; ``position`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 class ParseError(MildwatchError):
@@ -53,3 +79,8 @@ class DeliveryError(MildwatchError):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class ServerUnavailable(DeliveryError):
+    """The server could not be reached, or refused the session (TLS, login) before any
+    message was offered: the outbox stops this run instead of trying every digest."""

@@ -1,7 +1,7 @@
 """The subset of PubMed's query language librarians use, parsed and evaluated like PubMed does.
 
-Pure: no I/O. ``parse_query`` turns a query into an AST (raising :class:`QuerySyntaxError`,
-a :class:`~watcher.errors.QueryError`, for unbalanced parentheses or quotes);
+Pure: no I/O. ``parse_query`` turns a query into an AST (raising
+:class:`~watcher.errors.QuerySyntaxError`, a ``QueryError``, for unbalanced parentheses or quotes);
 ``evaluate`` runs it against anything :class:`Searchable` (``watcher.pubmedindex.TextIndex``)
 and returns the matches with PubMed's ErrorList / WarningList / QueryTranslation.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
-from watcher.errors import QueryError
+from watcher.errors import QuerySyntaxError
 
 #: Field tag as typed (case-folded) → canonical field key.
 FIELD_TAGS: dict[str, str] = {
@@ -86,14 +86,6 @@ def parse_date_span(text: str) -> tuple[date, date] | None:
         return date(year, month, day), date(year, month, day)
     except ValueError:
         return None
-
-
-class QuerySyntaxError(QueryError):
-    """The query cannot be parsed; ``position`` is the 0-based offset of the problem."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.position = position
 
 
 @dataclass(frozen=True)

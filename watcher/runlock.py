@@ -12,13 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from watcher.errors import MildwatchError
-
-
-class LockedError(MildwatchError):
-    """Another mildwatch process holds the run lock."""
-
-    exit_code = 3
+from watcher.errors import LockedError
 
 
 def lock_path(database: Path) -> Path:
