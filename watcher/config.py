@@ -9,7 +9,6 @@ environment variables whose *names* the file may choose. Every problem is report
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from email_validator import EmailNotValidError, validate_email
 
 from watcher.errors import ConfigError
+from watcher.tomlfile import TomlFile, syntax_error
 
 NCBI_EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 DEFAULT_CONFIG_NAME = "mildwatch.toml"
@@ -154,13 +154,10 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
 def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
     try:
-        data = tomllib.loads(text)
+        where = TomlFile.parse(text, path)
     except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        message = str(exc).replace(found.group(0), "").strip() if found else str(exc)
-        location = f"{path}:{found.group(1)}" if found else str(path)
-        raise ConfigError(f"{location}: invalid TOML: {message}") from None
-    where = _Locator(path, text)
+        raise syntax_error(path, exc) from None
+    data = where.data
     base = path.parent
 
     unknown = sorted(set(data) - set(_TABLES))
@@ -198,49 +195,13 @@ def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
     return config
 
 
-class _Locator:
-    """Finds the line of a key so errors can say ``file:line``.
-
-    tomllib keeps no positions; a scan for the table header and then the key is enough for
-    the files people write by hand.
-    """
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def line_of(self, dotted: str) -> int | None:
-        table, _, key = dotted.rpartition(".")
-        current = ""
-        for number, line in enumerate(self.lines, start=1):
-            stripped = line.strip()
-            header = re.fullmatch(r"\[\s*([A-Za-z0-9_.\- ]+?)\s*\]", stripped)
-            if header:
-                current = header.group(1).replace(" ", "")
-                if current == dotted:
-                    return number
-                continue
-            if current == table and re.match(rf"{re.escape(key)}\s*=", stripped):
-                return number
-        return None
-
-    def error(self, dotted: str, problem: str, choices: typing.Iterable[str] = ()) -> ConfigError:
-        line = self.line_of(dotted)
-        location = f"{self.path}:{line}" if line else f"{self.path}"
-        hint = ""
-        close = difflib.get_close_matches(dotted.rpartition(".")[2], list(choices), n=1)
-        if close:
-            hint = f" (did you mean '{close[0]}'?)"
-        return ConfigError(f"{location}: {problem}{hint}")
-
-
-def _expect_table(value: object, dotted: str, where: _Locator) -> dict:
+def _expect_table(value: object, dotted: str, where: TomlFile) -> dict:
     if not isinstance(value, dict):
         raise where.error(dotted, f"'{dotted}' must be a table ([{dotted}])")
     return value
 
 
-def _check_keys(table: dict, allowed: set[str], section: str, where: _Locator) -> None:
+def _check_keys(table: dict, allowed: set[str], section: str, where: TomlFile) -> None:
     for key in table:
         if key not in allowed:
             raise where.error(
@@ -248,7 +209,7 @@ def _check_keys(table: dict, allowed: set[str], section: str, where: _Locator) -
             )
 
 
-def _build(cls: type, table: object, section: str, where: _Locator, base: Path, **extra):
+def _build(cls: type, table: object, section: str, where: TomlFile, base: Path, **extra):
     table = _expect_table(table, section, where)
     hints = typing.get_type_hints(cls)
     allowed = {f.name for f in dataclasses.fields(cls)} - _SECRET_FIELDS - set(extra)
@@ -272,7 +233,7 @@ def _build(cls: type, table: object, section: str, where: _Locator, base: Path, 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
-def _coerce(raw: object, hint: object, dotted: str, where: _Locator) -> object:
+def _coerce(raw: object, hint: object, dotted: str, where: TomlFile) -> object:
     """Check one value against its field type; TOML already gives us native types."""
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     for option in options:
@@ -295,7 +256,7 @@ def _resolve(base: Path, value: Path) -> Path:
     return value if value.is_absolute() else base / value
 
 
-def _validate(config: Config, where: _Locator) -> None:
+def _validate(config: Config, where: TomlFile) -> None:
     e, m, s = config.entrez, config.mail, config.schedule
     if e.email:
         _check_email(e.email, "entrez.email", where)
@@ -344,19 +305,19 @@ def _validate(config: Config, where: _Locator) -> None:
         )
 
 
-def _check_email(value: str, dotted: str, where: _Locator) -> None:
+def _check_email(value: str, dotted: str, where: TomlFile) -> None:
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         raise where.error(dotted, f"{dotted} is not a valid email address: {exc}") from None
 
 
-def _check_range(value: int, low: int, high: int, dotted: str, where: _Locator) -> None:
+def _check_range(value: int, low: int, high: int, dotted: str, where: TomlFile) -> None:
     if not low <= value <= high:
         raise where.error(dotted, f"{dotted} must be between {low} and {high}, not {value}")
 
 
-def _check_positive(value: float, dotted: str, where: _Locator) -> None:
+def _check_positive(value: float, dotted: str, where: TomlFile) -> None:
     if value <= 0:
         raise where.error(dotted, f"{dotted} must be greater than 0, not {value}")
 

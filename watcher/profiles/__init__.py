@@ -10,7 +10,6 @@ can be found, the line.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from watcher.errors import ConfigError
 from watcher.textcues import CueSet
+from watcher.tomlfile import TomlFile
 from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
 
 _CUE_KEYS = frozenset({"phrases", "case_sensitive", "unless"})
@@ -89,37 +89,13 @@ class Profile:
 
 
 class _Reader:
-    """Typed access to the parsed TOML, raising ConfigError with file, key and line."""
+    """Typed access to the parsed TOML, raising ConfigError ``file:line: key: problem``."""
 
-    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
-        self.path, self.lines, self.data = path, text.splitlines(), data
-
-    def line_of(self, dotted: str) -> int | None:
-        """The line of ``key`` in its table ("design.cues[2].phrases" is the second
-        ``[[design.cues]]``); else the line of the table's header; else None."""
-        table, _, key = dotted.rpartition(".")
-        indexed = re.fullmatch(r"(.*)\[(\d+)\]", table)
-        name, wanted = (indexed.group(1), int(indexed.group(2))) if indexed else (table, 1)
-        assignment = re.compile(r"[\"']?" + re.escape(key) + r"[\"']?\s*=")
-        inside, seen, header = not table, 0, None
-        for number, line in enumerate(self.lines, start=1):
-            stripped = line.strip()
-            opening = re.match(r"\[\[?\s*([^\]]+?)\s*\]", stripped)
-            if opening:
-                current = opening.group(1)
-                seen += current == name
-                inside = current == name and seen == wanted
-                header = number if inside else header
-                if current == dotted:
-                    header = number
-            elif inside and assignment.match(stripped):
-                return number
-        return header
+    def __init__(self, file: TomlFile) -> None:
+        self.file, self.path, self.data = file, file.path, file.data
 
     def fail(self, dotted: str, problem: str) -> ConfigError:
-        line = self.line_of(dotted)
-        where = f"{self.path}:{line}" if line else str(self.path)
-        return ConfigError(f"{where}: {dotted}: {problem}")
+        return self.file.key_error(dotted, problem)
 
     def table(self, dotted: str, *, keys: frozenset[str] | None = None) -> dict[str, Any]:
         """A table; with ``keys``, its plain (non-table) keys must be among them."""
@@ -184,10 +160,10 @@ def load_profile(path: Path | None = None) -> Profile:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the topic profile: {exc}") from None
     try:
-        data = tomllib.loads(text)
+        file = TomlFile.parse(text, path)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return _build(_Reader(path, text, data))
+    return _build(_Reader(file))
 
 
 def _build(r: _Reader) -> Profile:
