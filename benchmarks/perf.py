@@ -63,10 +63,15 @@ from digests.outbox import deliver, make_transport  # noqa: E402
 from watcher import searches  # noqa: E402
 from watcher.config import Config, load_config, starter_config  # noqa: E402
 from watcher.entrez import EntrezClient  # noqa: E402
-from watcher.evidence import CLASSIFIER_VERSION, classify  # noqa: E402
+from watcher.evidence import (  # noqa: E402  # noqa: E402
+    CLASSIFIER_VERSION,
+    Profile,
+    classify,
+    default_profile_path,
+    load_profile,
+)
 from watcher.localpubmed import LoggedRequest  # noqa: E402
 from watcher.poll import PollReport, poll  # noqa: E402
-from watcher.profiles import Profile, default_profile_path, load_profile  # noqa: E402
 from watcher.store import Store  # noqa: E402
 from watcher.synthetic import generate_records, write_corpus  # noqa: E402
 from watcher.synthetic_xml import document, render_article  # noqa: E402

@@ -11,7 +11,7 @@ from watcher.records import Correction
 from watcher.synthetic import JOURNALS
 from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
 
-# The bundled profile's default search (watcher/profiles/mild.toml), spelled out: the tests
+# The bundled profile's default search (watcher/evidence/mild.toml), spelled out: the tests
 # that run it pin its translation and hits, so a change to the profile must show up here too
 # (test_pubmedquery checks the two agree).
 MILD_QUERY = (

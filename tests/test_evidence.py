@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import ConfigError
-from watcher.evidence import CLASSIFIER_VERSION, Profile, classify, load_profile
-from watcher.profiles import default_profile_path
+from watcher.evidence import (
+    CLASSIFIER_VERSION,
+    Profile,
+    classify,
+    default_profile_path,
+    load_profile,
+)
 from watcher.records import AbstractSection, Article, Evidence, Tag
 from watcher.vocabulary import DESIGNS, QUESTIONS
 

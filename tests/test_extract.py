@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.extract import find_durations, longest_followup, parse_number, sample_size, to_months
-from watcher.textcues import CueSet, Segment, sentence_spans, snippet
+from watcher.evidence.extract import (
+    find_durations,
+    longest_followup,
+    parse_number,
+    sample_size,
+    to_months,
+)
+from watcher.evidence.textcues import CueSet, Segment, sentence_spans, snippet
 
 
 def abstract(*texts: str, label: str = "") -> list[Segment]:

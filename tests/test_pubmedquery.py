@@ -11,7 +11,7 @@ import pytest
 
 from tests.factories import MILD_QUERY, POLL_WINDOW
 from watcher.errors import QueryError, QuerySyntaxError
-from watcher.profiles import default_profile_path
+from watcher.evidence import default_profile_path
 from watcher.pubmedindex import Author, SearchDoc, TextIndex
 from watcher.pubmedquery import (
     SearchResult,

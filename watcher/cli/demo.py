@@ -23,8 +23,8 @@ from watcher.cli import jobs, show
 from watcher.clock import utc_now
 from watcher.config import load_config, starter_config
 from watcher.errors import ConfigError
+from watcher.evidence import default_profile_path
 from watcher.localpubmed import LocalPubMed
-from watcher.profiles import default_profile_path
 from watcher.store import Store
 
 SAMPLE = Path(watcher.__file__).parent / "sample"

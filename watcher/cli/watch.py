@@ -15,8 +15,7 @@ from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
-from watcher.evidence import load_profile
-from watcher.profiles import default_profile_path
+from watcher.evidence import default_profile_path, load_profile
 from watcher.runlock import run_lock
 from watcher.store import ArticleFilter
 from watcher.vocabulary import DESIGNS, QUESTIONS

@@ -1,10 +1,10 @@
 """The evidence classifier's two numeric extractors, longest follow-up and sample size, and
 the numbers and durations they read.
 
-Pure functions over plain text, returning :class:`~watcher.textcues.Match` spans so that a tag
-can quote the article. Durations and counts are read in context, never as bare numbers: a
-number is follow-up only next to follow-up wording ("at 12 months", "followed for 2 years",
-"6 weeks after treatment"), and a count is a sample only when it counts patients.
+Pure functions over plain text, returning :class:`~watcher.evidence.textcues.Match` spans so
+that a tag can quote the article. Durations and counts are read in context, never as bare
+numbers: a number is follow-up only next to follow-up wording ("at 12 months", "followed for
+2 years", "6 weeks after treatment"), and a count is a sample only when it counts patients.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from watcher.textcues import Match, Segment, sentence_segments
+from watcher.evidence.textcues import Match, Segment, sentence_segments
 from watcher.vocabulary import NUMBER_TENS, NUMBER_UNITS, NUMBER_WORDS
 
 # --- numbers -------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Article → Evidence: what a stored article says about MILD, every tag with its snippet.
 
-Pure and versioned. The vocabulary lives in a topic profile (``watcher/profiles/mild.toml``),
+Pure and versioned. The vocabulary lives in a topic profile (``watcher/evidence/mild.toml``),
 so a librarian can tune it without touching code; the rules that read it live here, in
-``watcher.findings`` and in ``watcher.extract``. ``CLASSIFIER_VERSION`` changes when the rules
+``findings`` and in ``extract``. ``CLASSIFIER_VERSION`` changes when the rules
 change and the profile's own version when the vocabulary does: the store reclassifies an
 article when either differs.
 
@@ -17,8 +17,8 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from watcher.extract import followup_mentions, sample_size
-from watcher.findings import (
+from watcher.evidence.extract import followup_mentions, sample_size
+from watcher.evidence.findings import (
     comparisons,
     complications,
     in_background,
@@ -26,19 +26,10 @@ from watcher.findings import (
     ranked,
     reoperations,
 )
-from watcher.profiles import Profile, default_profile_path, load_profile
+from watcher.evidence.profile import Profile
+from watcher.evidence.textcues import CueSet, Match, Segment, sentence_around
 from watcher.records import Article, Evidence, Tag, plain_text
-from watcher.textcues import CueSet, Match, Segment, sentence_around
 from watcher.vocabulary import DESIGNS, QUESTIONS
-
-__all__ = [
-    "CLASSIFIER_VERSION",
-    "Profile",
-    "article_segments",
-    "classify",
-    "default_profile_path",
-    "load_profile",
-]
 
 CLASSIFIER_VERSION = "2026.11.1"
 

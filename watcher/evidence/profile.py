@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ConfigError
-from watcher.textcues import CueSet
+from watcher.evidence.textcues import CueSet
 from watcher.tomlfile import TomlFile
 from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
 

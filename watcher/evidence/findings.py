@@ -1,10 +1,10 @@
 """What an article reports beyond its design: the treatments it is compared with, the
 complications it states and the reoperations it counts.
 
-Each finding comes with the :class:`~watcher.textcues.Match` that justifies it, as
-:mod:`watcher.extract` returns follow-up; :mod:`watcher.evidence` turns them into tags. The
-relevance score shares two helpers with these: how a question's cues are matched, and how
-matches are ranked (the title and the study's own sentences before its background).
+Each finding comes with the :class:`~watcher.evidence.textcues.Match` that justifies it, as
+:mod:`~watcher.evidence.extract` returns follow-up; :mod:`~watcher.evidence.classify` turns
+them into tags. The relevance score shares two helpers with these: how a question's cues are
+matched, and how matches are ranked (the title and the study's own sentences before its background).
 """
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from watcher.profiles import Profile
-from watcher.textcues import Match, Segment, sentence_around, sentence_of, sentence_segments
+from watcher.evidence.profile import Profile
+from watcher.evidence.textcues import (
+    Match,
+    Segment,
+    sentence_around,
+    sentence_of,
+    sentence_segments,
+)
 from watcher.vocabulary import NUMBER_WORDS
 
 # --- matching and ranking the profile's cues --------------------------------------------------

@@ -3,8 +3,8 @@
 Pure functions over plain text. Everything found is a :class:`Match` — a span inside one
 :class:`Segment` of the article — so that every tag the classifier emits can quote the
 article's own words (``Match.snippet``) and name where they came from (``Match.source``).
-The numeric extractors (:mod:`watcher.extract`) and the findings (:mod:`watcher.findings`)
-are built on these.
+The numeric extractors (:mod:`~watcher.evidence.extract`) and the findings
+(:mod:`~watcher.evidence.findings`) are built on these.
 """
 
 from __future__ import annotations

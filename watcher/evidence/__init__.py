@@ -1,0 +1,25 @@
+"""The evidence classifier: ``Article`` → ``Evidence``, pure and versioned, every tag with the
+words behind it; its vocabulary in a topic profile a librarian edits (``mild.toml``).
+
+    classify.py   the rules: relevance, design and level, questions, findings' tags
+    extract.py    longest follow-up and sample size, and the numbers they read
+    findings.py   comparators, complications, reoperations; cue matching and ranking
+    textcues.py   segments, sentences, snippets, phrase cues (``CueSet``)
+    profile.py    the topic profile (TOML) → a validated ``Profile``
+    mild.toml     the bundled profile: default searches and the MILD vocabulary
+
+It reads only the shared foundation (records, vocabulary, errors, markup, tomlfile): the store
+and the digests use ``watcher.records.Evidence`` and ``watcher.vocabulary``, never this package.
+"""
+
+from watcher.evidence.classify import CLASSIFIER_VERSION, article_segments, classify
+from watcher.evidence.profile import Profile, default_profile_path, load_profile
+
+__all__ = [
+    "CLASSIFIER_VERSION",
+    "Profile",
+    "article_segments",
+    "classify",
+    "default_profile_path",
+    "load_profile",
+]
