@@ -57,12 +57,11 @@ sys.path.insert(0, str(REPO))
 
 import Bio  # noqa: E402
 
-import watcher.pubmed  # noqa: E402
+import watcher.pubmed.parse  # noqa: E402
 from digests.compose import compose_due  # noqa: E402
 from digests.outbox import deliver, make_transport  # noqa: E402
 from watcher import searches  # noqa: E402
 from watcher.config import Config, load_config, starter_config  # noqa: E402
-from watcher.entrez import EntrezClient  # noqa: E402
 from watcher.evidence import (  # noqa: E402  # noqa: E402
     CLASSIFIER_VERSION,
     Profile,
@@ -72,6 +71,7 @@ from watcher.evidence import (  # noqa: E402  # noqa: E402
 )
 from watcher.localpubmed import LoggedRequest  # noqa: E402
 from watcher.poll import PollReport, poll  # noqa: E402
+from watcher.pubmed import EntrezClient  # noqa: E402
 from watcher.store import Store  # noqa: E402
 from watcher.synthetic import generate_records, write_corpus  # noqa: E402
 from watcher.synthetic_xml import document, render_article  # noqa: E402
@@ -215,13 +215,13 @@ class Stopwatch:
 
 @contextlib.contextmanager
 def timed_parser(watch: Stopwatch) -> Iterator[None]:
-    """Time ``watcher.pubmed.parse_pubmed_xml`` as the Entrez client calls it."""
-    original = watcher.pubmed.parse_pubmed_xml
-    watcher.pubmed.parse_pubmed_xml = watch.wrap("parse", original)
+    """Time ``watcher.pubmed.parse.parse_pubmed_xml`` as the Entrez client calls it."""
+    original = watcher.pubmed.parse.parse_pubmed_xml
+    watcher.pubmed.parse.parse_pubmed_xml = watch.wrap("parse", original)
     try:
         yield
     finally:
-        watcher.pubmed.parse_pubmed_xml = original
+        watcher.pubmed.parse.parse_pubmed_xml = original
 
 
 @dataclasses.dataclass
@@ -267,7 +267,7 @@ def run_poll(
         seconds = time.perf_counter() - started
     s = watch.seconds
     if report.fetched and not s["parse"]:
-        print("warning: watcher.pubmed.parse_pubmed_xml was not called through the module; "
+        print("warning: watcher.pubmed.parse.parse_pubmed_xml was not called through the module; "
               "parsing is counted as HTTP")  # fmt: skip
     # efetch and esearch include the rate limit's waits and parsing; split them out.
     requests = s["efetch"] + s["esearch"]
@@ -308,7 +308,7 @@ def parse_and_classify(corpus: Path, profile: Profile, batch: int) -> dict[str, 
         chunks += ["<PubmedArticle>" + a for a in text[start:end].split("<PubmedArticle>") if a]
     documents = [document(chunks[i : i + batch]).encode() for i in range(0, len(chunks), batch)]
     started = time.perf_counter()
-    articles = [a for doc in documents for a in watcher.pubmed.parse_pubmed_xml(doc)]
+    articles = [a for doc in documents for a in watcher.pubmed.parse.parse_pubmed_xml(doc)]
     parse_seconds = time.perf_counter() - started
     started = time.perf_counter()
     relevant = sum(classify(a, profile).relevance == "relevant" for a in articles)

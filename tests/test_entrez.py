@@ -9,9 +9,9 @@ from Bio import Entrez
 
 from tests.factories import record, xml
 from watcher.config import NCBI_EUTILS, EntrezSettings
-from watcher.entrez import EntrezClient, install_biopython_seams
 from watcher.errors import EntrezError, QueryError
 from watcher.localpubmed import Fault, LocalPubMed
+from watcher.pubmed.client import EntrezClient, install_biopython_seams
 
 QUERY = '"lumbar decompression"[tiab]'
 
@@ -36,7 +36,8 @@ def settings(server: LocalPubMed, **changes: object) -> EntrezSettings:
 
 
 def test_biopython_seams_we_wrap_still_exist() -> None:
-    """Fails when a Biopython upgrade moves what entrez.py wraps (biopython is pinned)."""
+    """Fails when a Biopython upgrade moves what watcher/pubmed/client.py wraps (biopython is
+    pinned)."""
     install_biopython_seams()
     assert getattr(Entrez._build_request, "_mildwatch", False)
     assert Entrez.max_tries == 1

@@ -19,7 +19,7 @@ from watcher import pubmed
 from watcher.evidence import classify, load_profile
 from watcher.records import Article, Evidence, Tag
 
-SAMPLE = Path(pubmed.__file__).parent / "sample"
+SAMPLE = Path(__file__).parent.parent / "watcher" / "sample"
 
 
 def article(pmid: str, year: int = 2020, **changes: object) -> Article:

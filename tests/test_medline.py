@@ -1,4 +1,4 @@
-"""MEDLINE text → Article (watcher.medline, through Bio.Medline), and the date wording both
+"""MEDLINE text → Article (watcher.pubmed.medline, through Bio.Medline), and the date wording both
 PubMed formats share."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from tests.pubmed_checks import FIRST_AUTHORS, FIRST_CORRECTIONS, FIRST_PUBLISHED
 from watcher.errors import ParseError
-from watcher.medline import parse_date_text, parse_medline, split_abstract
-from watcher.pubmed import parse_pubmed_xml, read_records
+from watcher.pubmed import parse_medline, parse_pubmed_xml, read_records
+from watcher.pubmed.medline import parse_date_text, split_abstract
 from watcher.records import AbstractSection, Article, Correction
 
 DATA = Path(__file__).parent / "data" / "pubmed"

@@ -8,9 +8,9 @@ import pytest
 
 from tests.factories import record, xml
 from watcher.config import EntrezSettings
-from watcher.entrez import EntrezClient
 from watcher.localpubmed import Fault, LocalPubMed
 from watcher.poll import poll, window_term
+from watcher.pubmed import EntrezClient
 from watcher.records import Correction
 from watcher.store import Store
 

@@ -21,8 +21,8 @@ exits with ``exit_code``; it never shows a traceback for these.
 
 Not in the tree, on purpose: the command line's ``CommandError`` (``watcher/cli/app.py``) is
 click's exception that carries one of these to the terminal, and two private signals never
-leave their module (``_Retry`` in ``watcher/entrez.py``: try this request again;
-``_Unreadable`` in ``watcher/pubmed.py``: Bio.Entrez could not read this document).
+leave their module (``_Retry`` in ``watcher/pubmed/client.py``: try this request again;
+``_Unreadable`` in ``watcher/pubmed/parse.py``: Bio.Entrez could not read this document).
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from watcher.clock import days_before, iso, parse_pubmed_date, pubmed_date, utc_now
-from watcher.entrez import EntrezClient, SearchResult
 from watcher.errors import EntrezError
+from watcher.pubmed import EntrezClient, SearchResult
 from watcher.records import Article, ArticleEvent, Search
 from watcher.store import Store
 

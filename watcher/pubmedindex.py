@@ -3,7 +3,7 @@
 Each ``<PubmedArticle>`` keeps its original XML text (sliced out of the source document) so
 efetch serves exactly what the corpus holds, and a :class:`SearchDoc` (the fields PubMed
 searches) that :class:`TextIndex` indexes for :func:`watcher.pubmedquery.evaluate`.
-Deliberately independent of ``watcher/pubmed.py``: this is a test double for PubMed, and it
+Deliberately independent of ``watcher/pubmed/``: this is a test double for PubMed, and it
 must not share the parser it is used to test.
 """
 

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from watcher.clock import days_before, pubmed_date
-from watcher.entrez import EntrezClient, SearchResult
 from watcher.errors import ConfigError, QueryError
+from watcher.pubmed import EntrezClient, SearchResult
 from watcher.records import Article, Search
 from watcher.store import Store
 

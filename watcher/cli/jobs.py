@@ -17,9 +17,9 @@ from digests.compose import compose_due
 from digests.outbox import DeliveryReport, deliver, make_transport
 from watcher.clock import utc_now
 from watcher.config import Config
-from watcher.entrez import EntrezClient
 from watcher.evidence import load_profile
 from watcher.poll import PollReport, poll
+from watcher.pubmed import EntrezClient
 from watcher.runlock import run_lock
 from watcher.store import Store
 from watcher.tagging import tagger

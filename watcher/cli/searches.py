@@ -8,7 +8,7 @@ from watcher import searches as lib
 from watcher.cli.app import App, pass_app
 from watcher.cli.show import clip
 from watcher.cli.watch import current_user
-from watcher.entrez import EntrezClient
+from watcher.pubmed import EntrezClient
 
 
 def _client(app: App) -> EntrezClient:

@@ -2,7 +2,7 @@
 
 Pure and offline. Bio.Entrez's parser downloads any DTD it does not ship, even with
 ``validate=False``, and refuses a document without a DOCTYPE. So it never sees a document as
-it came: a plain expat pass (no DTD; :mod:`watcher.pubmed_scan`) first checks the document,
+it came: a plain expat pass (no DTD; :mod:`~watcher.pubmed.prescan`) first checks the document,
 reads its DOCTYPE and finds each ``<PubmedArticle>``, whose text becomes ``Article.raw``;
 those records are then parsed in a document built around them with a DTD Biopython ships —
 exactly as :func:`wrap_articles` builds one for stored records, so a stored record re-parses
@@ -26,14 +26,14 @@ from Bio import Entrez
 
 from watcher.errors import ParseError
 from watcher.markup import clean_text, fragment_text, safe_fragment
-from watcher.medline import (
+from watcher.pubmed.medline import (
     RETRACTING_LINKS,
     date_wording,
     iso_date,
     parse_date_text,
     parse_medline,
 )
-from watcher.pubmed_scan import (
+from watcher.pubmed.prescan import (
     FIRST_RECORD_LINE,
     Scanner,
     Span,
@@ -45,10 +45,10 @@ from watcher.pubmed_scan import (
 )
 from watcher.records import AbstractSection, Article, Correction
 
-# parse_medline lives in watcher.medline; this is where callers find it.
-__all__ = ["parse_medline", "parse_pubmed_xml", "read_records", "wrap_articles"]
+__all__ = ["parse_pubmed_xml", "read_records", "wrap_articles"]
 
-logger = logging.getLogger(__name__)
+# The parser's messages keep the logger name users and tests filter on (``watcher.pubmed``).
+logger = logging.getLogger("watcher.pubmed")
 
 RETRACTED_PUBLICATION_UI = "D016441"
 # Reference lists: hundreds per article, and nothing a reader of a digest acts on.

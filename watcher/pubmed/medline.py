@@ -3,8 +3,8 @@
 Also home of the conventions both PubMed formats share, because MEDLINE's wording is the
 common ground: PubMed XML's ``MedlineDate`` is the MEDLINE ``DP`` field, its correction links
 are MEDLINE's ``RIN``/``EIN``/…; every text field ends up as the same kind of safe HTML
-fragment (:mod:`watcher.markup`). ``watcher.pubmed`` imports from here, never the other way
-round.
+fragment (:mod:`watcher.markup`). ``watcher.pubmed.parse`` imports from here, never the other
+way round.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ _DOI = re.compile(r"(\S+)\s+\[doi\]")
 _AB_LABEL = re.compile(r"(?:^|(?<=[.!?)\]]\s))([A-Z][A-Z0-9]*(?:[ ,/&-]+[A-Z0-9]+)*):\s+")
 
 
-# --- helpers shared with watcher.pubmed --------------------------------------------------------
+# --- helpers shared with watcher.pubmed.parse --------------------------------------------------
 
 
 def text_fragment(plain: str) -> str:

@@ -33,9 +33,9 @@ from typing import Any, TypeVar
 
 from Bio import Entrez
 
-from watcher import pubmed
 from watcher.config import NCBI_EUTILS, EntrezSettings
 from watcher.errors import EntrezError, ParseError, QueryError
+from watcher.pubmed import parse as pubmed_parse
 from watcher.records import Article
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ class EntrezClient:
         return self._call(
             "efetch",
             lambda: Entrez.efetch(db="pubmed", id=list(ids), retmode="xml", **self._etiquette()),
-            lambda data: pubmed.parse_pubmed_xml(data, source="efetch reply"),
+            lambda data: pubmed_parse.parse_pubmed_xml(data, source="efetch reply"),
         )
 
     def fetch_batches(self, ids: Sequence[str]) -> Iterator[list[Article]]:
@@ -244,7 +244,7 @@ class EntrezClient:
                     retmode="xml",
                     **self._etiquette(),
                 ),
-                lambda data: pubmed.parse_pubmed_xml(data, source="efetch reply"),
+                lambda data: pubmed_parse.parse_pubmed_xml(data, source="efetch reply"),
             )
 
     def requests_needed(self, records: int) -> int:
