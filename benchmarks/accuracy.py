@@ -4,11 +4,11 @@
 
 The default corpus is ``../shared/corpus/dev.jsonl`` relative to the repository (the
 development set; its format is described in that folder's README). A labels file without the
-article text (``watcher/sample/labels.jsonl``) is read with the PubMed XML files beside it.
-Prints per-field precision/recall/F1 and accuracy, then every miss with the snippet the
-classifier used. ``--write`` puts the same report in docs/benchmarks.md, in the section
-"Evidence classifier accuracy" for the default corpus or "Evidence classifier accuracy:
-<file>" for another (created if missing; other sections are kept).
+article text (``watcher/localpubmed/sample/labels.jsonl``) is read with the PubMed XML files
+beside it. Prints per-field precision/recall/F1 and accuracy, then every miss with the snippet
+the classifier used. ``--write`` puts the same report in docs/benchmarks.md, in the section
+"Evidence classifier accuracy" for the default corpus or "Evidence classifier accuracy: <file>"
+for another (created if missing; other sections are kept).
 
 Scoring (the corpus README's contract): relevance counts only ``relevant`` as positive; design
 accuracy is over all records; questions are scored per key over the records labelled as about
@@ -72,7 +72,7 @@ def article_from_record(record: dict) -> Article:
 
 def load_corpus(path: Path) -> list[tuple[dict, Article]]:
     """Labelled records with their articles: the text in the record itself (dev.jsonl), or
-    in PubMed XML files in the same folder (watcher/sample/labels.jsonl)."""
+    in PubMed XML files in the same folder (watcher/localpubmed/sample/labels.jsonl)."""
     records = [
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]

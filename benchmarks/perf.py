@@ -4,9 +4,9 @@
                                      [--with-key] [--profile] [--write]
 
 Run by hand (timings are never asserted in tests). For each corpus size N it writes N
-synthetic records (``watcher.synthetic``; every one says it is made up), serves them with the
-project's local E-utilities server (``watcher.localpubmed``, in a separate process so that its
-work does not share our interpreter), and in a fresh folder:
+synthetic records (``watcher.localpubmed.synthetic``; every one says it is made up), serves
+them with the project's local E-utilities server (``watcher.localpubmed``, in a separate
+process so that its work does not share our interpreter), and in a fresh folder:
 
 1. backfills the default saved search through Biopython's Entrez client over HTTP, with the
    configured batch size and *no API key* (3 requests/s): wall time, the requests the server
@@ -70,11 +70,11 @@ from watcher.evidence import (  # noqa: E402  # noqa: E402
     load_profile,
 )
 from watcher.localpubmed import LoggedRequest  # noqa: E402
+from watcher.localpubmed.synthetic import generate_records, write_corpus  # noqa: E402
+from watcher.localpubmed.synthetic_xml import document, render_article  # noqa: E402
 from watcher.poll import PollReport, poll  # noqa: E402
 from watcher.pubmed import EntrezClient  # noqa: E402
 from watcher.store import Store  # noqa: E402
-from watcher.synthetic import generate_records, write_corpus  # noqa: E402
-from watcher.synthetic_xml import document, render_article  # noqa: E402
 from watcher.tagging import reclassify, tagger  # noqa: E402
 
 BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
@@ -710,8 +710,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str
         SECTION_TITLE,
         "",
         f"Measured with `{command}` on {date.today().isoformat()}: {machine()}. Synthetic "
-        "records only (`watcher.synthetic`: about two thirds of them about MILD, and the "
-        "default search also finds some near-misses); the project's local E-utilities server "
+        "records only (`watcher.localpubmed.synthetic`: about two thirds of them about MILD, and "
+        "the default search also finds some near-misses); the project's local E-utilities server "
         "(`watcher.localpubmed`) runs in a separate process on 127.0.0.1, and Biopython's real "
         "Entrez client talks to it over HTTP with batch size "
         f"{results[0]['backfill'].batch_size} and **no API key** (at most 3 requests/s) unless "

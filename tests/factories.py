@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
+from watcher.localpubmed.synthetic import JOURNALS
+from watcher.localpubmed.synthetic_xml import Author, SyntheticRecord, document, render_article
 from watcher.records import Correction
-from watcher.synthetic import JOURNALS
-from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
 
 # The bundled profile's default search (watcher/evidence/mild.toml), spelled out: the tests
 # that run it pin its translation and hits, so a change to the profile must show up here too

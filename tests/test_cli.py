@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from watcher.cli import cli
+from watcher.localpubmed import SAMPLE_DIR as SAMPLE
 from watcher.localpubmed import LocalPubMed
 from watcher.store import Store
 
 ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "watcher" / "sample"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:

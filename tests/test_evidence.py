@@ -19,11 +19,12 @@ from watcher.evidence import (
     default_profile_path,
     load_profile,
 )
+from watcher.localpubmed import SAMPLE_DIR
 from watcher.records import AbstractSection, Article, Evidence, Tag
 from watcher.vocabulary import DESIGNS, QUESTIONS
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "watcher" / "sample"
+SAMPLE = SAMPLE_DIR
 
 
 @pytest.fixture(scope="module")
@@ -606,10 +607,11 @@ def test_error_line_inside_an_array_of_tables(tmp_path: Path) -> None:
 
 
 def test_bundled_sample_labels(profile: Profile) -> None:
-    """The sample's labelled synthetic records (watcher/sample) meet the accuracy targets."""
+    """The sample's labelled synthetic records (watcher/localpubmed/sample) meet the accuracy
+    targets."""
     labels_path = SAMPLE / "labels.jsonl"
     if not labels_path.exists():
-        pytest.skip("watcher/sample/labels.jsonl is not there")
+        pytest.skip("watcher/localpubmed/sample/labels.jsonl is not there")
     from watcher.pubmed import read_records
 
     labels = [json.loads(line) for line in labels_path.read_text().splitlines() if line.strip()]

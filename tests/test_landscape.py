@@ -3,8 +3,6 @@ timeline, and what changed since the previous digest."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from digests.landscape import (
@@ -17,9 +15,10 @@ from digests.landscape import (
 from digests.model import Count
 from watcher import pubmed
 from watcher.evidence import classify, load_profile
+from watcher.localpubmed import SAMPLE_DIR
 from watcher.records import Article, Evidence, Tag
 
-SAMPLE = Path(__file__).parent.parent / "watcher" / "sample"
+SAMPLE = SAMPLE_DIR
 
 
 def article(pmid: str, year: int = 2020, **changes: object) -> Article:

@@ -1,4 +1,5 @@
-"""The bundled sample (watcher/sample): synthetic, labelled, and shaped exactly like NCBI's XML.
+"""The bundled sample (watcher/localpubmed/sample): synthetic, labelled, and shaped exactly like
+NCBI's XML.
 
 ``dtd_problems`` checks a document against the content model and attribute lists of the
 PubMed DTD that Biopython ships; ``Bio.Entrez.read`` does not (it only checks tag names).
@@ -20,12 +21,12 @@ from typing import Any
 import pytest
 from Bio import Entrez
 
-import watcher
 from tests.factories import MILD_QUERY as DEFAULT_SEARCH
 from watcher import vocabulary
+from watcher.localpubmed import SAMPLE_DIR
 from watcher.records import plain_text
 
-SAMPLE = Path(watcher.__file__).parent / "sample"
+SAMPLE = SAMPLE_DIR
 DTD = Path(Entrez.__file__).parent / "DTDs" / "pubmed_250101.dtd"
 DOCTYPE = (
     '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '

@@ -13,10 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli
+from watcher.localpubmed import SAMPLE_DIR as SAMPLE
 from watcher.localpubmed import LocalPubMed
 from watcher.store import Store
-
-SAMPLE = Path(__file__).parent.parent / "watcher" / "sample"
 
 
 def invoke(*args: str):

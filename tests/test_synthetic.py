@@ -20,11 +20,16 @@ from tests.test_sample import (
     matches_default_search,
 )
 from watcher.errors import MildwatchError
-from watcher.pubmedindex import RecordIndex
-from watcher.pubmedquery import parse_query
+from watcher.localpubmed.index import RecordIndex
+from watcher.localpubmed.query import parse_query
+from watcher.localpubmed.synthetic import (
+    JOURNALS,
+    generate_articles,
+    generate_records,
+    write_corpus,
+)
+from watcher.localpubmed.synthetic_xml import Author, SyntheticRecord, document, render_article
 from watcher.records import plain_text
-from watcher.synthetic import JOURNALS, generate_articles, generate_records, write_corpus
-from watcher.synthetic_xml import Author, SyntheticRecord, document, render_article
 
 START, END = date(2015, 1, 1), date(2026, 10, 31)
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from watcher.evidence import CLASSIFIER_VERSION, classify, load_profile
+from watcher.localpubmed import SAMPLE_DIR
 from watcher.pubmed import read_records
 from watcher.store import ArticleFilter, Store
 from watcher.tagging import reclassify, tag_articles
 
-SAMPLE = Path(__file__).parent.parent / "watcher" / "sample"
+SAMPLE = SAMPLE_DIR
 
 
 @pytest.fixture

@@ -49,6 +49,21 @@ def test_every_template_is_in_the_wheel(wheel: Path) -> None:
     assert "digests/render.py" in names and "digests/model.py" in names
 
 
+def test_bundled_data_is_in_the_wheel(wheel: Path) -> None:
+    """The starter config, the topic profile and the synthetic sample are read from the
+    installed package (``mildwatch init``, the classifier, ``mildwatch demo``)."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    sample = REPO / "watcher" / "localpubmed" / "sample"
+    bundled = [
+        "watcher/starter.toml",
+        "watcher/evidence/mild.toml",
+        *(f"watcher/localpubmed/sample/{p.name}" for p in sample.iterdir() if p.is_file()),
+    ]
+    assert len(bundled) == 2 + 43 + 2  # 43 records, their README and labels.jsonl
+    assert [name for name in bundled if name not in names] == []
+
+
 def test_installed_wheel_renders_from_its_own_templates(wheel: Path, tmp_path: Path) -> None:
     """Unpack the wheel (what an install does), and render with it alone on the path."""
     site = tmp_path / "site"

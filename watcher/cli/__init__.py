@@ -45,7 +45,7 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: int, quiet: bool)
 
 
 for command in (
-    demo.demo,
+    *demo.COMMANDS,
     *watch.COMMANDS,
     *service.COMMANDS,
     *evidence.COMMANDS,

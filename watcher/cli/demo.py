@@ -1,4 +1,7 @@
-"""`mildwatch demo`: the whole service, offline, on the bundled synthetic sample.
+"""The offline aids over the local PubMed test double: `mildwatch demo` and `mildwatch
+localpubmed` (the only commands that import ``watcher.localpubmed``).
+
+`mildwatch demo` runs the whole service, offline, on the bundled synthetic sample.
 
 It does what an admin would do, in a fresh folder: start an E-utilities server (the
 project's local one, over the sample), write a config, init, add a subscriber, poll as of
@@ -15,7 +18,6 @@ from pathlib import Path
 
 import click
 
-import watcher
 from digests.landscape import build_landscape
 from digests.render import browser_html
 from watcher import searches
@@ -24,10 +26,9 @@ from watcher.clock import utc_now
 from watcher.config import load_config, starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path
-from watcher.localpubmed import LocalPubMed
+from watcher.localpubmed import SAMPLE_DIR, LocalPubMed, serve_forever
 from watcher.store import Store
 
-SAMPLE = Path(watcher.__file__).parent / "sample"
 MARKER = ".mildwatch-demo"
 SUBSCRIBER = "surgeon@example.org"
 FIRST_POLL = datetime(2024, 12, 31, 12, 0, tzinfo=UTC)
@@ -74,7 +75,7 @@ def demo(folder: Path) -> None:
     click.secho(BANNER, fg="yellow")
     prepare(folder)
     config_file = folder / "mildwatch.toml"
-    with LocalPubMed(SAMPLE) as pubmed:
+    with LocalPubMed(SAMPLE_DIR) as pubmed:
         click.echo(
             f"Local E-utilities server over {len(pubmed.index)} sample records: {pubmed.base_url}"
         )
@@ -125,3 +126,28 @@ def demo(folder: Path) -> None:
     click.echo("")
     click.echo(f"Try: uv run mildwatch --config {config_file} articles list --min-followup 24")
     click.secho(BANNER, fg="yellow")
+
+
+@click.command(name="localpubmed")
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Folder or file of PubMed XML records (default: the bundled synthetic sample).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+def localpubmed_command(corpus: tuple[Path, ...], host: str, port: int) -> None:
+    """Serve esearch/efetch like NCBI over local records, to try queries offline.
+
+    Point [entrez] base_url at the printed address. Stop with Ctrl-C.
+    """
+
+    def ready(base_url: str) -> None:
+        click.echo(f"Local E-utilities at {base_url}  (Ctrl-C to stop)")
+        click.echo(f'Set base_url = "{base_url}" under [entrez] to use it.')
+
+    serve_forever(list(corpus) or [SAMPLE_DIR], host=host, port=port, on_ready=ready)
+
+
+COMMANDS = (demo, localpubmed_command)

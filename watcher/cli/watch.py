@@ -1,4 +1,4 @@
-"""Commands for evidence coming in: init, poll, import, articles, status, localpubmed."""
+"""Commands for evidence coming in: init, poll, import, articles, status."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from email_validator import EmailNotValidError, validate_email
 
-import watcher
-from watcher import localpubmed, pubmed, searches, tagging
+from watcher import pubmed, searches, tagging
 from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
@@ -19,8 +18,6 @@ from watcher.evidence import default_profile_path, load_profile
 from watcher.runlock import run_lock
 from watcher.store import ArticleFilter
 from watcher.vocabulary import DESIGNS, QUESTIONS
-
-SAMPLE_CORPUS = Path(watcher.__file__).parent / "sample"
 
 
 def current_user() -> str:
@@ -197,26 +194,4 @@ def status(app: App) -> None:
         click.echo(line)
 
 
-@click.command(name="localpubmed")
-@click.option(
-    "--corpus",
-    type=click.Path(exists=True, path_type=Path),
-    multiple=True,
-    help="Folder or file of PubMed XML records (default: the bundled synthetic sample).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-def localpubmed_command(corpus: tuple[Path, ...], host: str, port: int) -> None:
-    """Serve esearch/efetch like NCBI over local records, to try queries offline.
-
-    Point [entrez] base_url at the printed address. Stop with Ctrl-C.
-    """
-
-    def ready(base_url: str) -> None:
-        click.echo(f"Local E-utilities at {base_url}  (Ctrl-C to stop)")
-        click.echo(f'Set base_url = "{base_url}" under [entrez] to use it.')
-
-    localpubmed.serve_forever(list(corpus) or [SAMPLE_CORPUS], host=host, port=port, on_ready=ready)
-
-
-COMMANDS = (init, poll, import_, articles, status, localpubmed_command)
+COMMANDS = (init, poll, import_, articles, status)

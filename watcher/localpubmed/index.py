@@ -2,7 +2,7 @@
 
 Each ``<PubmedArticle>`` keeps its original XML text (sliced out of the source document) so
 efetch serves exactly what the corpus holds, and a :class:`SearchDoc` (the fields PubMed
-searches) that :class:`TextIndex` indexes for :func:`watcher.pubmedquery.evaluate`.
+searches) that :class:`TextIndex` indexes for :func:`watcher.localpubmed.query.evaluate`.
 Deliberately independent of ``watcher/pubmed/``: this is a test double for PubMed, and it
 must not share the parser it is used to test.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ParseError
-from watcher.pubmedquery import Query, SearchResult, evaluate, tokens
+from watcher.localpubmed.query import Query, SearchResult, evaluate, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _author_matches(author: Author, words: tuple[str, ...]) -> bool:
 
 
 class TextIndex:
-    """An inverted index over SearchDocs; implements ``pubmedquery.Searchable``. Not
+    """An inverted index over SearchDocs; implements ``query.Searchable``. Not
     thread-safe on its own: :class:`RecordIndex` guards it."""
 
     def __init__(self) -> None:

@@ -3,8 +3,8 @@
 Every record says it is synthetic where a reader sees it (a "[SYNTHETIC] " title, invented
 journals and authors, DOIs under 10.99999/synthetic., PMIDs PubMed has not reached), while its
 text reads like a real abstract so that the search, the evidence classifier and the digest are
-exercised honestly. :mod:`watcher.synthetic_xml` renders the records in exactly the shape of
-NCBI's efetch XML (it also rendered the bundled sample, ``watcher/sample``).
+exercised honestly. :mod:`~watcher.localpubmed.synthetic_xml` renders the records in exactly
+the shape of NCBI's efetch XML (it also rendered the bundled sample, ``sample/``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from watcher.errors import MildwatchError
-from watcher.synthetic_xml import (
+from watcher.localpubmed.synthetic_xml import (
     TITLE_PREFIX,
     Author,
     Journal,

@@ -2,7 +2,7 @@
 
 PubMed is unreachable from tests and must never be hit by them, so tests, the demo and
 librarians trying queries (``mildwatch localpubmed``) use this instead: esearch (with the
-query language of :mod:`watcher.pubmedquery`, date windows, the history server and the
+query language of :mod:`watcher.localpubmed.query`, date windows, the history server and the
 9,999-record esearch cap), efetch (by id, GET or POST, or by WebEnv/query_key pages), einfo.
 Replies copy NCBI's shapes closely enough for ``Bio.Entrez.read`` (see tech-gotchas §1-2).
 
@@ -29,8 +29,14 @@ from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
 from watcher.errors import EntrezError, QueryError
-from watcher.pubmedindex import RecordIndex, medline_text
-from watcher.pubmedquery import DATE_FIELDS, SearchResult, parse_date_span, parse_query, restrict
+from watcher.localpubmed.index import RecordIndex, medline_text
+from watcher.localpubmed.query import (
+    DATE_FIELDS,
+    SearchResult,
+    parse_date_span,
+    parse_query,
+    restrict,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Pure: no I/O. ``parse_query`` turns a query into an AST (raising
 :class:`~watcher.errors.QuerySyntaxError`, a ``QueryError``, for unbalanced parentheses or quotes);
-``evaluate`` runs it against anything :class:`Searchable` (``watcher.pubmedindex.TextIndex``)
+``evaluate`` runs it against anything :class:`Searchable` (``watcher.localpubmed.index.TextIndex``)
 and returns the matches with PubMed's ErrorList / WarningList / QueryTranslation.
 
 PubMed's quiet failure modes are reproduced on purpose, because the poller must detect them:
@@ -151,7 +151,7 @@ class SearchResult:
 
 
 class Searchable(Protocol):
-    """The index ``evaluate`` searches (``watcher.pubmedindex.TextIndex``)."""
+    """The index ``evaluate`` searches (``watcher.localpubmed.index.TextIndex``)."""
 
     def text(self, field: str, words: tuple[str, ...], prefix: bool) -> set[str]:
         """PMIDs where ``words`` occur consecutively in ``field`` (a TEXT_FIELDS key, or

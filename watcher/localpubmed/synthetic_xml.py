@@ -1,9 +1,9 @@
 """A :class:`SyntheticRecord` rendered as NCBI's efetch renders a ``<PubmedArticle>``.
 
-Apart from the generator (:mod:`watcher.synthetic`) because records are also written by hand:
-the bundled sample was written record by record and rendered once, and tests build records with
-exactly the dates they need. The element order, indentation and NLM unique IDs follow efetch, so
-that Bio.Entrez reads these records as it reads real ones.
+Apart from the generator (:mod:`~watcher.localpubmed.synthetic`) because records are also
+written by hand: the bundled sample was written record by record and rendered once, and tests
+build records with exactly the dates they need. The element order, indentation and NLM unique
+IDs follow efetch, so that Bio.Entrez reads these records as it reads real ones.
 """
 
 from __future__ import annotations
