@@ -13,14 +13,8 @@ from tests.factories import MILD_QUERY, POLL_WINDOW
 from watcher.errors import QueryError, QuerySyntaxError
 from watcher.evidence import default_profile_path
 from watcher.localpubmed.index import Author, SearchDoc, TextIndex
-from watcher.localpubmed.query import (
-    SearchResult,
-    parse_date_span,
-    parse_query,
-    restrict,
-    search,
-    tokens,
-)
+from watcher.localpubmed.query import parse_date_span, parse_query, restrict, tokens
+from watcher.localpubmed.query_eval import SearchResult, search
 from watcher.searches import profile_searches
 
 DOCS = (
@@ -319,7 +313,7 @@ def test_default_mild_search_with_the_poll_window(run) -> None:
 
 
 def test_restrict_adds_an_esearch_date_window(index: TextIndex) -> None:
-    from watcher.localpubmed.query import evaluate
+    from watcher.localpubmed.query_eval import evaluate
 
     query = restrict(parse_query("mild OR stenosis"), "edat", date(2024, 1, 1), date(2024, 3, 31),
                      "2024/01/01:2024/03/31[edat]")  # fmt: skip

@@ -2,7 +2,7 @@
 
 Each ``<PubmedArticle>`` keeps its original XML text (sliced out of the source document) so
 efetch serves exactly what the corpus holds, and a :class:`SearchDoc` (the fields PubMed
-searches) that :class:`TextIndex` indexes for :func:`watcher.localpubmed.query.evaluate`.
+searches) that :class:`TextIndex` indexes for :func:`~watcher.localpubmed.query_eval.evaluate`.
 Deliberately independent of ``watcher/pubmed/``: this is a test double for PubMed, and it
 must not share the parser it is used to test.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-import textwrap
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ParseError
-from watcher.localpubmed.query import Query, SearchResult, evaluate, tokens
+from watcher.localpubmed.query import Query, tokens
+from watcher.localpubmed.query_eval import SearchResult, evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +45,8 @@ _PARTS: dict[str, tuple[str, ...]] = {
 _ARTICLE = re.compile(r"<PubmedArticle\b[^>]*>.*?</PubmedArticle>", re.S)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _MEDLINE_DATE = re.compile(r"(\d{4})(?:\s+([A-Za-z]{3}))?")
-_NAMESPACES = (
-    'xmlns:mml="http://www.w3.org/1998/Math/MathML" xmlns:xlink="http://www.w3.org/1999/xlink"'
-)
-_MONTHS = {name.casefold(): n for n, name in enumerate(calendar.month_abbr) if name}
+#: Month abbreviations, case-folded ("jan") → number.
+MONTHS = {name.casefold(): n for n, name in enumerate(calendar.month_abbr) if name}
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ def _author_matches(author: Author, words: tuple[str, ...]) -> bool:
 
 
 class TextIndex:
-    """An inverted index over SearchDocs; implements ``query.Searchable``. Not
+    """An inverted index over SearchDocs; implements ``query_eval.Searchable``. Not
     thread-safe on its own: :class:`RecordIndex` guards it."""
 
     def __init__(self) -> None:
@@ -195,7 +193,8 @@ class Record:
     source: str
 
 
-def _text(el: ET.Element | None) -> str:
+def element_text(el: ET.Element | None) -> str:
+    """An element's text with its markup dropped and its spaces collapsed ("" for None)."""
     return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
@@ -209,7 +208,7 @@ def _date(el: ET.Element | None) -> date | None:
         if not m:
             return None
         year, month = m.group(1), m.group(2) or ""
-    month_no = int(month) if month.isdigit() else _MONTHS.get(month[:3].casefold(), 1)
+    month_no = int(month) if month.isdigit() else MONTHS.get(month[:3].casefold(), 1)
     try:
         return date(int(year), month_no, int(day) if day.isdigit() else 1)
     except ValueError:
@@ -225,31 +224,33 @@ def search_doc(article: ET.Element) -> SearchDoc:
     history = {d.get("PubStatus"): d for d in article.iterfind("PubmedData/History/PubMedPubDate")}
     mesh, major = [], []
     for heading in cit.iterfind("MeshHeadingList/MeshHeading"):
-        name = _text(heading.find("DescriptorName"))
+        name = element_text(heading.find("DescriptorName"))
         mesh.append(name)
         if any(e.get("MajorTopicYN") == "Y" for e in heading):
             major.append(name)
     authors = tuple(
-        Author(_text(a.find("LastName")) or _text(a.find("CollectiveName")),
-               _text(a.find("ForeName")), _text(a.find("Initials")))
+        Author(element_text(a.find("LastName")) or element_text(a.find("CollectiveName")),
+               element_text(a.find("ForeName")), element_text(a.find("Initials")))
         for a in art.iterfind("AuthorList/Author")
     )  # fmt: skip
-    journal = (_text(art.find(p)) for p in ("Journal/Title", "Journal/ISOAbbreviation"))
+    journal = (element_text(art.find(p)) for p in ("Journal/Title", "Journal/ISOAbbreviation"))
     abstracts = [
         *art.iterfind("Abstract/AbstractText"),
         *cit.iterfind("OtherAbstract/AbstractText"),
     ]
     return SearchDoc(
         pmid=cit.findtext("PMID", "").strip(),
-        title=_text(art.find("ArticleTitle")),
-        abstract=tuple(_text(a) for a in abstracts),
-        keywords=tuple(_text(k) for k in cit.iterfind("KeywordList/Keyword")),
+        title=element_text(art.find("ArticleTitle")),
+        abstract=tuple(element_text(a) for a in abstracts),
+        keywords=tuple(element_text(k) for k in cit.iterfind("KeywordList/Keyword")),
         mesh=tuple(mesh),
         mesh_major=tuple(major),
         authors=tuple(a for a in authors if a.last),
-        journal=tuple(j for j in (*journal, _text(cit.find("MedlineJournalInfo/MedlineTA"))) if j),
-        publication_types=tuple(_text(p) for p in art.iterfind("PublicationTypeList/*")),
-        languages=tuple(_text(la).casefold() for la in art.iterfind("Language")),
+        journal=tuple(
+            j for j in (*journal, element_text(cit.find("MedlineJournalInfo/MedlineTA"))) if j
+        ),
+        publication_types=tuple(element_text(p) for p in art.iterfind("PublicationTypeList/*")),
+        languages=tuple(element_text(la).casefold() for la in art.iterfind("Language")),
         edat=_date(history.get("entrez")),
         crdt=_date(history.get("pubmed", history.get("entrez"))),
         pdat=_date(art.find("Journal/JournalIssue/PubDate")),
@@ -387,85 +388,3 @@ class RecordIndex:
             key, reverse = _sort_key(sort)
             found = sorted((self._records[p] for p in result.pmids), key=key, reverse=reverse)
             return [r.pmid for r in found], result
-
-
-# --- MEDLINE text (efetch rettype=medline&retmode=text) -------------------------------------
-
-_REF_TAGS = {
-    "RetractionIn": "RIN", "RetractionOf": "ROF", "ErratumIn": "EIN", "ErratumFor": "EFR",
-    "CommentIn": "CIN", "CommentOn": "CON", "UpdateIn": "UIN", "UpdateOf": "UOF",
-}  # fmt: skip
-
-
-def _stamp(el: ET.Element, with_time: bool = True) -> str:
-    """A History/Date* element as MEDLINE writes it: "2025/02/15 05:33" or "20250215"."""
-    y, m, d, hh, mm = (
-        el.findtext(t, "").strip() for t in ("Year", "Month", "Day", "Hour", "Minute")
-    )
-    m = f"{_MONTHS.get(m[:3].casefold(), 0):02d}" if m and not m.isdigit() else m.zfill(2)
-    if not with_time:
-        return f"{y}{m}{d.zfill(2)}"
-    return f"{y}/{m}/{d.zfill(2)} {hh.zfill(2) or '00'}:{mm.zfill(2) or '00'}"
-
-
-def medline_text(record: Record) -> str:
-    """One record in NCBI's MEDLINE display format (a readable subset of its tags)."""
-    el = ET.fromstring(f"<x {_NAMESPACES}>{record.xml}</x>")[0]
-    cit, art = el.find("MedlineCitation"), el.find("MedlineCitation/Article")
-    if cit is None or art is None:
-        return f"PMID- {record.pmid}\n"
-    lines: list[tuple[str, str]] = [("PMID", record.pmid), ("OWN", cit.get("Owner", "NLM"))]
-    lines.append(("STAT", cit.get("Status", "")))
-    if (revised := cit.find("DateRevised")) is not None:
-        lines.append(("LR", _stamp(revised, with_time=False)))
-    lines += [("IS", f"{_text(i)} ({i.get('IssnType')})") for i in art.iterfind("Journal/ISSN")]
-    issue = art.find("Journal/JournalIssue")
-    pub = issue.find("PubDate") if issue is not None else None
-    dp = " ".join(_text(e) for e in (pub if pub is not None else ()))
-    lines += [("VI", _text(art.find("Journal/JournalIssue/Volume"))),
-              ("IP", _text(art.find("Journal/JournalIssue/Issue"))), ("DP", dp),
-              ("TI", _text(art.find("ArticleTitle"))),
-              ("PG", _text(art.find("Pagination/MedlinePgn")))]  # fmt: skip
-    lines += [("LID", f"{_text(e)} [{e.get('EIdType')}]") for e in art.iterfind("ELocationID")]
-    abstract = " ".join(
-        f"{a.get('Label')}: {_text(a)}" if a.get("Label") else _text(a)
-        for a in art.iterfind("Abstract/AbstractText")
-    )
-    lines.append(("AB", abstract))
-    for a in art.iterfind("AuthorList/Author"):
-        if (collective := _text(a.find("CollectiveName"))) != "":
-            lines.append(("CN", collective))
-            continue
-        last, fore, initials = (_text(a.find(t)) for t in ("LastName", "ForeName", "Initials"))
-        lines += [("FAU", f"{last}, {fore}" if fore else last), ("AU", f"{last} {initials}")]
-    lines += [("LA", _text(e)) for e in art.iterfind("Language")]
-    lines += [("PT", _text(e)) for e in art.iterfind("PublicationTypeList/PublicationType")]
-    lines += [("DEP", _stamp(e, with_time=False)) for e in art.iterfind("ArticleDate")]
-    lines += [("TA", _text(cit.find("MedlineJournalInfo/MedlineTA"))),
-              ("JT", _text(art.find("Journal/Title")))]  # fmt: skip
-    for ref in cit.iterfind("CommentsCorrectionsList/CommentsCorrections"):
-        pmid = _text(ref.find("PMID"))
-        source = _text(ref.find("RefSource")) + (f" PMID: {pmid}" if pmid else "")
-        lines.append((_REF_TAGS.get(ref.get("RefType", ""), "CRF"), source))
-    for heading in cit.iterfind("MeshHeadingList/MeshHeading"):
-        parts = [("*" if e.get("MajorTopicYN") == "Y" else "") + _text(e) for e in heading]
-        lines.append(("MH", "/".join(parts)))
-    lines += [("OT", _text(k)) for k in cit.iterfind("KeywordList/Keyword")]
-    history = {d.get("PubStatus"): d for d in el.iterfind("PubmedData/History/PubMedPubDate")}
-    if "entrez" in history:
-        lines.append(("EDAT", _stamp(history["entrez"])))
-    if (created := history.get("pubmed", history.get("entrez"))) is not None:
-        lines.append(("CRDT", _stamp(created)))
-    lines += [("PHST", f"{_stamp(d)} [{status}]") for status, d in history.items()]
-    for aid in el.iterfind("PubmedData/ArticleIdList/ArticleId"):
-        kind = aid.get("IdType", "")
-        if kind != "pubmed":
-            lines.append(
-                ("PMC", _text(aid)) if kind == "pmc" else ("AID", f"{_text(aid)} [{kind}]")
-            )
-    lines.append(("PST", _text(el.find("PubmedData/PublicationStatus"))))
-    return "".join(
-        textwrap.fill(f"{tag:<4}- {value}", width=88, subsequent_indent=" " * 6) + "\n"
-        for tag, value in lines
-        if value
-    )

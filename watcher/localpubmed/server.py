@@ -12,7 +12,6 @@ truncated replies), so a test can check how the poller copes and what it sent.
 
 from __future__ import annotations
 
-import calendar
 import logging
 import re
 import secrets
@@ -20,8 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from http import HTTPStatus
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,34 +27,28 @@ from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
 from watcher.errors import EntrezError, QueryError
-from watcher.localpubmed.index import RecordIndex, medline_text
-from watcher.localpubmed.query import (
-    DATE_FIELDS,
-    SearchResult,
-    parse_date_span,
-    parse_query,
-    restrict,
+from watcher.localpubmed.index import RecordIndex
+from watcher.localpubmed.medline_writer import medline_text
+from watcher.localpubmed.query import parse_query, restrict
+from watcher.localpubmed.replies import (
+    EINFO_DOCTYPE,
+    MAX_RETMAX,
+    TEXT_TYPE,
+    XML_DECLARATION,
+    Reply,
+    date_window,
+    esearch_xml,
+    fault_reply,
+    fetch_error,
+    int_param,
+    not_found,
+    pubmed_doctype,
+    search_error,
 )
 
 logger = logging.getLogger(__name__)
 
 ENDPOINTS = ("esearch", "efetch", "einfo")
-_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" ?>\n'
-_ESEARCH_DOCTYPE = (
-    '<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
-    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
-)
-_EFETCH_DOCTYPE = (  # NCBI's own spelling of the root name in this line
-    '<!DOCTYPE eEfetchResult PUBLIC "-//NLM//DTD efetch 20131226//EN" '
-    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20131226/efetch.dtd">\n'
-)
-_EINFO_DOCTYPE = (
-    '<!DOCTYPE eInfoResult PUBLIC "-//NLM//DTD einfo 20190110//EN" '
-    '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20190110/einfo.dtd">\n'
-)
-XML_TYPE = "text/xml; charset=UTF-8"
-TEXT_TYPE = "text/plain; charset=UTF-8"
-MAX_RETMAX = 10000
 
 
 @dataclass(frozen=True)
@@ -78,117 +70,6 @@ class LoggedRequest:
     endpoint: str  # path stem: "esearch", "efetch", "einfo", ...
     params: dict[str, str]  # query-string and form-body params merged, as sent
     status: int  # HTTP status sent (0: the server stopped before answering)
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = XML_TYPE
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-def pubmed_doctype(dtd: str) -> str:
-    """NCBI's DOCTYPE line for a PubMed DTD file name such as "pubmed_250101.dtd"."""
-    m = re.fullmatch(r"pubmed_(\d\d)(\d\d)(\d\d)\.dtd", dtd)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"pubmed_dtd must look like pubmed_YYMMDD.dtd, not {dtd!r}")
-    year, month, day = (int(g) for g in m.groups())
-    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    public = f"-//NLM//DTD PubMedArticle, {day}{suffix} {calendar.month_name[month]} {2000 + year}"
-    url = f"https://dtd.nlm.nih.gov/ncbi/pubmed/out/{dtd}"
-    return f'<!DOCTYPE PubmedArticleSet PUBLIC "{public}//EN" "{url}">\n'
-
-
-def _search_error(message: str) -> _Reply:
-    """NCBI answers a failed esearch with HTTP 200 and an <ERROR> (Entrez.read raises)."""
-    body = f"<eSearchResult><ERROR>{escape(message)}</ERROR></eSearchResult>\n"
-    return _Reply(200, (_XML_DECLARATION + _ESEARCH_DOCTYPE + body).encode())
-
-
-def _fetch_error(message: str) -> _Reply:
-    """NCBI answers a failed efetch with HTTP 400 and an eFetchResult <ERROR>."""
-    body = f"<eFetchResult>\n\t<ERROR>{escape(message)}</ERROR>\n</eFetchResult>\n"
-    return _Reply(400, (_XML_DECLARATION + _EFETCH_DOCTYPE + body).encode())
-
-
-def _fault_reply(status: int, retry_after: int | None) -> _Reply:
-    headers = (("Retry-After", str(retry_after)),) if retry_after is not None else ()
-    if status == 429:  # NCBI's rate-limit reply is JSON
-        body = b'{"error":"API rate limit exceeded","count":"4","limit":"3"}\n'
-        return _Reply(status, body, "application/json", headers)
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    body = f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1>"
-    return _Reply(status, (body + "</body></html>\n").encode(), "text/html", headers)
-
-
-def _not_found(path: str) -> _Reply:
-    return _Reply(404, f"Not found: {path}\n".encode(), TEXT_TYPE)
-
-
-def _int(params: dict[str, str], name: str, default: int) -> int:
-    value = params.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise QueryError(f"Invalid {name} value: {value!r}")
-    return int(value)
-
-
-def _date_window(params: dict[str, str]) -> tuple[str, date, date, str] | None:
-    """esearch's datetype + mindate/maxdate (both needed, as at NCBI) or reldate."""
-    datetype = params.get("datetype", "pdat").strip().casefold() or "pdat"
-    if datetype not in DATE_FIELDS:
-        raise QueryError(f"Invalid datetype {datetype!r}: use edat, pdat, crdt or mdat")
-    low, high = params.get("mindate", "").strip(), params.get("maxdate", "").strip()
-    if low and high:
-        start, end = parse_date_span(low), parse_date_span(high)
-        if start is None or end is None:
-            raise QueryError(
-                f"Invalid date range {low!r}-{high!r}: use YYYY, YYYY/MM or YYYY/MM/DD"
-            )
-        return datetype, start[0], end[1], f"{low}:{high}[{datetype}]"
-    if params.get("reldate", "").strip():
-        today = datetime.now(UTC).date()
-        first = today - timedelta(days=_int(params, "reldate", 0))
-        return datetype, first, today, f"{first:%Y/%m/%d}:{today:%Y/%m/%d}[{datetype}]"
-    if low or high:
-        logger.info("ignoring mindate/maxdate: NCBI needs both (got %r, %r)", low, high)
-    return None
-
-
-def _esearch_xml(
-    count: int, retstart: int, ids: Sequence[str], history: tuple[str, int] | None,
-    result: SearchResult,
-) -> bytes:  # fmt: skip
-    parts = [_XML_DECLARATION, _ESEARCH_DOCTYPE, "<eSearchResult>"]
-    parts.append(
-        f"<Count>{count}</Count><RetMax>{len(ids)}</RetMax><RetStart>{retstart}</RetStart>"
-    )
-    if history:
-        parts.append(f"<QueryKey>{history[1]}</QueryKey><WebEnv>{history[0]}</WebEnv>")
-    parts.append("<IdList>\n" + "".join(f"<Id>{pmid}</Id>\n" for pmid in ids) + "</IdList>")
-    translations = "".join(
-        f"<Translation><From>{escape(a)}</From><To>{escape(b)}</To></Translation>"
-        for a, b in result.translation_set
-    )
-    parts.append(f"<TranslationSet>{translations}</TranslationSet>")
-    parts.append(f"<QueryTranslation>{escape(result.translation)}</QueryTranslation>")
-    for name, lists in (
-        ("ErrorList", (("PhraseNotFound", result.phrases_not_found),
-                       ("FieldNotFound", result.fields_not_found))),
-        ("WarningList", (("PhraseIgnored", result.phrases_ignored),
-                         ("QuotedPhraseNotFound", result.quoted_phrases_not_found),
-                         ("OutputMessage", result.output_messages))),
-    ):  # fmt: skip
-        items = "".join(f"<{tag}>{escape(v)}</{tag}>" for tag, values in lists for v in values)
-        if items:
-            parts.append(f"<{name}>{items}</{name}>")
-    parts.append("</eSearchResult>\n")
-    return "".join(parts).encode()
 
 
 class LocalPubMed:
@@ -317,15 +198,15 @@ class LocalPubMed:
         with self._lock:
             self._log.append(request)
 
-    def _answer(self, endpoint: str, params: dict[str, str]) -> _Reply | None:
+    def _answer(self, endpoint: str, params: dict[str, str]) -> Reply | None:
         """The reply to send, faults applied; None if the server stopped meanwhile."""
         fault = self._take_fault(endpoint)
         if fault and fault.delay and self._stopping.wait(fault.delay):
             return None
         if fault and fault.status is not None:
-            return _fault_reply(fault.status, fault.retry_after)
+            return fault_reply(fault.status, fault.retry_after)
         lowered = {k.casefold(): v for k, v in params.items()}  # NCBI ignores the case
-        reply: _Reply = getattr(self, f"_{endpoint}")(lowered)
+        reply: Reply = getattr(self, f"_{endpoint}")(lowered)
         if fault and fault.truncate:
             reply = replace(reply, body=reply.body[: len(reply.body) // 2])
         return reply
@@ -339,24 +220,24 @@ class LocalPubMed:
             stored.append(tuple(pmids))
             return webenv, len(stored)
 
-    def _esearch(self, p: dict[str, str]) -> _Reply:
+    def _esearch(self, p: dict[str, str]) -> Reply:
         if (db := p.get("db", "pubmed") or "pubmed") != "pubmed":
-            return _search_error(f"Invalid db name specified: {db}")
+            return search_error(f"Invalid db name specified: {db}")
         try:
-            retstart = _int(p, "retstart", 0)
-            retmax = min(_int(p, "retmax", 20), MAX_RETMAX)
-            window = _date_window(p)
+            retstart = int_param(p, "retstart", 0)
+            retmax = min(int_param(p, "retmax", 20), MAX_RETMAX)
+            window = date_window(p)
             query = parse_query(p.get("term", ""))
         except QueryError as e:
-            return _search_error(str(e))
+            return search_error(str(e))
         if window:
             query = restrict(query, *window)
         if query.root is None:
-            return _search_error("Empty term and query_key - nothing todo")
+            return search_error("Empty term and query_key - nothing todo")
         pmids, result = self.index.search(query, p.get("sort", ""))
         cap = self.esearch_cap
         if retstart >= cap and len(pmids) > cap:
-            return _search_error(
+            return search_error(
                 f"Search Backend failed: Exception:\n'retstart' cannot be larger than {cap - 1}. "
                 f"For PubMed, ESearch can only retrieve the first {cap:,} records matching the "
                 "query. Page with the history server (usehistory=y, then efetch with WebEnv "
@@ -366,11 +247,11 @@ class LocalPubMed:
         if p.get("usehistory", "").strip().casefold() == "y":
             history = self._remember(pmids, p.get("webenv", ""))
         page = pmids[retstart : min(retstart + retmax, cap)]
-        return _Reply(200, _esearch_xml(len(pmids), retstart, page, history, result))
+        return Reply(200, esearch_xml(len(pmids), retstart, page, history, result))
 
-    def _efetch(self, p: dict[str, str]) -> _Reply:
+    def _efetch(self, p: dict[str, str]) -> Reply:
         if (db := p.get("db", "pubmed") or "pubmed") != "pubmed":
-            return _fetch_error(f"Invalid db name specified: {db}")
+            return fetch_error(f"Invalid db name specified: {db}")
         rettype = p.get("rettype", "").strip().casefold()
         retmode = p.get("retmode", "").strip().casefold() or "xml"
         if retmode == "xml" and rettype in ("", "xml", "abstract", "null", "full"):
@@ -378,7 +259,7 @@ class LocalPubMed:
         elif retmode == "text" and rettype in ("medline", "uilist"):
             form = rettype
         else:
-            return _fetch_error(f"rettype={rettype!r} retmode={retmode!r} is not served here")
+            return fetch_error(f"rettype={rettype!r} retmode={retmode!r} is not served here")
         if ids_text := p.get("id", "").strip():
             ids = list(dict.fromkeys(i for i in re.split(r"[\s,]+", ids_text) if i))
         elif webenv := p.get("webenv", "").strip():
@@ -386,36 +267,36 @@ class LocalPubMed:
             with self._lock:
                 stored = self._history.get(webenv, [])
             if not key.isdigit() or not 1 <= int(key) <= len(stored):
-                return _fetch_error(
+                return fetch_error(
                     f"Cannot retrieve history data. query_key: {key}, WebEnv: {webenv}; "
                     "run esearch with usehistory=y again."
                 )
             found = stored[int(key) - 1]
             try:
-                retstart = _int(p, "retstart", 0)
-                retmax = min(_int(p, "retmax", 20), MAX_RETMAX)
+                retstart = int_param(p, "retstart", 0)
+                retmax = min(int_param(p, "retmax", 20), MAX_RETMAX)
             except QueryError as e:
-                return _fetch_error(str(e))
+                return fetch_error(str(e))
             if retstart >= len(found):
-                return _fetch_error(
+                return fetch_error(
                     f"Cannot retrieve history data: OUT OF RANGE. Parameter retstart={retstart} "
                     f"+ 1 is greater than number of records available in history. History "
                     f"includes {len(found)} IDs."
                 )
             ids = list(found[retstart : retstart + retmax])
         else:
-            return _fetch_error("Empty id list - nothing todo")
+            return fetch_error("Empty id list - nothing todo")
         records = self.index.records(ids)
         if form == "uilist":
-            return _Reply(200, "".join(f"{r.pmid}\n" for r in records).encode(), TEXT_TYPE)
+            return Reply(200, "".join(f"{r.pmid}\n" for r in records).encode(), TEXT_TYPE)
         if form == "medline":
             text = "\n".join(medline_text(r) for r in records)
-            return _Reply(200, text.encode(), TEXT_TYPE)
+            return Reply(200, text.encode(), TEXT_TYPE)
         body = "".join(f"{r.xml}\n" for r in records)
         head = '<?xml version="1.0" ?>\n' + self._pubmed_doctype
-        return _Reply(200, f"{head}<PubmedArticleSet>\n{body}</PubmedArticleSet>\n".encode())
+        return Reply(200, f"{head}<PubmedArticleSet>\n{body}</PubmedArticleSet>\n".encode())
 
-    def _einfo(self, p: dict[str, str]) -> _Reply:
+    def _einfo(self, p: dict[str, str]) -> Reply:
         db = p.get("db", "").strip()
         if not db:
             inner = "<DbList><DbName>pubmed</DbName></DbList>"
@@ -428,8 +309,8 @@ class LocalPubMed:
                 f"<DbBuild>local</DbBuild><Count>{len(self.index)}</Count>"
                 f"<LastUpdate>{self._updated:%Y/%m/%d %H:%M}</LastUpdate></DbInfo>"
             )
-        body = f"{_XML_DECLARATION}{_EINFO_DOCTYPE}<eInfoResult>{inner}</eInfoResult>\n"
-        return _Reply(200, body.encode())
+        body = f"{XML_DECLARATION}{EINFO_DOCTYPE}<eInfoResult>{inner}</eInfoResult>\n"
+        return Reply(200, body.encode())
 
 
 class _Server(ThreadingHTTPServer):
@@ -465,10 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
         known = endpoint in ENDPOINTS and url.path == f"/entrez/eutils/{name}" and name != endpoint
         app = self.server.app
         try:
-            reply = app._answer(endpoint, params) if known else _not_found(url.path)
+            reply = app._answer(endpoint, params) if known else not_found(url.path)
         except Exception:  # a bug here must not look like a dropped connection
             logger.exception("local PubMed: failed to answer %s", self.path)
-            reply = _Reply(500, b"The local PubMed server failed; see its log.\n", TEXT_TYPE)
+            reply = Reply(500, b"The local PubMed server failed; see its log.\n", TEXT_TYPE)
         app._record(LoggedRequest(arrived, method, endpoint, params, reply.status if reply else 0))
         if reply is None:
             self.close_connection = True
