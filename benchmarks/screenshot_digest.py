@@ -19,6 +19,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from digests.landscape import group_sections
 from digests.model import (
     ArticleUpdate,
     Count,
@@ -30,10 +31,9 @@ from digests.model import (
     Recipient,
     ReportedFigure,
     TimelineYear,
-    group_sections,
-    make_headline,
 )
 from digests.render import build_message, render
+from digests.wording import make_headline
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 

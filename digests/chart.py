@@ -18,7 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from digests.model import TimelineYear, design_label, format_months
+from digests.model import TimelineYear
+from digests.wording import design_label, format_months
 from watcher.vocabulary import DESIGN_COLOURS, DESIGN_SHORT, DESIGNS
 
 WIDTH_PX = 560

@@ -7,46 +7,37 @@ next digest holds only what arrived since. Retracted papers and notices are neve
 as evidence; they are covered silently, and a retraction or erratum of a paper S received
 becomes news in S's next digest (once: ``delivered_events``).
 
-Periods end the day before the digest day, in the schedule's time zone; each starts the day
-after the previous one ended (``subscribers.covered_through``), so a missed slot is caught up
-by a longer period instead of a second mail. A period with nothing to say queues a short
-"nothing new" note, or nothing, as the subscriber chose, and is recorded as covered either way.
+Which subscribers are due and which period each digest covers is ``digests.periods``. A
+period with nothing to say queues a short "nothing new" note, or nothing, as the subscriber
+chose, and is recorded as covered either way.
 """
 
 from __future__ import annotations
 
-import calendar
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email import policy
 from email.headerregistry import Address
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from digests.landscape import (
     build_landscape,
     counts_as_evidence,
+    group_sections,
     is_synthetic,
     make_item,
     strength,
     summarize,
 )
-from digests.model import (
-    OTHER_SECTION,
-    SECTION_ORDER,
-    ArticleUpdate,
-    DigestView,
-    Period,
-    Recipient,
-    group_sections,
-    make_headline,
-)
+from digests.model import ArticleUpdate, DigestView, Period, Recipient
 from digests.outbox import make_message_id, unsubscribe_link
+from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
+from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
-from watcher.config import WEEKDAYS, MailSettings, ScheduleSettings
+from watcher.config import MailSettings, ScheduleSettings
 from watcher.records import Article, Evidence
 from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber
 
@@ -62,74 +53,6 @@ READER_FIELDS = {
     "journal": "the journal", "pub_date": "the publication date", "doi": "the DOI",
     "pmcid": "the PMC link",
 }  # fmt: skip
-
-
-# --- when: schedule and periods -----------------------------------------------------------
-
-
-def local_today(now: datetime, schedule: ScheduleSettings) -> date:
-    return now.astimezone(ZoneInfo(schedule.timezone)).date()
-
-
-def digest_day(now: datetime, schedule: ScheduleSettings) -> date:
-    """The day whose digests are due: today from ``digest_time`` on, else yesterday (a cron
-    run at dawn does not send today's digests early)."""
-    local = now.astimezone(ZoneInfo(schedule.timezone))
-    hour, minute = (int(p) for p in schedule.digest_time.split(":"))
-    before = (local.hour, local.minute) < (hour, minute)
-    return local.date() - timedelta(days=1) if before else local.date()
-
-
-def _month_back(day: date) -> date:
-    """The same day a month earlier (clamped to the month's length)."""
-    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def latest_slot(frequency: str, today: date, schedule: ScheduleSettings) -> date:
-    """The most recent day (≤ today) a digest of this frequency is scheduled."""
-    if frequency == "daily":
-        return today
-    if frequency == "weekly":
-        return today - timedelta(days=(today.weekday() - WEEKDAYS.index(schedule.weekly_day)) % 7)
-    slot = today.replace(day=schedule.monthly_day)
-    return slot if slot <= today else _month_back(slot)
-
-
-def is_due(
-    subscriber: Subscriber, last_period_end: date | None, today: date, schedule: ScheduleSettings
-) -> bool:
-    """Active, and either never served (the baseline goes out at once) or the period ending
-    the day before the latest scheduled slot is not yet covered (this covers missed slots)."""
-    if not subscriber.active:
-        return False
-    if last_period_end is None:
-        return True
-    slot = latest_slot(subscriber.frequency, today, schedule)
-    return last_period_end < slot - timedelta(days=1)
-
-
-def natural_period(subscriber: Subscriber, today: date) -> Period:
-    """The period a digest on ``today`` covers by frequency alone, ending yesterday."""
-    end = today - timedelta(days=1)
-    start = {
-        "daily": end,
-        "weekly": today - timedelta(days=7),
-        "monthly": _month_back(today),
-    }[subscriber.frequency]
-    return Period.of(start, end)
-
-
-def period_for(subscriber: Subscriber, today: date) -> Period | None:
-    """The period a digest on ``today`` covers: from the day after the last covered one (so a
-    missed slot makes it longer, never a gap), to yesterday; None when already covered."""
-    natural = natural_period(subscriber, today)
-    if not subscriber.covered_through:
-        return natural
-    after = date.fromisoformat(subscriber.covered_through) + timedelta(days=1)
-    if after > natural.end:
-        return None
-    return Period.of(after, natural.end)
 
 
 # --- what: items, news, the view ------------------------------------------------------------

@@ -1,5 +1,6 @@
 """How the evidence stands: pure functions from (Article, Evidence) pairs to the view model,
-``build_landscape`` for the whole body of evidence and ``make_item`` for one study.
+``build_landscape`` for the whole body of evidence, ``make_item`` for one study and
+``group_sections`` for a digest's items under their questions, strongest first.
 
 Only studies count: retracted papers and the notices that retract or correct others are left
 out (a retracted trial is not evidence, and an erratum is not a study). The landscape of each
@@ -20,10 +21,10 @@ from digests.model import (
     Landscape,
     LongestFollowUp,
     ReportedFigure,
+    Section,
     TimelineYear,
-    clip,
-    level_rank,
 )
+from digests.wording import OTHER_SECTION, SECTION_ORDER, clip
 from watcher.records import Article, Evidence, Tag
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
@@ -35,6 +36,43 @@ FIGURES_SHOWN = 6  # complication and reoperation statements each, strongest stu
 _FIGURE = re.compile(rf"\d|\b(?:no|none|zero|without|{NUMBER_WORDS})\b", re.IGNORECASE)
 
 Pair = tuple[Article, Evidence]
+
+
+def level_rank(level: str | None) -> int:
+    """Sort key: Level I first, ungraded last."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+def item_sort_key(item: DigestItem) -> tuple[int, float, int, int, str]:
+    """Strongest evidence first: level, then longer follow-up, larger n, newer year."""
+    return (
+        level_rank(item.level),
+        -(item.followup_months or 0.0),
+        -(item.sample_size or 0),
+        -(item.year or 0),
+        item.pmid,
+    )
+
+
+def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
+    """Group items by question, each item once (under its first question in SECTION_ORDER).
+
+    An item tagged with several questions is shown once, where it weighs most; its other
+    questions appear as tags on the item. Sections come in SECTION_ORDER, empty ones dropped.
+    """
+    buckets: dict[str, list[DigestItem]] = {key: [] for key in SECTION_ORDER}
+    seen: set[str] = set()
+    for item in items:
+        if item.pmid in seen:
+            continue
+        seen.add(item.pmid)
+        key = next((q for q in SECTION_ORDER if q in item.questions), OTHER_SECTION)
+        buckets[key].append(item)
+    return tuple(
+        Section(key, tuple(sorted(found, key=item_sort_key)))
+        for key, found in buckets.items()
+        if found
+    )
 
 
 def is_notice(article: Article) -> bool:

@@ -1,7 +1,8 @@
 """The view model of one digest: everything a template may show, and nothing it must compute.
 
 ``digests.compose`` and ``digests.landscape`` fill these frozen records from the database;
-``digests.render`` turns them into a mail. Keeping the view free of SQL and of Jinja2 lets each
+``digests.render`` turns them into a mail; the words they show (labels, links, the period) are
+``digests.wording``'s. Keeping the view free of SQL and of Jinja2 lets each
 side be tested on its own, and keeps templates (which admins may override) free of logic.
 
 Text conventions: ``DigestItem.title_html`` and ``ArticleUpdate.title_html`` are *safe HTML
@@ -12,108 +13,28 @@ by the HTML template.
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
-from urllib.parse import quote
 
+from digests.wording import (
+    SECTION_TITLES,
+    clip,
+    design_label,
+    doi_url,
+    level_label,
+    period_label,
+    pmc_url,
+    pubmed_url,
+)
 from watcher.records import plain_text
-from watcher.vocabulary import DESIGN_LABELS, LEVELS, QUESTION_SHORT, QUESTION_TITLES
 
 Kind = Literal["baseline", "update", "nothing_new"]
 UpdateKind = Literal["retracted", "erratum", "updated"]
 
 KINDS: tuple[str, ...] = ("baseline", "update", "nothing_new")
 UPDATE_KINDS: tuple[str, ...] = ("retracted", "erratum", "updated")
-
-# Digest sections: one per question, in the vocabulary's order, then the rest under "other".
-OTHER_SECTION = "other"
-SECTION_TITLES: dict[str, str] = {**QUESTION_TITLES, OTHER_SECTION: "Other evidence"}
-SECTION_ORDER: tuple[str, ...] = tuple(SECTION_TITLES)
-
-NLM_DISCLAIMER = (
-    "This product uses publicly available data from the U.S. National Library of Medicine "
-    "(NLM), National Institutes of Health. NLM is not responsible for the product and does not "
-    "endorse or recommend this or any other product."
-)
-MEDICAL_DISCLAIMER = (
-    "Not medical advice: evidence tags are assigned automatically and may be wrong; "
-    "check the source."
-)
-SNIPPET_LIMIT = 200
-
-
-def _unknown(key: str) -> str:
-    """A key this version's vocabulary lacks (evidence stored by another classifier version)
-    is shown as it is, not hidden: "registry_study" → "Registry study"."""
-    return key.replace("_", " ").capitalize()
-
-
-def design_label(design: str) -> str:
-    """The human label of a design key."""
-    return DESIGN_LABELS.get(design, _unknown(design))
-
-
-def question_title(key: str) -> str:
-    """The heading of a question (or of the "other" section)."""
-    return SECTION_TITLES.get(key, _unknown(key))
-
-
-def question_short(key: str) -> str:
-    """A tag-sized name: "long-term efficacy"."""
-    return QUESTION_SHORT.get(key, key.replace("_", " "))
-
-
-def level_label(level: str | None) -> str:
-    return f"Level {level}" if level else "Level not graded"
-
-
-def level_rank(level: str | None) -> int:
-    """Sort key: Level I first, ungraded last."""
-    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
-
-
-def format_months(months: float | None) -> str:
-    """``60.0`` → "60 months", ``6.4`` → "6.4 months", ``1`` → "1 month"."""
-    if months is None:
-        return "not reported"
-    value = f"{months:.1f}".removesuffix(".0")
-    return f"{value} month" if value == "1" else f"{value} months"
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``plural(2, "study", "studies")`` → "2 studies"."""
-    word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count} {word}"
-
-
-def pubmed_url(pmid: str) -> str:
-    return f"https://pubmed.ncbi.nlm.nih.gov/{quote(pmid, safe='')}/"
-
-
-def doi_url(doi: str) -> str:
-    return f"https://doi.org/{quote(doi, safe='/')}"
-
-
-def pmc_url(pmcid: str) -> str:
-    pmcid = pmcid if pmcid.upper().startswith("PMC") else f"PMC{pmcid}"
-    return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
-
-
-def clip(text: str, limit: int = SNIPPET_LIMIT) -> str:
-    """Shorten to ``limit`` characters at a word boundary, with an ellipsis.
-
-    Snippets stay short on purpose: abstracts may be copyrighted, and the link has the rest.
-    """
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:.") + "…"
 
 
 @dataclass(frozen=True)
@@ -139,20 +60,6 @@ class Period:
     @classmethod
     def of(cls, start: date, end: date) -> Period:
         return cls(start, end, period_label(start, end))
-
-
-def period_label(start: date, end: date) -> str:
-    """A short human label: a week, a calendar month, a day or a plain range."""
-    if start == end:
-        return f"{start.day} {start:%b %Y}"
-    if (end - start).days == 6:
-        return f"Week of {start.day} {start:%b %Y}"
-    last_day = calendar.monthrange(start.year, start.month)[1]
-    if start.day == 1 and end == start.replace(day=last_day):
-        return f"{start:%B %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
 
 
 @dataclass(frozen=True)
@@ -204,17 +111,6 @@ class DigestItem:
         return tuple(links)
 
 
-def item_sort_key(item: DigestItem) -> tuple[int, float, int, int, str]:
-    """Strongest evidence first: level, then longer follow-up, larger n, newer year."""
-    return (
-        level_rank(item.level),
-        -(item.followup_months or 0.0),
-        -(item.sample_size or 0),
-        -(item.year or 0),
-        item.pmid,
-    )
-
-
 @dataclass(frozen=True)
 class Section:
     """The items that address one question, ordered by level of evidence."""
@@ -225,27 +121,6 @@ class Section:
     @property
     def title(self) -> str:
         return SECTION_TITLES[self.key]
-
-
-def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
-    """Group items by question, each item once (under its first question in SECTION_ORDER).
-
-    An item tagged with several questions is shown once, where it weighs most; its other
-    questions appear as tags on the item. Sections come in SECTION_ORDER, empty ones dropped.
-    """
-    buckets: dict[str, list[DigestItem]] = {key: [] for key in SECTION_ORDER}
-    seen: set[str] = set()
-    for item in items:
-        if item.pmid in seen:
-            continue
-        seen.add(item.pmid)
-        key = next((q for q in SECTION_ORDER if q in item.questions), OTHER_SECTION)
-        buckets[key].append(item)
-    return tuple(
-        Section(key, tuple(sorted(found, key=item_sort_key)))
-        for key, found in buckets.items()
-        if found
-    )
 
 
 @dataclass(frozen=True)
@@ -380,28 +255,3 @@ class DigestView:
             or any(item.synthetic for item in self.items)
             or any(update.synthetic for update in self.updates)
         )
-
-
-def make_headline(
-    kind: Kind,
-    new_count: int,
-    landscape: Landscape | None,
-    *,
-    retracted_count: int = 0,
-) -> str:
-    """The one line a surgeon reads first: "2 new studies; longest follow-up now 60 months"."""
-    parts: list[str] = []
-    if kind == "baseline":
-        total = landscape.total_studies if landscape else new_count
-        parts.append(f"Where the evidence stands: {plural(total, 'study', 'studies')}")
-    elif kind == "update" and new_count:
-        parts.append(plural(new_count, "new study", "new studies"))
-    else:
-        parts.append("No new studies")
-    longest = landscape.longest_followup if landscape else None
-    if longest is not None:
-        word = "now " if longest.grew and kind != "baseline" else ""
-        parts.append(f"longest follow-up {word}{format_months(longest.months)}")
-    if retracted_count:
-        parts.append(plural(retracted_count, "retraction"))
-    return "; ".join(parts)

@@ -29,12 +29,11 @@ import jinja2
 from markupsafe import Markup
 
 from digests import chart
-from digests.model import (
+from digests.model import DigestView, TimelineYear
+from digests.wording import (
     MEDICAL_DISCLAIMER,
     NLM_DISCLAIMER,
     SECTION_TITLES,
-    DigestView,
-    TimelineYear,
     clip,
     design_label,
     format_months,

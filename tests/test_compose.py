@@ -15,15 +15,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from digests.compose import (
-    compose_due,
-    compose_for,
-    digest_day,
-    is_due,
-    latest_slot,
-    period_for,
-    preview,
-)
+from digests.compose import compose_due, compose_for, preview
+from digests.periods import digest_day, is_due, latest_slot, period_for
 from tests.digest_factories import (
     DAY,
     NOW,

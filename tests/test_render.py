@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from digests.landscape import group_sections
 from digests.model import (
-    MEDICAL_DISCLAIMER,
-    NLM_DISCLAIMER,
-    SECTION_TITLES,
     ArticleUpdate,
     Count,
     DigestItem,
@@ -25,10 +23,6 @@ from digests.model import (
     Recipient,
     ReportedFigure,
     TimelineYear,
-    clip,
-    group_sections,
-    make_headline,
-    period_label,
 )
 from digests.render import (
     RenderedDigest,
@@ -38,6 +32,14 @@ from digests.render import (
     inline_text,
     render,
     sanitize_inline,
+)
+from digests.wording import (
+    MEDICAL_DISCLAIMER,
+    NLM_DISCLAIMER,
+    SECTION_TITLES,
+    clip,
+    make_headline,
+    period_label,
 )
 from watcher.errors import ConfigError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digests.model import OTHER_SECTION, SECTION_ORDER, SECTION_TITLES
+from digests.wording import OTHER_SECTION, SECTION_ORDER, SECTION_TITLES
 from watcher import vocabulary
 from watcher.evidence import default_profile_path, load_profile
 from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS

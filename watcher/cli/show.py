@@ -6,7 +6,8 @@ import textwrap
 from collections.abc import Iterable
 
 from digests.chart import timeline_table
-from digests.model import Landscape, design_label, format_months, question_title
+from digests.model import Landscape
+from digests.wording import design_label, format_months, question_title
 from watcher.cli.jobs import MailReport
 from watcher.poll import PollReport
 from watcher.records import (

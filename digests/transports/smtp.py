@@ -1,32 +1,21 @@
-"""Where a finished message goes: an SMTP relay, or a folder of ``.eml`` files (the default).
+"""Sending through an SMTP relay with smtplib, always verifying TLS certificates.
 
-Both have ``send(message) -> None`` and ``send_raw(data, ...) -> None`` (the outbox re-sends
-the exact stored bytes, so a retry is the very same message), and raise ``DeliveryError``;
-``permanent=True`` means that retrying this message cannot help (the server refused the
-recipient or the content with a 5xx), so the outbox stops retrying it. Everything else (no
-connection, timeouts, 4xx, a server that hangs up mid-message, TLS and login failures) is
-temporary: the outbox retries with backoff and keeps reporting the error, which names the
-server and the setting to fix, never the password. ``ServerUnavailable`` (a
-``DeliveryError``) says the failure was not about this message (no connection, TLS or login
-failed): every other message would fail the same way right now.
+Every failure is a ``DeliveryError`` naming the server and the setting to fix, never the
+password; ``permanent=True`` when the server refused the recipient or the content with a 5xx.
+``ServerUnavailable`` (no connection, TLS or login failed) says every other message would fail
+the same way right now.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
-import os
-import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from watcher.errors import DeliveryError, ServerUnavailable
 
@@ -34,104 +23,6 @@ log = logging.getLogger(__name__)
 
 Security = Literal["starttls", "ssl", "none"]
 SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+=-]")
-
-
-class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
-
-    def send_raw(
-        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
-    ) -> None: ...
-
-
-# --- files ------------------------------------------------------------------------------------
-
-
-def eml_filename(message_id: str) -> str:
-    """A file name from a Message-ID: readable, safe on any filesystem, stable across re-sends.
-
-    Characters outside a safe set are replaced; when anything had to change (or the name is
-    long) a short hash of the full ID keeps two different IDs from sharing a file.
-    """
-    bare = message_id.strip().removeprefix("<").removesuffix(">")
-    safe = _UNSAFE_FILENAME.sub("_", bare).lstrip(".")[:120]
-    if safe != bare or not safe:
-        safe = f"{safe}-{hashlib.sha256(bare.encode()).hexdigest()[:12]}"
-    return f"{safe}.eml"
-
-
-@dataclass(frozen=True)
-class FilesTransport:
-    """Writes each message to ``folder/<Message-ID>.eml``; a re-send replaces the same file.
-
-    The write is atomic (a temporary file in the same folder, flushed, then renamed), so a
-    reader never sees half a message and a crash leaves either the old file or the new one.
-    Files are readable by the service's user only (mode 0600): they hold subscribers' addresses.
-    """
-
-    folder: Path
-
-    def send(self, message: EmailMessage) -> None:
-        message_id = message.get("Message-ID")
-        if not message_id:
-            raise DeliveryError(
-                "the message has no Message-ID, so the files outbox cannot name it; "
-                "build it with digests.render.build_message",
-                permanent=True,
-            )
-        try:
-            data = message.as_bytes(policy=policy.SMTP)
-        except (ValueError, LookupError) as error:
-            raise self._error(error) from error
-        self.send_raw(data, message_id=str(message_id), sender="", recipients=())
-
-    def send_raw(
-        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
-    ) -> None:
-        """Write ``data`` as it is; the envelope is in its headers, so it is not needed."""
-        folder = Path(self.folder)
-        target = folder / eml_filename(message_id)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
-        except OSError as error:
-            raise self._error(error) from error
-        temp = Path(temp_name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except OSError as error:
-            temp.unlink(missing_ok=True)
-            raise self._error(error) from error
-        _fsync_dir(folder)
-        log.info("wrote %s", target)
-
-    def _error(self, error: Exception) -> DeliveryError:
-        return DeliveryError(
-            f"cannot write the digest to the outbox folder {self.folder}: {error}; check that "
-            "the folder exists, is writable and the disk is not full"
-        )
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable; not every platform can open a directory, which is fine."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# --- SMTP -------------------------------------------------------------------------------------
 
 
 class SmtpTransport:

@@ -1,0 +1,31 @@
+"""Where a finished message goes: an SMTP relay, or a folder of ``.eml`` files (the default).
+
+Both have ``send(message) -> None`` and ``send_raw(data, ...) -> None`` (the outbox re-sends
+the exact stored bytes, so a retry is the very same message), and raise ``DeliveryError``;
+``permanent=True`` means that retrying this message cannot help (the server refused the
+recipient or the content with a 5xx), so the outbox stops retrying it. Everything else (no
+connection, timeouts, 4xx, a server that hangs up mid-message, TLS and login failures) is
+temporary: the outbox retries with backoff and keeps reporting the error, which names the
+server and the setting to fix, never the password. ``ServerUnavailable`` (a
+``DeliveryError``) says the failure was not about this message (no connection, TLS or login
+failed): every other message would fail the same way right now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Protocol
+
+from digests.transports.files import FilesTransport, eml_filename
+from digests.transports.smtp import SmtpTransport
+
+__all__ = ["FilesTransport", "SmtpTransport", "Transport", "eml_filename"]
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def send_raw(
+        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
+    ) -> None: ...
