@@ -1,33 +1,141 @@
-"""Data moves one way: watcher (evidence in) never imports digests (evidence out); only the
-command-line package, the composition root, sees both."""
+"""The arrows between the project's parts, as an allow-list per layer, and where things live.
+
+Data moves one way: PubMed → watcher (evidence in) → SQLite → digests (evidence out) → mail.
+Each part may import only the layers listed for it in ``ALLOWED`` (and itself); only the
+command line, the composition root, sees everything. The local PubMed double is imported by
+the demo/localpubmed commands alone (tests and benchmarks are not checked: they may use
+anything). A failure names the file, what it imports and what its layer may import.
+"""
 
 import ast
 import builtins
 import re
 from pathlib import Path
 
-WATCHER = Path(__file__).parent.parent / "watcher"
+ROOT = Path(__file__).parent.parent
+WATCHER = ROOT / "watcher"
+
+# Module (or package) → layer; the longest matching prefix wins.
+LAYERS = {
+    "watcher.errors": "foundation",
+    "watcher.records": "foundation",
+    "watcher.vocabulary": "foundation",
+    "watcher.markup": "foundation",
+    "watcher.clock": "foundation",
+    "watcher.tomlfile": "foundation",
+    "watcher.config": "config",
+    "watcher.evidence": "evidence",
+    "watcher.pubmed": "pubmed",
+    "watcher.store": "store",
+    "watcher.poll": "intake",
+    "watcher.searches": "intake",
+    "watcher.tagging": "intake",
+    "watcher.runlock": "service",
+    "watcher.scheduler": "service",
+    "watcher.localpubmed": "localpubmed",
+    "watcher.cli": "cli",
+    "watcher": "package",  # watcher/__init__.py (the version) and watcher/__main__.py
+    "digests": "digests",
+}
+EVERYTHING = frozenset(LAYERS.values())
+# What each layer may import besides itself.
+ALLOWED: dict[str, frozenset[str]] = {
+    "foundation": frozenset(),
+    "config": frozenset({"foundation"}),
+    "evidence": frozenset({"foundation"}),  # pure: no store, no PubMed, no config
+    "pubmed": frozenset({"foundation", "config"}),
+    "store": frozenset({"foundation"}),  # never the classifier: records and vocabulary
+    "localpubmed": frozenset({"foundation"}),  # a double must not share what it stands in for
+    "intake": frozenset({"foundation", "config", "pubmed", "evidence", "store"}),
+    "service": frozenset({"foundation", "config", "store"}),
+    "digests": frozenset({"foundation", "config", "store"}),
+    "cli": EVERYTHING - {"localpubmed"},  # the composition root (the double: see below)
+    "package": frozenset({"cli"}),
+}
+# The only production files that may import the local PubMed double.
+LOCALPUBMED_USERS = {"watcher/cli/demo.py"}
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(dotted: str) -> str | None:
+    for prefix in sorted(LAYERS, key=len, reverse=True):
+        if dotted == prefix or dotted.startswith(prefix + "."):
+            return LAYERS[prefix]
+    return None
+
+
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
+    """Every module ``path`` imports, absolute; ``from a import b`` counts as ``a.b``."""
+    package = module_name(path, root).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
     names = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return names
 
 
-def test_watcher_never_imports_digests_outside_the_cli() -> None:
-    offenders = [
-        str(path.relative_to(WATCHER.parent))
-        for path in WATCHER.rglob("*.py")
-        if "cli" not in path.relative_to(WATCHER).parts
-        and any(name.split(".")[0] == "digests" for name in imported_modules(path))
+def production_files(root: Path = ROOT) -> list[Path]:
+    return sorted([*(root / "watcher").rglob("*.py"), *(root / "digests").rglob("*.py")])
+
+
+def broken_arrows(paths: list[Path], root: Path = ROOT) -> list[str]:
+    broken = []
+    for path in paths:
+        source = path.relative_to(root).as_posix()
+        mine = layer_of(module_name(path, root))
+        assert mine is not None, f"{source}: no layer; add it to LAYERS"
+        for name in sorted(imported_modules(path, root)):
+            theirs = layer_of(name)
+            if theirs is None or theirs == mine:
+                continue
+            if theirs == "localpubmed" and source not in LOCALPUBMED_USERS:
+                broken.append(
+                    f"{source} ({mine}) imports {name}: only "
+                    f"{', '.join(sorted(LOCALPUBMED_USERS))} may import the local PubMed double"
+                )
+            elif theirs != "localpubmed" and theirs not in ALLOWED[mine]:
+                allowed = ", ".join(sorted(ALLOWED[mine])) or "nothing else"
+                broken.append(
+                    f"{source} ({mine}) imports {name} ({theirs}): {mine} may import {allowed}"
+                )
+    return broken
+
+
+def test_every_import_follows_an_allowed_arrow() -> None:
+    broken = broken_arrows(production_files())
+    assert broken == [], "arrows outside the allow-list:\n" + "\n".join(broken)
+
+
+def test_the_check_names_the_file_and_the_arrow(tmp_path: Path) -> None:
+    """The check itself, on a copy: a store module importing the classifier, a poller
+    importing the digests and a parser importing the local double are each named."""
+    probes = {
+        "watcher/store/probe.py": "from watcher.evidence import classify\n",
+        "watcher/poll.py": "import digests.compose\n",
+        "watcher/pubmed/probe.py": "from watcher.localpubmed import LocalPubMed\n",
+    }
+    for name, text in probes.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    broken = broken_arrows(production_files(tmp_path), tmp_path)
+    assert broken == [
+        "watcher/poll.py (intake) imports digests.compose (digests): intake may import "
+        "config, evidence, foundation, pubmed, store",
+        "watcher/pubmed/probe.py (pubmed) imports watcher.localpubmed.LocalPubMed: only "
+        "watcher/cli/demo.py may import the local PubMed double",
+        "watcher/store/probe.py (store) imports watcher.evidence.classify (evidence): "
+        "store may import foundation",
     ]
-    assert offenders == []
 
 
 SQL = re.compile(r"\b(SELECT .+ FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE TABLE)\b")
@@ -35,7 +143,7 @@ SQL = re.compile(r"\b(SELECT .+ FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREA
 
 def test_only_the_store_package_speaks_sql() -> None:
     offenders = []
-    for root in (WATCHER, WATCHER.parent / "digests"):
+    for root in (WATCHER, ROOT / "digests"):
         for path in root.rglob("*.py"):
             if "store" in path.relative_to(root).parts:
                 continue
@@ -74,7 +182,7 @@ def test_every_error_class_is_defined_in_errors_py() -> None:
         if isinstance(node, ast.ClassDef)
     }
     elsewhere = []
-    for root in (WATCHER, WATCHER.parent / "digests"):
+    for root in (WATCHER, ROOT / "digests"):
         for path in root.rglob("*.py"):
             if path == errors:
                 continue
@@ -84,5 +192,5 @@ def test_every_error_class_is_defined_in_errors_py() -> None:
                     and node.name not in EXCEPTIONS_KEPT_AWAY
                     and any(_is_exception_base(base, ours) for base in node.bases)
                 ):
-                    elsewhere.append(f"{path.relative_to(WATCHER.parent)}: class {node.name}")
+                    elsewhere.append(f"{path.relative_to(ROOT)}: class {node.name}")
     assert elsewhere == [], "define these in watcher/errors.py:\n" + "\n".join(elsewhere)
