@@ -194,3 +194,18 @@ def test_every_error_class_is_defined_in_errors_py() -> None:
                 ):
                     elsewhere.append(f"{path.relative_to(ROOT)}: class {node.name}")
     assert elsewhere == [], "define these in watcher/errors.py:\n" + "\n".join(elsewhere)
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """Docstrings and comments cite docs/ (e.g. docs/tech-notes.md), never a sibling folder
+    a clone does not have. (Only benchmarks/ may read the shared labelled corpus.)"""
+    outside = ("../" + "shared", "tech-" + "gotchas")
+    found = [
+        f"{path.relative_to(ROOT)}: {needle}"
+        for folder in ("watcher", "digests", "tests", "templates", "docs")
+        for path in sorted((ROOT / folder).rglob("*"))
+        if path.suffix in {".py", ".md", ".toml", ".j2"}
+        for needle in outside
+        if needle in path.read_text(encoding="utf-8")
+    ]
+    assert found == []

@@ -63,7 +63,7 @@ def pubmed() -> Iterator[LocalPubMed]:
 
 @pytest.fixture
 def point(monkeypatch: pytest.MonkeyPatch) -> Callable[[LocalPubMed], Any]:
-    """Point Bio.Entrez at a server (tech-gotchas §1.1) and skip its client-side pacing."""
+    """Point Bio.Entrez at a server (docs/tech-notes.md §1.1) and skip its client-side pacing."""
     real = Entrez._build_request
 
     def use(server: LocalPubMed) -> Any:

@@ -372,7 +372,7 @@ def test_every_mild_record_matches_the_default_search_and_some_near_misses_do(
 
 @pytest.fixture
 def entrez(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Bio.Entrez pointed at a local server over the bundled sample (tech-gotchas §1.1)."""
+    """Bio.Entrez pointed at a local server over the bundled sample (docs/tech-notes.md §1.1)."""
     from watcher.localpubmed import LocalPubMed
 
     with LocalPubMed([SAMPLE]) as server:

@@ -1,6 +1,6 @@
 """The daemon: APScheduler 3 running the jobs the CLI hands it, at times people understand.
 
-Choices, each against a verified APScheduler trap (../shared/notes/tech-gotchas.md §4):
+Choices, each against a verified APScheduler trap (docs/tech-notes.md §3):
 
 * Triggers always get the configured time zone explicitly (a trigger built without one
   uses the machine's zone, not the scheduler's).

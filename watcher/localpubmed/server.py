@@ -4,7 +4,7 @@ PubMed is unreachable from tests and must never be hit by them, so tests, the de
 librarians trying queries (``mildwatch localpubmed``) use this instead: esearch (with the
 query language of :mod:`watcher.localpubmed.query`, date windows, the history server and the
 9,999-record esearch cap), efetch (by id, GET or POST, or by WebEnv/query_key pages), einfo.
-Replies copy NCBI's shapes closely enough for ``Bio.Entrez.read`` (see tech-gotchas §1-2).
+Replies copy NCBI's shapes closely enough for ``Bio.Entrez.read`` (docs/tech-notes.md §1-2).
 
 Each instance keeps its own request log and queue of injected faults (429, 5xx, slow and
 truncated replies), so a test can check how the poller copes and what it sent.

@@ -1,7 +1,7 @@
 """Talking to NCBI's E-utilities through Biopython's ``Bio.Entrez``, politely.
 
 Bio.Entrez does the HTTP and the XML; this module adds what a service left running needs
-and Bio.Entrez lacks (see docs/architecture.md):
+and Bio.Entrez lacks (docs/tech-notes.md §1.1–1.2 and §2):
 
 * a configurable base URL (a mirror, or the local server in tests and the demo) — Bio.Entrez
   hard-codes NCBI's, so we wrap its request builder, the one seam all E-utilities share;

@@ -1,9 +1,10 @@
 """The plain expat pass that comes before Bio.Entrez, and the documents Bio.Entrez is given.
 
-Bio.Entrez downloads any DTD it does not ship and refuses a document without a DOCTYPE, so
-:mod:`~watcher.pubmed.parse` never hands it a document as it came. This pass, with no DTD and no
-network, checks the document, reads its DOCTYPE and finds where each record stands;
-:func:`build_document` then puts the records in a document that names a DTD Biopython ships.
+Bio.Entrez downloads any DTD it does not ship and refuses a document without a DOCTYPE
+(docs/tech-notes.md §1.4), so :mod:`~watcher.pubmed.parse` never hands it a document as it
+came. This pass, with no DTD and no network, checks the document, reads its DOCTYPE and finds
+where each record stands; :func:`build_document` then puts the records in a document that
+names a DTD Biopython ships.
 """
 
 from __future__ import annotations
