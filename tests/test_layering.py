@@ -23,6 +23,7 @@ LAYERS = {
     "watcher.markup": "foundation",
     "watcher.clock": "foundation",
     "watcher.tomlfile": "foundation",
+    "watcher.registryids": "foundation",
     "watcher.config": "config",
     "watcher.evidence": "evidence",
     "watcher.pubmed": "pubmed",

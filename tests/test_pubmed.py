@@ -22,7 +22,7 @@ from tests.pubmed_checks import (
 )
 from watcher.errors import ParseError
 from watcher.pubmed import parse_pubmed_xml, read_records, wrap_articles
-from watcher.records import Article
+from watcher.records import Article, DataBankEntry, Grant, TrialRegistration
 
 DATA = Path(__file__).parent / "data" / "pubmed"
 
@@ -224,6 +224,24 @@ def test_corrections_and_retraction(articles: dict[str, Article]) -> None:
     assert [c.ref_type for c in flagged.corrections] == ["ExpressionOfConcernIn", "UpdateIn"]
     assert flagged.corrections[0].pmid is None
     assert not articles["99100002"].retracted
+
+
+def test_citation_registries_conflicts_and_grants(articles: dict[str, Article]) -> None:
+    """Volume, issue, pages, DataBankList, CoiStatement and GrantList, as NCBI shapes them."""
+    article = articles["99100001"]
+    assert (article.volume, article.issue, article.pages) == ("12", "3", "101-110")
+    assert article.databanks == (
+        DataBankEntry("ClinicalTrials.gov", "NCT99000001"),
+        DataBankEntry("Dryad", "10.5061/dryad.000000"),
+    )
+    # Only the trial registration counts as one; the data repository does not.
+    assert article.trial_registrations == (
+        TrialRegistration("ClinicalTrials.gov", "NCT99000001", "databank"),
+    )
+    assert article.coi_statement.startswith("Dr. Müller is a paid consultant for Example")
+    assert article.grants == (Grant("Example Agency", "R01-000000", "", "United States"),)
+    plain = articles["99100002"]
+    assert (plain.databanks, plain.grants, plain.coi_statement) == ((), (), "")
 
 
 # --- raw records and wrap_articles --------------------------------------------------------------

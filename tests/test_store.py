@@ -1,11 +1,13 @@
 import dataclasses
+import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from watcher.errors import StoreError
-from watcher.records import AbstractSection, Article, Correction
+from watcher.records import AbstractSection, Article, Correction, DataBankEntry, Grant
 from watcher.store import Store
 
 
@@ -81,6 +83,33 @@ def test_articles_round_trip_exactly(store: Store) -> None:
     assert [e.kind for e in events] == ["new"]
     assert store.article(a.pmid) == a
     assert store.article(a.pmid).raw == a.raw
+
+
+def test_citation_fields_round_trip(store: Store) -> None:
+    a = article(
+        volume="19",
+        issue="3",
+        pages="E431-E442",
+        databanks=(DataBankEntry("ClinicalTrials.gov", "NCT99000011"),),
+        coi_statement="The authors declare no conflicts of interest.",
+        grants=(Grant("Example Foundation", "EF-1", "EF", "Sweden"),),
+    )
+    with store.transaction():
+        store.save_articles([a], run_id=None, now="2026-01-01T00:00:00+00:00")
+    assert store.article(a.pmid) == a
+
+
+def test_fields_added_later_leave_old_hashes_alone() -> None:
+    """A record with none of the later fields hashes as it did before they existed, so the
+    upgrade does not turn every stored record into an "updated" one."""
+    a = article()
+    data = dataclasses.asdict(a)
+    for name in ("raw", "source_format", "volume", "issue", "pages", "databanks",
+                 "coi_statement", "grants"):  # fmt: skip
+        data.pop(name)
+    before = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
+    assert a.content_hash() == before.hexdigest()
+    assert article(pages="1-9").content_hash() != a.content_hash()
 
 
 def test_unchanged_record_makes_no_event_changed_one_does(store: Store) -> None:

@@ -237,3 +237,33 @@ def test_rendering_keeps_inline_markup_corrections_and_collective_authors() -> N
     assert stamps == {"entrez": "2023", "pubmed": "2026", "medline": "2026"}
     root = ET.fromstring(xml.encode())
     assert root.find(".//ELocationID") is None and root.find(".//ArticleDate") is not None
+
+
+def test_registrations_grants_and_conflicts_render_and_parse_back_in_both_formats() -> None:
+    """DataBankList, GrantList and CoiStatement in NCBI's places, read back by both parsers
+    (the local server writes MEDLINE from the same XML: SI, GR and COIS)."""
+    from watcher.localpubmed.index import parse_document
+    from watcher.localpubmed.medline_writer import medline_text
+    from watcher.pubmed import parse_pubmed_xml
+    from watcher.pubmed.medline import parse_medline
+    from watcher.records import DataBankEntry, Grant
+
+    record = SyntheticRecord(
+        pmid=99199996, title="[SYNTHETIC] Funded and registered.", journal=JOURNALS["pain"],
+        entrez=datetime(2023, 5, 6, 7, 8), pub_date=date(2023, 6, 1), pages="1-9",
+        databanks=(("ClinicalTrials.gov", "NCT99000042"),),
+        grants=(("EF-7", "EF", "Example Foundation", "Sweden"),),
+        coi_statement="A.B. received consulting fees from Example Devices &amp; Co.",
+    )  # fmt: skip
+    xml = document([render_article(record)])
+    assert dtd_problems(xml) == []
+    (article,) = parse_pubmed_xml(xml)
+    assert article.databanks == (DataBankEntry("ClinicalTrials.gov", "NCT99000042"),)
+    assert article.grants == (Grant("Example Foundation", "EF-7", "EF", "Sweden"),)
+    assert article.coi_statement == "A.B. received consulting fees from Example Devices & Co."
+    (indexed,) = parse_document(xml, "test")
+    text = medline_text(indexed)
+    (from_medline,) = parse_medline(text)
+    assert (from_medline.databanks, from_medline.grants, from_medline.coi_statement) == (
+        article.databanks, article.grants, article.coi_statement,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from watcher.markup import INLINE_TAGS as INLINE_TAGS  # the allow-list, re-exported
 from watcher.markup import fragment_text
+from watcher.registryids import normalize_id, registry_ids_in, registry_of
 
 
 def plain_text(fragment: str) -> str:
@@ -39,6 +40,34 @@ class Correction:
     ref_type: str
     source: str
     pmid: str | None = None
+
+
+@dataclass(frozen=True)
+class DataBankEntry:
+    """One accession number PubMed lists under ``DataBankList`` (MEDLINE ``SI``): a trial
+    registration ("ClinicalTrials.gov", "NCT01234567"), or a gene bank or data repository."""
+
+    bank: str
+    accession: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One ``GrantList`` entry (MEDLINE ``GR``): who funded the work."""
+
+    agency: str
+    grant_id: str = ""
+    acronym: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class TrialRegistration:
+    """A trial registration number an article carries, and where it was found."""
+
+    registry: str  # "ClinicalTrials.gov", "ISRCTN", … (watcher.registryids)
+    id: str  # canonical spelling, e.g. "NCT01234567"
+    source: str  # "databank" (PubMed's DataBankList) | "title" | "abstract"
 
 
 @dataclass(frozen=True)
@@ -71,6 +100,14 @@ class Article:
     retracted: bool = False
     source_format: str = "pubmed-xml"
     raw: str = field(default="", repr=False, compare=False)
+    # Added after the first release: empty values are left out of content_hash(), so records
+    # stored before them keep their hash (see _LATER_FIELDS).
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""  # PubMed's MedlinePgn, e.g. "229-42" or "E431-E442"
+    databanks: tuple[DataBankEntry, ...] = ()
+    coi_statement: str = ""  # the authors' conflict-of-interest statement, plain text
+    grants: tuple[Grant, ...] = ()
 
     @property
     def plain_title(self) -> str:
@@ -89,17 +126,39 @@ class Article:
     def errata(self) -> tuple[Correction, ...]:
         return tuple(c for c in self.corrections if c.ref_type == "ErratumIn")
 
+    @property
+    def trial_registrations(self) -> tuple[TrialRegistration, ...]:
+        """Trial registration numbers from PubMed's DataBankList, then those the title and
+        abstract mention, each id once (the first source that names it wins)."""
+        found: dict[str, TrialRegistration] = {}
+        for entry in self.databanks:
+            registry = registry_of(entry.bank, entry.accession)
+            if registry:
+                number = normalize_id(registry, entry.accession)
+                found.setdefault(number, TrialRegistration(registry, number, "databank"))
+        for source, text in (("title", self.plain_title), ("abstract", self.plain_abstract)):
+            for registry, number in registry_ids_in(text):
+                found.setdefault(number, TrialRegistration(registry, number, source))
+        return tuple(found.values())
+
     def content_hash(self) -> str:
         """A digest of what a reader would see; a change means an ``updated`` event.
 
         The raw XML is left out: PubMed rewrites it for changes nobody reads (history
-        timestamps, indexing status).
+        timestamps, indexing status). Fields added after the first release count only when
+        they hold something, so adding a field does not change every stored record's hash.
         """
         data = asdict(self)
         data.pop("raw")
         data.pop("source_format")
+        for name in _LATER_FIELDS:
+            if not data[name]:
+                data.pop(name)
         encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(encoded).hexdigest()
+
+
+_LATER_FIELDS = ("volume", "issue", "pages", "databanks", "coi_statement", "grants")
 
 
 @dataclass(frozen=True)

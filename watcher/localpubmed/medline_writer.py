@@ -71,8 +71,17 @@ def medline_text(record: Record) -> str:
     lines += [("LA", element_text(e)) for e in art.iterfind("Language")]
     lines += [("PT", element_text(e)) for e in art.iterfind("PublicationTypeList/PublicationType")]
     lines += [("DEP", _stamp(e, with_time=False)) for e in art.iterfind("ArticleDate")]
+    lines += [
+        ("SI", f"{element_text(bank.find('DataBankName'))}/{element_text(number)}")
+        for bank in art.iterfind("DataBankList/DataBank")
+        for number in bank.iterfind("AccessionNumberList/AccessionNumber")
+    ]
+    for grant in art.iterfind("GrantList/Grant"):
+        parts = (element_text(grant.find(t)) for t in ("GrantID", "Acronym", "Agency", "Country"))
+        lines.append(("GR", "/".join(parts)))
     lines += [("TA", element_text(cit.find("MedlineJournalInfo/MedlineTA"))),
               ("JT", element_text(art.find("Journal/Title")))]  # fmt: skip
+    lines.append(("COIS", element_text(cit.find("CoiStatement"))))
     for ref in cit.iterfind("CommentsCorrectionsList/CommentsCorrections"):
         pmid = element_text(ref.find("PMID"))
         source = element_text(ref.find("RefSource")) + (f" PMID: {pmid}" if pmid else "")

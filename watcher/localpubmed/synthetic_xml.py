@@ -145,6 +145,9 @@ class SyntheticRecord:
     doi: str | None = None
     pmcid: str | None = None
     corrections: tuple[Correction, ...] = ()
+    databanks: tuple[tuple[str, str], ...] = ()  # (DataBankName, AccessionNumber)
+    grants: tuple[tuple[str, str, str, str], ...] = ()  # (GrantID, Acronym, Agency, Country)
+    coi_statement: str = ""  # an XML fragment, like the abstract texts
     copyright: str = COPYRIGHT
     labels: dict[str, object] | None = field(default=None, compare=False)
 
@@ -271,6 +274,11 @@ def _article(r: SyntheticRecord) -> _Node:
     if r.authors:
         kids.append(_n("AuthorList", [_author(a) for a in r.authors], CompleteYN="Y"))
     kids.append(_n("Language", r.language))
+    if r.databanks:
+        kids.append(_n("DataBankList", [_databank(name, number) for name, number in r.databanks],
+                       CompleteYN="Y"))  # fmt: skip
+    if r.grants:
+        kids.append(_n("GrantList", [_grant(*grant) for grant in r.grants], CompleteYN="Y"))
     types = [_n("PublicationType", t, UI=_ui(t, PUBLICATION_TYPES)) for t in r.publication_types]
     kids.append(_n("PublicationTypeList", types))
     if r.vernacular_title:
@@ -303,7 +311,19 @@ def _citation(r: SyntheticRecord) -> _Node:
     if r.keywords:
         words = [_n("Keyword", k, MajorTopicYN="N") for k in r.keywords]
         kids.append(_n("KeywordList", words, Owner="NOTNLM"))
+    if r.coi_statement:
+        kids.append(_n("CoiStatement", r.coi_statement))
     return _n("MedlineCitation", kids, Status=status, Owner="NLM")
+
+
+def _databank(name: str, number: str) -> _Node:
+    numbers = _n("AccessionNumberList", [_n("AccessionNumber", escape(number))])
+    return _n("DataBank", [_n("DataBankName", escape(name)), numbers])
+
+
+def _grant(grant_id: str, acronym: str, agency: str, country: str) -> _Node:
+    parts = (("GrantID", grant_id), ("Acronym", acronym), ("Agency", agency), ("Country", country))
+    return _n("Grant", [_n(tag, escape(value)) for tag, value in parts if value])
 
 
 def _correction(c: Correction) -> _Node:

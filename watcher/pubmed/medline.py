@@ -18,7 +18,7 @@ from Bio import Medline
 
 from watcher.errors import ParseError
 from watcher.markup import clean_text
-from watcher.records import AbstractSection, Article, Correction
+from watcher.records import AbstractSection, Article, Correction, DataBankEntry, Grant
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUMBER = {name.lower(): number for number, name in enumerate(MONTHS, start=1)}
@@ -227,7 +227,41 @@ def _article_from_medline(
         or any(c.ref_type in RETRACTING_LINKS for c in corrections),
         source_format="medline",
         raw=raw,
+        volume=clean_text(record.get("VI", "")),
+        issue=clean_text(record.get("IP", "")),
+        pages=clean_text(record.get("PG", "")),
+        databanks=tuple(_databank(value) for value in record.get("SI", [])),
+        coi_statement=_joined(record.get("COIS", "")),
+        grants=tuple(_grant(value) for value in record.get("GR", [])),
     )
+
+
+def _joined(value: str | list[str]) -> str:
+    """A field Bio.Medline gives as a string or as a list of lines, as one text."""
+    return clean_text(" ".join(value) if isinstance(value, list) else value)
+
+
+def _databank(value: str) -> DataBankEntry:
+    """SI "ClinicalTrials.gov/NCT01234567" → bank and accession number."""
+    bank, _, accession = clean_text(value).partition("/")
+    return DataBankEntry(bank, accession) if accession else DataBankEntry("", bank)
+
+
+def _grant(value: str) -> Grant:
+    """GR "R01 AR012345/AR/NIAMS NIH HHS/United States" → id, acronym, agency, country.
+
+    NCBI leaves out the parts a grant lacks, so three parts are id/agency/country and two are
+    agency/country.
+    """
+    parts = [clean_text(part) for part in value.split("/")]
+    if len(parts) >= 4:
+        *number, acronym, agency, country = parts
+        return Grant(agency, "/".join(number), acronym, country)
+    if len(parts) == 3:
+        return Grant(parts[1], parts[0], "", parts[2])
+    if len(parts) == 2:
+        return Grant(parts[0], "", "", parts[1])
+    return Grant(clean_text(value))
 
 
 def split_abstract(text: str) -> tuple[AbstractSection, ...]:

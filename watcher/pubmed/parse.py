@@ -43,7 +43,7 @@ from watcher.pubmed.prescan import (
     shipped_pubmed_dtds,
     sniff,
 )
-from watcher.records import AbstractSection, Article, Correction
+from watcher.records import AbstractSection, Article, Correction, DataBankEntry, Grant
 
 __all__ = ["parse_pubmed_xml", "read_records", "wrap_articles"]
 
@@ -225,6 +225,24 @@ def _article(entry: Mapping[str, Any], raw: str) -> Article:
         or any(link.ref_type in RETRACTING_LINKS for link in corrections),
         source_format="pubmed-xml",
         raw=raw,
+        volume=_plain(journal.get("JournalIssue", {}).get("Volume", "")),
+        issue=_plain(journal.get("JournalIssue", {}).get("Issue", "")),
+        pages=_pages(article),
+        databanks=tuple(
+            DataBankEntry(_plain(bank.get("DataBankName", "")), _plain(number))
+            for bank in article.get("DataBankList", [])
+            for number in bank.get("AccessionNumberList", [])
+        ),
+        coi_statement=_plain(citation.get("CoiStatement", "")),
+        grants=tuple(
+            Grant(
+                agency=_plain(grant.get("Agency", "")),
+                grant_id=_plain(grant.get("GrantID", "")),
+                acronym=_plain(grant.get("Acronym", "")),
+                country=_plain(grant.get("Country", "")),
+            )
+            for grant in article.get("GrantList", [])
+        ),
     )
 
 
@@ -276,6 +294,15 @@ def _pub_date_text(pub_date: Mapping[str, Any]) -> str:
         return _plain(pub_date["MedlineDate"])
     parts = ("Year", "Month", "Day", "Season")
     return date_wording(*(_plain(pub_date.get(part, "")) for part in parts))
+
+
+def _pages(article: Mapping[str, Any]) -> str:
+    """PubMed's page range ("229-42"): MedlinePgn, else StartPage-EndPage."""
+    pagination = article.get("Pagination", {})
+    if medline := _plain(pagination.get("MedlinePgn", "")):
+        return medline
+    start, end = _plain(pagination.get("StartPage", "")), _plain(pagination.get("EndPage", ""))
+    return f"{start}-{end}" if start and end else start
 
 
 def _elocation_doi(article: Mapping[str, Any]) -> str | None:

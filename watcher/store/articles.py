@@ -14,7 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from watcher.records import AbstractSection, Article, ArticleEvent, Correction
+from watcher.records import (
+    AbstractSection,
+    Article,
+    ArticleEvent,
+    Correction,
+    DataBankEntry,
+    Grant,
+)
 from watcher.store.base import StoreBase
 
 _LIST_FIELDS = ("authors", "publication_types", "mesh_terms", "keywords", "languages")
@@ -217,6 +224,12 @@ _ARTICLE_COLUMNS = (
     "source_format",
     "content_hash",
     "raw",
+    "volume",
+    "issue",
+    "pages",
+    "databanks",
+    "coi_statement",
+    "grants",
 )
 
 
@@ -224,6 +237,8 @@ def _article_values(article: Article, content_hash: str) -> list[Any]:
     data = asdict(article)
     data["abstract"] = json.dumps([[s.label, s.text] for s in article.abstract], ensure_ascii=False)
     data["corrections"] = json.dumps([asdict(c) for c in article.corrections], ensure_ascii=False)
+    data["databanks"] = json.dumps([asdict(d) for d in article.databanks], ensure_ascii=False)
+    data["grants"] = json.dumps([asdict(g) for g in article.grants], ensure_ascii=False)
     for name in _LIST_FIELDS:
         data[name] = json.dumps(list(data[name]), ensure_ascii=False)
     data["retracted"] = int(article.retracted)
@@ -236,6 +251,8 @@ def article_from_row(row: dict[str, Any]) -> Article:
     values = {name: row[name] for name in _ARTICLE_COLUMNS if name != "content_hash"}
     values["abstract"] = tuple(AbstractSection(*pair) for pair in json.loads(row["abstract"]))
     values["corrections"] = tuple(Correction(**c) for c in json.loads(row["corrections"]))
+    values["databanks"] = tuple(DataBankEntry(**d) for d in json.loads(row["databanks"]))
+    values["grants"] = tuple(Grant(**g) for g in json.loads(row["grants"]))
     for name in _LIST_FIELDS:
         values[name] = tuple(json.loads(row[name]))
     values["retracted"] = bool(row["retracted"])

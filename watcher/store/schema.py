@@ -237,11 +237,28 @@ def digest_tables(db: Database) -> None:
     )
 
 
+def article_citation_columns(db: Database) -> None:
+    """What a reference manager and the evidence engine need beyond the first release: the
+    issue and pages, registry numbers (DataBankList), the authors' conflict-of-interest
+    statement and the grants. Rows stored before stay as they were (empty values) until
+    PubMed sends the record again."""
+    _run(
+        db,
+        "ALTER TABLE articles ADD COLUMN volume TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN issue TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN pages TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN databanks TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE articles ADD COLUMN coi_statement TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN grants TEXT NOT NULL DEFAULT '[]'",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
     ("0003_scheduler_tables", scheduler_tables),
     ("0004_digest_tables", digest_tables),
+    ("0005_article_citation_columns", article_citation_columns),
 )
 
 
