@@ -15,15 +15,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
 from watcher.errors import EntrezError, QueryError
@@ -38,42 +32,24 @@ from watcher.localpubmed.replies import (
     Reply,
     date_window,
     esearch_xml,
-    fault_reply,
     fetch_error,
     int_param,
-    not_found,
     pubmed_doctype,
     search_error,
 )
+from watcher.localpubmed.serving import Fault, LocalServer, LoggedRequest, serve_until_interrupted
 
 logger = logging.getLogger(__name__)
 
 ENDPOINTS = ("esearch", "efetch", "einfo")
+__all__ = ["ENDPOINTS", "Fault", "LocalPubMed", "LoggedRequest", "serve_forever"]
 
 
-@dataclass(frozen=True)
-class Fault:
-    """One injected failure, consumed in order of injection by matching requests."""
-
-    endpoint: str | None = None  # "esearch" | "efetch" | "einfo" | None (any)
-    status: int | None = None  # reply with this HTTP status (and a small body)
-    delay: float = 0.0  # seconds to wait before answering
-    truncate: bool = False  # a well-formed HTTP reply whose XML body is cut in half
-    retry_after: int | None = None  # Retry-After header value for 429/503
-    times: int = 1  # how many matching requests it applies to
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    at: float  # time.monotonic() when the request arrived
-    method: str  # "GET" | "POST"
-    endpoint: str  # path stem: "esearch", "efetch", "einfo", ...
-    params: dict[str, str]  # query-string and form-body params merged, as sent
-    status: int  # HTTP status sent (0: the server stopped before answering)
-
-
-class LocalPubMed:
+class LocalPubMed(LocalServer):
     """The server. ``with LocalPubMed(corpus) as pubmed:`` starts it on a free port."""
+
+    ENDPOINTS = ENDPOINTS
+    NAME = "local PubMed"
 
     def __init__(
         self,
@@ -84,65 +60,36 @@ class LocalPubMed:
         esearch_cap: int = 9999,
         pubmed_dtd: str = "pubmed_250101.dtd",
     ) -> None:
-        self.host, self.port, self.esearch_cap = host, port, esearch_cap
+        super().__init__(host=host, port=port)
+        self.esearch_cap = esearch_cap
         self._pubmed_doctype = pubmed_doctype(pubmed_dtd)
         self.index = RecordIndex()
         for path in [corpus] if isinstance(corpus, str | Path) else corpus or ():
             self.index.add_path(Path(path))
-        self._lock = threading.Lock()
-        self._faults: list[tuple[Fault, int]] = []
-        self._log: list[LoggedRequest] = []
         self._history: dict[str, list[tuple[str, ...]]] = {}
         self._updated = datetime.now(UTC)
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         """The E-utilities base, e.g. "http://127.0.0.1:<port>/entrez/eutils/", once started."""
-        if self._server is None:
-            raise EntrezError("The local PubMed server is not running; call start() first.")
-        host, port = self._server.server_address[:2]
+        host, port = self.address
         return f"http://{host}:{port}/entrez/eutils/"
 
     def start(self) -> LocalPubMed:
         """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
-        try:
-            server = _Server((self.host, self.port), self)
-        except OSError as e:
-            raise EntrezError(
-                f"Cannot serve local PubMed on {self.host}:{self.port} ({e.strerror}); "
-                "choose another port."
-            ) from e
-        self._stopping.clear()
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="localpubmed", daemon=True,
-        )  # fmt: skip
-        self._thread.start()
-        logger.info("local PubMed: %d records at %s", len(self.index), self.base_url)
+        if self._server is None:
+            super().start()
+            logger.info("local PubMed: %d records at %s", len(self.index), self.base_url)
         return self
 
-    def stop(self) -> None:
-        """Stop serving; delayed replies in flight are abandoned."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def _not_running(self) -> Exception:
+        return EntrezError("The local PubMed server is not running; call start() first.")
 
-    def __enter__(self) -> LocalPubMed:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def _cannot_bind(self, error: OSError) -> Exception:
+        return EntrezError(
+            f"Cannot serve local PubMed on {self.host}:{self.port} ({error.strerror}); "
+            "choose another port."
+        )
 
     def add_xml(self, data: bytes | str) -> list[str]:
         """Add (or replace, by PMID) the records of a PubMed XML document; returns PMIDs."""
@@ -160,56 +107,17 @@ class LocalPubMed:
         self.index.remove(pmid)
         self._updated = datetime.now(UTC)
 
-    def inject(self, *faults: Fault) -> None:
-        """Queue faults; each request takes the first queued fault for its endpoint."""
-        for fault in faults:
-            if fault.endpoint not in (None, *ENDPOINTS):
-                raise ValueError(f"Fault endpoint must be one of {ENDPOINTS} or None")
-            if fault.times < 1 or fault.delay < 0:
-                raise ValueError("Fault needs times >= 1 and delay >= 0")
-        with self._lock:
-            self._faults.extend((fault, fault.times) for fault in faults)
-
-    def requests(self, endpoint: str | None = None) -> list[LoggedRequest]:
-        """A copy of the log of answered requests, in order of arrival (a delayed request
-        appears once its delay is over)."""
-        with self._lock:
-            log = [r for r in self._log if endpoint is None or r.endpoint == endpoint]
-        return sorted(log, key=lambda r: r.at)
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self._log.clear()
-
     # --- request handling (called from the server's threads) --------------------------------
 
-    def _take_fault(self, endpoint: str) -> Fault | None:
-        with self._lock:
-            for i, (fault, left) in enumerate(self._faults):
-                if fault.endpoint in (None, endpoint):
-                    if left > 1:
-                        self._faults[i] = (fault, left - 1)
-                    else:
-                        del self._faults[i]
-                    return fault
-        return None
+    def _route(self, path: str) -> str | None:
+        name = PurePosixPath(path).name
+        endpoint = name.removesuffix(".fcgi")
+        known = endpoint in ENDPOINTS and path == f"/entrez/eutils/{name}" and name != endpoint
+        return endpoint if known else None
 
-    def _record(self, request: LoggedRequest) -> None:
-        with self._lock:
-            self._log.append(request)
-
-    def _answer(self, endpoint: str, params: dict[str, str]) -> Reply | None:
-        """The reply to send, faults applied; None if the server stopped meanwhile."""
-        fault = self._take_fault(endpoint)
-        if fault and fault.delay and self._stopping.wait(fault.delay):
-            return None
-        if fault and fault.status is not None:
-            return fault_reply(fault.status, fault.retry_after)
+    def _reply(self, endpoint: str, params: dict[str, str]) -> Reply:
         lowered = {k.casefold(): v for k, v in params.items()}  # NCBI ignores the case
-        reply: Reply = getattr(self, f"_{endpoint}")(lowered)
-        if fault and fault.truncate:
-            reply = replace(reply, body=reply.body[: len(reply.body) // 2])
-        return reply
+        return getattr(self, f"_{endpoint}")(lowered)
 
     def _remember(self, pmids: Sequence[str], webenv: str) -> tuple[str, int]:
         """Store a result on the history server: a new WebEnv, or appended to a known one."""
@@ -313,62 +221,6 @@ class LocalPubMed:
         return Reply(200, body.encode())
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # socketserver's 5 makes concurrent clients wait 1 s on SYN retry
-
-    def __init__(self, address: tuple[str, int], app: LocalPubMed) -> None:
-        self.app = app
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        logger.debug("local PubMed: error serving %s", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    server_version = "localpubmed/1.0"
-
-    def do_GET(self) -> None:
-        self._serve("GET", "")
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self._serve("POST", self.rfile.read(length).decode("utf-8", "replace"))
-
-    def _serve(self, method: str, body: str) -> None:
-        arrived = time.monotonic()
-        url = urlsplit(self.path)
-        params = dict(parse_qsl(url.query, keep_blank_values=True))
-        params.update(parse_qsl(body, keep_blank_values=True))
-        name = PurePosixPath(url.path).name
-        endpoint = name.removesuffix(".fcgi")
-        known = endpoint in ENDPOINTS and url.path == f"/entrez/eutils/{name}" and name != endpoint
-        app = self.server.app
-        try:
-            reply = app._answer(endpoint, params) if known else not_found(url.path)
-        except Exception:  # a bug here must not look like a dropped connection
-            logger.exception("local PubMed: failed to answer %s", self.path)
-            reply = Reply(500, b"The local PubMed server failed; see its log.\n", TEXT_TYPE)
-        app._record(LoggedRequest(arrived, method, endpoint, params, reply.status if reply else 0))
-        if reply is None:
-            self.close_connection = True
-            return
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for header, value in reply.headers:
-                self.send_header(header, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            logger.debug("local PubMed: client left before the %s reply", endpoint)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("local PubMed: " + format, *args)
-
-
 def serve_forever(
     corpus: Sequence[Path],
     *,
@@ -378,12 +230,5 @@ def serve_forever(
 ) -> None:
     """Serve until KeyboardInterrupt (for ``mildwatch localpubmed``); ``on_ready(base_url)``
     is called once listening."""
-    server = LocalPubMed(corpus, host=host, port=port).start()
-    try:
-        if on_ready is not None:
-            on_ready(server.base_url)
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        logger.info("local PubMed: stopping")
-    finally:
-        server.stop()
+    server = LocalPubMed(corpus, host=host, port=port)
+    serve_until_interrupted(server, on_ready and (lambda: on_ready(server.base_url)))
