@@ -24,6 +24,8 @@ LAYERS = {
     "watcher.clock": "foundation",
     "watcher.tomlfile": "foundation",
     "watcher.registryids": "foundation",
+    "watcher.trials": "foundation",
+    "watcher.pacing": "foundation",
     "watcher.config": "config",
     "watcher.evidence": "evidence",
     "watcher.pubmed": "pubmed",
@@ -31,9 +33,12 @@ LAYERS = {
     "watcher.poll": "intake",
     "watcher.searches": "intake",
     "watcher.tagging": "intake",
+    "watcher.registry.poll": "intake",
+    "watcher.registry": "registry",
     "watcher.runlock": "service",
     "watcher.scheduler": "service",
     "watcher.localpubmed": "localpubmed",
+    "watcher.localregistry": "localregistry",
     "watcher.cli": "cli",
     "watcher": "package",  # watcher/__init__.py (the version) and watcher/__main__.py
     "digests": "digests",
@@ -45,16 +50,20 @@ ALLOWED: dict[str, frozenset[str]] = {
     "config": frozenset({"foundation"}),
     "evidence": frozenset({"foundation"}),  # pure: no store, no PubMed, no config
     "pubmed": frozenset({"foundation", "config"}),
+    "registry": frozenset({"foundation", "config"}),
     "store": frozenset({"foundation"}),  # never the classifier: records and vocabulary
     "localpubmed": frozenset({"foundation"}),  # a double must not share what it stands in for
-    "intake": frozenset({"foundation", "config", "pubmed", "evidence", "store"}),
+    # The registry double shares the local servers' scaffold, nothing of watcher.registry.
+    "localregistry": frozenset({"foundation", "localpubmed"}),
+    "intake": frozenset({"foundation", "config", "pubmed", "registry", "evidence", "store"}),
     "service": frozenset({"foundation", "config", "store"}),
     "digests": frozenset({"foundation", "config", "store"}),
-    "cli": EVERYTHING - {"localpubmed"},  # the composition root (the double: see below)
+    "cli": EVERYTHING - {"localpubmed", "localregistry"},  # the composition root (doubles: below)
     "package": frozenset({"cli"}),
 }
-# The only production files that may import the local PubMed double.
+# The only production files that may import the local doubles (PubMed's and the registry's).
 LOCALPUBMED_USERS = {"watcher/cli/demo.py"}
+DOUBLES = frozenset({"localpubmed", "localregistry"})
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -99,12 +108,14 @@ def broken_arrows(paths: list[Path], root: Path = ROOT) -> list[str]:
             theirs = layer_of(name)
             if theirs is None or theirs == mine:
                 continue
-            if theirs == "localpubmed" and source not in LOCALPUBMED_USERS:
+            if theirs in DOUBLES and mine in DOUBLES and theirs in ALLOWED[mine]:
+                continue
+            if theirs in DOUBLES and source not in LOCALPUBMED_USERS:
                 broken.append(
                     f"{source} ({mine}) imports {name}: only "
                     f"{', '.join(sorted(LOCALPUBMED_USERS))} may import the local PubMed double"
                 )
-            elif theirs != "localpubmed" and theirs not in ALLOWED[mine]:
+            elif theirs not in DOUBLES and theirs not in ALLOWED[mine]:
                 allowed = ", ".join(sorted(ALLOWED[mine])) or "nothing else"
                 broken.append(
                     f"{source} ({mine}) imports {name} ({theirs}): {mine} may import {allowed}"
@@ -131,7 +142,7 @@ def test_the_check_names_the_file_and_the_arrow(tmp_path: Path) -> None:
     broken = broken_arrows(production_files(tmp_path), tmp_path)
     assert broken == [
         "watcher/poll.py (intake) imports digests.compose (digests): intake may import "
-        "config, evidence, foundation, pubmed, store",
+        "config, evidence, foundation, pubmed, registry, store",
         "watcher/pubmed/probe.py (pubmed) imports watcher.localpubmed.LocalPubMed: only "
         "watcher/cli/demo.py may import the local PubMed double",
         "watcher/store/probe.py (store) imports watcher.evidence.classify (evidence): "

@@ -26,6 +26,7 @@ from watcher.errors import ConfigError
 from watcher.tomlfile import TomlFile, syntax_error
 
 NCBI_EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+CLINICALTRIALS_API = "https://clinicaltrials.gov/api/v2/"
 DEFAULT_CONFIG_NAME = "mildwatch.toml"
 CONFIG_ENV = "MILDWATCH_CONFIG"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,6 +54,21 @@ class EntrezSettings:
         ceiling = 10.0 if self.api_key else 3.0
         wanted = self.requests_per_second
         return ceiling if wanted is None else min(wanted, ceiling)
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """How we talk to ClinicalTrials.gov (API v2). Off unless the file turns it on, so an
+    upgrade never starts calling a new host by itself; ``mildwatch init`` writes it on."""
+
+    enabled: bool = False
+    base_url: str = CLINICALTRIALS_API
+    timeout: float = 30.0
+    page_size: int = 100
+    requests_per_second: float = 1.0
+    max_tries: int = 4
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,7 @@ class Config:
     poll: PollSettings = field(default_factory=PollSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def require_email(self) -> str:
         """NCBI requires a contact email on every request: fail before the first one."""
@@ -121,7 +138,7 @@ class Config:
 
 
 # The file's top-level tables (``[mail.smtp]`` is nested in ``[mail]``).
-_TABLES = ("database", "entrez", "poll", "schedule", "mail")
+_TABLES = ("database", "entrez", "poll", "schedule", "mail", "registry")
 # Fields filled from the environment, never from the file.
 _SECRET_FIELDS = {"api_key", "password"}
 
@@ -190,6 +207,7 @@ def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
             base,
             smtp=dataclasses.replace(smtp, password=env.get(smtp.password_env) or None),
         ),
+        registry=_build(RegistrySettings, data.get("registry", {}), "registry", where, base),
     )
     _validate(config, where)
     return config
@@ -268,6 +286,7 @@ def _validate(config: Config, where: TomlFile) -> None:
     _check_positive(e.backoff_seconds, "entrez.backoff_seconds", where)
     if e.requests_per_second is not None:
         _check_positive(e.requests_per_second, "entrez.requests_per_second", where)
+    _validate_registry(config.registry, where)
     _check_range(config.poll.overlap_days, 0, 365, "poll.overlap_days", where)
     if not re.fullmatch(r"\d{4}(/\d{2}(/\d{2})?)?", config.poll.backfill_from):
         raise where.error("poll.backfill_from", "poll.backfill_from must look like 2000/01/01")
@@ -305,6 +324,18 @@ def _validate(config: Config, where: TomlFile) -> None:
         )
 
 
+def _validate_registry(r: RegistrySettings, where: TomlFile) -> None:
+    if not re.match(r"https?://", r.base_url):
+        raise where.error(
+            "registry.base_url", "registry.base_url must start with https:// or http://"
+        )
+    _check_range(r.page_size, 1, 1000, "registry.page_size", where)
+    _check_range(r.max_tries, 1, 20, "registry.max_tries", where)
+    _check_positive(r.timeout, "registry.timeout", where)
+    _check_positive(r.requests_per_second, "registry.requests_per_second", where)
+    _check_positive(r.backoff_seconds, "registry.backoff_seconds", where)
+
+
 def _check_email(value: str, dotted: str, where: TomlFile) -> None:
     try:
         validate_email(value, check_deliverability=False)
@@ -322,10 +353,17 @@ def _check_positive(value: float, dotted: str, where: TomlFile) -> None:
         raise where.error(dotted, f"{dotted} must be greater than 0, not {value}")
 
 
-def starter_config(*, email: str | None = None, base_url: str = NCBI_EUTILS) -> str:
+def starter_config(
+    *,
+    email: str | None = None,
+    base_url: str = NCBI_EUTILS,
+    registry_url: str = CLINICALTRIALS_API,
+) -> str:
     """The commented starter file ``mildwatch init`` writes (email left for the user to set)."""
     template = (Path(__file__).parent / "starter.toml").read_text(encoding="utf-8")
     line = f"email = {json.dumps(email)}" if email else '# email = "you@example.org"'
-    return template.replace("{email_line}", line).replace(
-        f'base_url = "{NCBI_EUTILS}"', f"base_url = {json.dumps(base_url)}"
+    return (
+        template.replace("{email_line}", line)
+        .replace(f'base_url = "{NCBI_EUTILS}"', f"base_url = {json.dumps(base_url)}")
+        .replace(f'base_url = "{CLINICALTRIALS_API}"', f"base_url = {json.dumps(registry_url)}")
     )

@@ -13,6 +13,9 @@ exits with ``exit_code``; it never shows a traceback for these.
     │   │                       bad replies
     │   └── QueryError          PubMed rejected or silently changed a search query (ErrorList)
     │       └── QuerySyntaxError  the local PubMed server cannot parse a query (with position)
+    ├── RegistryError           ClinicalTrials.gov / the registry server: unreachable, HTTP
+    │   │                       errors, replies that are not the API's JSON
+    │   └── RegistryQueryError  the registry rejected the saved registry search (HTTP 400)
     ├── ParseError              a PubMed XML or MEDLINE file that cannot be read
     └── DeliveryError           a digest could not be delivered (SMTP, files outbox);
         │                       ``permanent`` when retrying cannot help
@@ -21,7 +24,8 @@ exits with ``exit_code``; it never shows a traceback for these.
 
 Not in the tree, on purpose: the command line's ``CommandError`` (``watcher/cli/app.py``) is
 click's exception that carries one of these to the terminal, and two private signals never
-leave their module (``_Retry`` in ``watcher/pubmed/client.py``: try this request again;
+leave their module (``_Retry`` in ``watcher/pubmed/client.py`` and
+``watcher/registry/client.py``: try this request again;
 ``_Unreadable`` in ``watcher/pubmed/parse.py``: Bio.Entrez could not read this document).
 """
 
@@ -64,6 +68,14 @@ class QuerySyntaxError(QueryError):
     def __init__(self, message: str, position: int) -> None:
         super().__init__(message)
         self.position = position
+
+
+class RegistryError(MildwatchError):
+    """A trial registry request failed after its retries, or returned something unusable."""
+
+
+class RegistryQueryError(RegistryError):
+    """The registry rejected a registry search (malformed query, unknown field)."""
 
 
 class ParseError(MildwatchError):

@@ -81,3 +81,39 @@ _ONES = "|".join(sorted(NUMBER_UNITS[1:10], key=len, reverse=True))
 _SMALL = rf"(?:(?:{'|'.join(NUMBER_TENS)})(?:[\s-](?:{_ONES}))?|{_UNIT_WORDS})"
 #: A regex (no groups) for a number in words up to the hundreds: "forty-five", "one hundred ten".
 NUMBER_WORDS = rf"(?:{_SMALL}(?:\s+hundred(?:\s+(?:and\s+)?{_SMALL})?)?)"
+
+# --- registered trials (ClinicalTrials.gov) -----------------------------------------------------
+# The registry's own status keys (API v2 ``overallStatus``) and how a digest says them; and the
+# kinds of change the registry watcher records about a trial, with their digest wording.
+
+TRIAL_STATUS_LABELS: dict[str, str] = {
+    "NOT_YET_RECRUITING": "Not yet recruiting",
+    "RECRUITING": "Recruiting",
+    "ENROLLING_BY_INVITATION": "Enrolling by invitation",
+    "ACTIVE_NOT_RECRUITING": "Active, not recruiting",
+    "SUSPENDED": "Suspended",
+    "TERMINATED": "Terminated",
+    "COMPLETED": "Completed",
+    "WITHDRAWN": "Withdrawn",
+    "UNKNOWN": "Unknown status",
+}
+#: Statuses of trials still running or about to: their evidence is on its way.
+TRIAL_ONGOING: tuple[str, ...] = (
+    "NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
+    "SUSPENDED",
+)  # fmt: skip
+#: Statuses that end a trial without its planned evidence.
+TRIAL_STOPPED: tuple[str, ...] = ("TERMINATED", "WITHDRAWN")
+
+#: Kinds of trial event, most important first (the order a digest lists changes in).
+TRIAL_EVENT_LABELS: dict[str, str] = {
+    "terminated": "Terminated",
+    "withdrawn": "Withdrawn",
+    "suspended": "Suspended",
+    "results_posted": "Results posted",
+    "completed": "Completed",
+    "date_moved": "Completion date moved",
+    "status": "Status changed",
+    "registered": "Newly registered",
+}
+TRIAL_EVENT_KINDS: tuple[str, ...] = tuple(TRIAL_EVENT_LABELS)

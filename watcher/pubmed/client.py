@@ -35,6 +35,7 @@ from Bio import Entrez
 
 from watcher.config import NCBI_EUTILS, EntrezSettings
 from watcher.errors import EntrezError, ParseError, QueryError
+from watcher.pacing import RateLimiter, backoff_delay, retry_after_seconds
 from watcher.pubmed import parse as pubmed_parse
 from watcher.records import Article
 
@@ -44,30 +45,6 @@ T = TypeVar("T")
 
 ESEARCH_CAP = 9999
 """PubMed's esearch returns at most the first 9,999 ids of a result (retstart + retmax)."""
-
-
-class RateLimiter:
-    """Spaces request starts at least ``1/rate`` seconds apart (no bursts)."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        # A little margin: NCBI counts arrivals, and a request's path adds jitter.
-        self.interval = 1.0 / rate * 1.05
-        self._clock = clock
-        self._sleep = sleep
-        self._last: float | None = None
-
-    def wait(self) -> None:
-        now = self._clock()
-        if self._last is not None and now - self._last < self.interval:
-            self._sleep(self.interval - (now - self._last))
-            now = self._clock()
-        self._last = now
 
 
 @dataclass(frozen=True)
@@ -312,10 +289,8 @@ class EntrezClient:
             raise _Retry(f"unreadable reply ({exc})") from None
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        delay = self.settings.backoff_seconds * 2 ** (attempt - 1)
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        return min(delay, self.settings.max_backoff_seconds)
+        s = self.settings
+        return backoff_delay(attempt, s.backoff_seconds, s.max_backoff_seconds, retry_after)
 
 
 def _read_esearch(data: bytes) -> Any:
@@ -337,8 +312,4 @@ def _entries(section: Any) -> dict[str, tuple[str, ...]]:
 
 
 def _retry_after(exc: urllib.error.HTTPError) -> float | None:
-    value = exc.headers.get("Retry-After") if exc.headers else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)

@@ -2,7 +2,8 @@
 
 ``Store`` is one class put together from query mixins, one module per concern: ``base``
 (connection, migrations, transactions), ``schema`` (the shipped migrations), ``articles``,
-``searches``, ``evidence``, ``runs``, ``subscribers``, ``undelivered`` and ``outbox``. One class,
+``searches``, ``evidence``, ``runs``, ``subscribers``, ``undelivered``, ``outbox`` and
+``trials``. One class,
 so a single connection serves the watcher and the digests: ``watcher`` code simply never calls
 the mail queries, which ``digests`` and the CLI use. Methods take and return the dataclasses in
 ``watcher.records`` and the ones re-exported here; import them from ``watcher.store``, not from
@@ -26,6 +27,7 @@ from watcher.store.subscribers import (
     SubscriberQueries,
     normalize_address,
 )
+from watcher.store.trials import TrialQueries
 from watcher.store.undelivered import Candidate, PendingNews, UndeliveredQueries
 
 __all__ = [
@@ -55,5 +57,6 @@ class Store(
     SubscriberQueries,
     UndeliveredQueries,
     OutboxQueries,
+    TrialQueries,
 ):
     """An open mildwatch database; ``Store.open(path)`` connects and migrates."""

@@ -253,12 +253,104 @@ def article_citation_columns(db: Database) -> None:
     )
 
 
+def registry_tables(db: Database) -> None:
+    """Registered trials (ClinicalTrials.gov) and what happened to them.
+
+    ``trials`` keeps the latest snapshot of each study (``raw`` is the registry's JSON);
+    ``trial_events`` every change the registry watcher saw, recorded once (the snapshot and
+    its events are written in one transaction); ``trial_links`` a paper ↔ trial pair and how
+    we know (no foreign keys: either side may not be stored yet). ``registry_searches`` keeps
+    every revision of the saved registry search, ``registry_state`` how polling it goes.
+    ``delivered_trial_events`` is the subscriber × event ledger: a row tied to a digest that
+    was given up on does not count, so the news goes out with the next digest instead.
+    """
+    _run(
+        db,
+        """CREATE TABLE trials (
+            nct_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            acronym TEXT NOT NULL,
+            status TEXT NOT NULL,
+            why_stopped TEXT NOT NULL,
+            study_type TEXT NOT NULL,
+            phases TEXT NOT NULL,
+            allocation TEXT NOT NULL,
+            enrollment INTEGER,
+            enrollment_type TEXT NOT NULL,
+            start_date TEXT NOT NULL,
+            start_date_type TEXT NOT NULL,
+            primary_completion_date TEXT NOT NULL,
+            primary_completion_type TEXT NOT NULL,
+            completion_date TEXT NOT NULL,
+            completion_type TEXT NOT NULL,
+            last_update_posted TEXT NOT NULL,
+            has_results INTEGER NOT NULL,
+            results_first_posted TEXT NOT NULL,
+            sponsor TEXT NOT NULL,
+            sponsor_class TEXT NOT NULL,
+            conditions TEXT NOT NULL,
+            interventions TEXT NOT NULL,
+            arms TEXT NOT NULL,
+            followup_months REAL,
+            refs TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            in_search INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        ) STRICT""",
+        """CREATE TABLE trial_events (
+            id INTEGER PRIMARY KEY,
+            nct_id TEXT NOT NULL REFERENCES trials(nct_id),
+            kind TEXT NOT NULL CHECK (kind IN ('registered', 'status', 'completed',
+                'terminated', 'withdrawn', 'suspended', 'date_moved', 'results_posted')),
+            at TEXT NOT NULL,
+            old TEXT NOT NULL DEFAULT '',
+            new TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            run_id INTEGER REFERENCES runs(id)
+        ) STRICT""",
+        "CREATE INDEX trial_events_nct ON trial_events(nct_id)",
+        """CREATE TABLE trial_links (
+            nct_id TEXT NOT NULL,
+            pmid TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('registry', 'databank', 'title', 'abstract')),
+            found_at TEXT NOT NULL,
+            PRIMARY KEY (nct_id, pmid)
+        ) STRICT""",
+        "CREATE INDEX trial_links_pmid ON trial_links(pmid)",
+        """CREATE TABLE registry_searches (
+            revision INTEGER PRIMARY KEY,
+            term TEXT NOT NULL,
+            intr TEXT NOT NULL,
+            cond TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            author TEXT NOT NULL,
+            reason TEXT NOT NULL
+        ) STRICT""",
+        """CREATE TABLE registry_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_count INTEGER,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        ) STRICT""",
+        """CREATE TABLE delivered_trial_events (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            event_id INTEGER NOT NULL REFERENCES trial_events(id),
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            PRIMARY KEY (subscriber_id, event_id)
+        ) STRICT""",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
     ("0003_scheduler_tables", scheduler_tables),
     ("0004_digest_tables", digest_tables),
     ("0005_article_citation_columns", article_citation_columns),
+    ("0006_registry_tables", registry_tables),
 )
 
 
