@@ -1,8 +1,9 @@
 """One email to the admin when the watch itself is broken, and not again until it recovers.
 
-Two problems are watched: a saved search that keeps failing (``consecutive_failures`` ≥
-``SEARCH_FAILURES``), and digests to an address that keep failing or bouncing (a digest
-retried ``DIGEST_ATTEMPTS`` times, or given up on and not followed by a successful send).
+Three problems are watched: a saved search that keeps failing (``consecutive_failures`` ≥
+``SEARCH_FAILURES``), the trial registry search failing as often, and digests to an address
+that keep failing or bouncing (a digest retried ``DIGEST_ATTEMPTS`` times, or given up on
+and not followed by a successful send).
 Each problem has a key in the ``alerts`` table while it lasts; a new problem queues one
 alert mail (through the outbox, like a digest) listing every problem that is new; a problem
 that recovers has its key cleared, so it alerts again if it comes back.
@@ -41,6 +42,21 @@ def search_problems(store: Store) -> dict[str, str]:
                 "and `mildwatch status`."
             )
     return failing
+
+
+def registry_problems(store: Store) -> dict[str, str]:
+    """The registry search, when its polls keep failing (the same rule as a saved search)."""
+    state = store.registry_state()
+    if state["consecutive_failures"] < SEARCH_FAILURES:
+        return {}
+    return {
+        "registry": (
+            f"The trial registry search has failed {state['consecutive_failures']} polls in a "
+            f"row (last error: {state['last_error'] or 'unknown'}). Changes to registered "
+            "trials are not arriving; PubMed polling is not affected. Check it with "
+            "`mildwatch trials search show` and `mildwatch trials poll`."
+        )
+    }
 
 
 def digest_problems(store: Store) -> dict[str, str]:
@@ -94,7 +110,7 @@ def alert_message(
 def queue_alerts(store: Store, *, now: datetime, mail: MailSettings) -> list[int]:
     """Queue one alert mail to ``mail.admin_email`` listing problems not reported yet, and
     forget problems that recovered. Returns the queued alert ids (none or one)."""
-    problems = {**search_problems(store), **digest_problems(store)}
+    problems = {**search_problems(store), **registry_problems(store), **digest_problems(store)}
     raised = store.alert_keys()
     with store.transaction():
         for key in raised - set(problems):

@@ -35,6 +35,7 @@ from digests.model import ArticleUpdate, DigestView, Period, Recipient
 from digests.outbox import make_message_id, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
+from digests.trials import annotate_items, plan_trials
 from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
@@ -142,11 +143,18 @@ class Plan:
     hidden: tuple[str, ...]
     event_ids: tuple[int, ...]
     landscape: dict[str, Any]
+    trial_event_ids: tuple[int, ...] = ()
 
     @property
     def empty(self) -> bool:
         """Nothing new and no news: only a "nothing new" note (or no mail) to send."""
-        return not self.view.item_count and not self.view.overflow_count and not self.view.updates
+        trial_news = self.view.trials is not None and bool(self.view.trials.changes)
+        return (
+            not self.view.item_count
+            and not self.view.overflow_count
+            and not self.view.updates
+            and not trial_news
+        )
 
 
 def _follows(subscriber: Subscriber, candidate: Candidate) -> bool:
@@ -182,12 +190,15 @@ def plan_digest(
     kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
     land = build_landscape(pairs, previous=last[1] if last else None)
     retracted = sum(u.kind == "retracted" for u in updates)
+    trials, trial_event_ids = plan_trials(
+        store, subscriber.id, baseline=last is None, today=period.end
+    )
     view = DigestView(
         recipient=Recipient(subscriber.name, subscriber.email),
         period=period,
         kind=kind,  # type: ignore[arg-type]
         headline=make_headline(kind, len(studies), land, retracted_count=retracted),  # type: ignore[arg-type]
-        sections=group_sections(make_item(a, e) for a, e in shown),
+        sections=group_sections(annotate_items(store, (make_item(a, e) for a, e in shown))),
         updates=updates,
         overflow_count=len(rest),
         overflow_url=overflow_url(rest),
@@ -195,6 +206,7 @@ def plan_digest(
         landscape=land,
         unsubscribe=unsubscribe_link(mail, subscriber.token),
         synthetic=any(is_synthetic(a) for a, _ in pairs),
+        trials=trials,
     )
     return Plan(
         view=view,
@@ -202,6 +214,7 @@ def plan_digest(
         hidden=tuple(rest + silent),
         event_ids=tuple(event_ids),
         landscape=summarize(land),
+        trial_event_ids=trial_event_ids,
     )
 
 
@@ -240,23 +253,26 @@ def _compose(
         list_unsubscribe_post=True,
         text_only=subscriber.format == "text",
     )
-    digest_id = store.queue_digest(
-        NewDigest(
-            subscriber_id=subscriber.id,
-            recipient=subscriber.email,
-            kind=plan.view.kind,
-            period_start=period.start.isoformat(),
-            period_end=period.end.isoformat(),
-            subject=rendered.subject,
-            message_id=message_id,
-            message=message.as_bytes(policy=policy.SMTP),
-            landscape=plan.landscape,
-            shown=plan.shown,
-            hidden=plan.hidden,
-            event_ids=plan.event_ids,
-        ),
-        now=iso(now),
-    )
+    with store.transaction():  # the trial ledger commits with the digest, or neither does
+        digest_id = store.queue_digest(
+            NewDigest(
+                subscriber_id=subscriber.id,
+                recipient=subscriber.email,
+                kind=plan.view.kind,
+                period_start=period.start.isoformat(),
+                period_end=period.end.isoformat(),
+                subject=rendered.subject,
+                message_id=message_id,
+                message=message.as_bytes(policy=policy.SMTP),
+                landscape=plan.landscape,
+                shown=plan.shown,
+                hidden=plan.hidden,
+                event_ids=plan.event_ids,
+            ),
+            now=iso(now),
+        )
+        if digest_id is not None:
+            store.record_trial_deliveries(subscriber.id, digest_id, plan.trial_event_ids)
     if digest_id is not None:
         log.info("queued %s digest %d for %s", plan.view.kind, digest_id, subscriber.email)
     return digest_id

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from digests.wording import (
     SECTION_TITLES,
@@ -29,6 +29,9 @@ from digests.wording import (
     pubmed_url,
 )
 from watcher.records import plain_text
+
+if TYPE_CHECKING:
+    from digests.trials import TrialsView
 
 Kind = Literal["baseline", "update", "nothing_new"]
 UpdateKind = Literal["retracted", "erratum", "updated"]
@@ -80,6 +83,7 @@ class DigestItem:
     doi: str | None = None
     pmcid: str | None = None
     synthetic: bool = False
+    trial_note: str = ""  # the registered trial it reports (digests.trials.trial_note)
 
     @property
     def title_text(self) -> str:
@@ -231,6 +235,7 @@ class DigestView:
     unsubscribe: str | None = None  # an https URL or a mailto: URI
     synthetic: bool = False  # sample data; also true when any item or update is synthetic
     app_name: str = "mildwatch"
+    trials: TrialsView | None = None  # "Evidence on its way" (digests.trials)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -254,4 +259,5 @@ class DigestView:
             self.synthetic
             or any(item.synthetic for item in self.items)
             or any(update.synthetic for update in self.updates)
+            or (self.trials is not None and self.trials.synthetic)
         )

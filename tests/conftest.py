@@ -14,10 +14,16 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
 from tests.digest_factories import mail_settings
 from tests.mailservers import free_port
+from watcher.cli import cli
 from watcher.config import MailSettings
+from watcher.localpubmed import SAMPLE_DIR as PUBMED_SAMPLE
+from watcher.localpubmed import LocalPubMed
+from watcher.localregistry import SAMPLE_DIR as REGISTRY_SAMPLE
+from watcher.localregistry import LocalRegistry
 from watcher.store import Store
 
 
@@ -98,3 +104,25 @@ def start_smtpd() -> Iterator[Callable[..., int]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+@pytest.fixture
+def configured(tmp_path: Path) -> Iterator[Path]:
+    """A config made by `mildwatch init`, pointed at the local PubMed and registry servers
+    (running for the test), for the command-line tests of whole runs."""
+    with LocalPubMed(PUBMED_SAMPLE) as pubmed, LocalRegistry(REGISTRY_SAMPLE) as registry:
+        config = tmp_path / "mildwatch.toml"
+        CliRunner().invoke(cli, ["--config", str(config), "init", "--email", "admin@example.org"])
+        text = (
+            config.read_text()
+            .replace(
+                'base_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"',
+                f'base_url = "{pubmed.base_url}"',
+            )
+            .replace(
+                'base_url = "https://clinicaltrials.gov/api/v2/"',
+                f'base_url = "{registry.base_url}"',
+            )
+        )
+        config.write_text(text)
+        yield config

@@ -6,15 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli
-from watcher.localpubmed import SAMPLE_DIR as SAMPLE
-from watcher.localpubmed import LocalPubMed
 from watcher.store import Store
 
 
@@ -38,6 +35,12 @@ def test_demo_runs_offline_and_leaves_two_digests(tmp_path: Path) -> None:
         kinds.add("baseline" if "Where the evidence stands" in message["Subject"] else "update")
     assert kinds == {"baseline", "update"}
     assert (folder / "digest-2-update.html").read_text().count("data:image/png;base64,") == 1
+    # The registry side: a later snapshot on the second poll, shown as trial news.
+    assert "Registry poll run 2: 6 trial(s)" in result.output
+    assert "1 terminated, 1 results posted, 1 completion date moved" in result.output
+    update = (folder / "digest-2-update.html").read_text()
+    assert "Evidence on its way" in update and "These trials are synthetic sample data" in update
+    assert "Study completion slipped from Dec 2026 to Sep 2027." in update
     # Running it again starts afresh; a folder it did not make is left alone.
     assert invoke("demo", "--dir", str(folder)).exit_code == 0
     other = tmp_path / "precious"
@@ -46,19 +49,6 @@ def test_demo_runs_offline_and_leaves_two_digests(tmp_path: Path) -> None:
     refused = invoke("demo", "--dir", str(other))
     assert refused.exit_code != 0 and "was not made by `mildwatch demo`" in refused.output
     assert (other / "thesis.txt").exists()
-
-
-@pytest.fixture
-def configured(tmp_path: Path) -> Iterator[Path]:
-    with LocalPubMed(SAMPLE) as pubmed:
-        config = tmp_path / "mildwatch.toml"
-        invoke("--config", str(config), "init", "--email", "admin@example.org")
-        text = config.read_text().replace(
-            'base_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"',
-            f'base_url = "{pubmed.base_url}"',
-        )
-        config.write_text(text)
-        yield config
 
 
 def test_run_polls_composes_and_sends_once(configured: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from watcher import __version__
-from watcher.cli import demo, evidence, mail, searches, service, watch
+from watcher.cli import demo, evidence, mail, searches, service, trials, watch
 from watcher.cli.app import App, MildwatchGroup
 
 
@@ -50,6 +50,7 @@ for command in (
     *service.COMMANDS,
     *evidence.COMMANDS,
     searches.searches,
+    trials.trials,
     *mail.COMMANDS,
 ):
     cli.add_command(command)

@@ -1,13 +1,16 @@
-"""The offline aids over the local PubMed test double: `mildwatch demo` and `mildwatch
-localpubmed` (the only commands that import ``watcher.localpubmed``).
+"""The offline aids over the local test doubles: `mildwatch demo`, `mildwatch localpubmed`
+and `mildwatch localregistry` (the only commands that import ``watcher.localpubmed`` and
+``watcher.localregistry``).
 
 `mildwatch demo` runs the whole service, offline, on the bundled synthetic sample.
 
-It does what an admin would do, in a fresh folder: start an E-utilities server (the
-project's local one, over the sample), write a config, init, add a subscriber, poll as of
-the end of 2024 and send the first digest (a baseline), then poll again today and send the
-update — showing incremental polling and "never the same paper twice". Every step goes
-through the same library code as the real commands.
+It does what an admin would do, in a fresh folder: start an E-utilities server and a
+ClinicalTrials.gov server (the project's local ones, over the synthetic samples), write a
+config, init, add a subscriber, poll both as of the end of 2024 and send the first digest (a
+baseline), then poll again today — the registry now shows a later snapshot: a date slipped, a
+trial terminated, results posted — and send the update, showing incremental polling, "never
+the same paper twice" and "Evidence on its way". Every step goes through the same library
+code as the real commands.
 """
 
 from __future__ import annotations
@@ -21,20 +24,23 @@ import click
 from digests.landscape import build_landscape
 from digests.render import browser_html
 from watcher import searches
-from watcher.cli import jobs, show
+from watcher.cli import jobs, show, trials
 from watcher.clock import utc_now
 from watcher.config import load_config, starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed, serve_forever
+from watcher.localregistry import LATER_DIR, LocalRegistry
+from watcher.localregistry import SAMPLE_DIR as REGISTRY_SAMPLE
+from watcher.localregistry import serve_forever as serve_registry
 from watcher.store import Store
 
 MARKER = ".mildwatch-demo"
 SUBSCRIBER = "surgeon@example.org"
 FIRST_POLL = datetime(2024, 12, 31, 12, 0, tzinfo=UTC)
 BANNER = (
-    "*** SYNTHETIC SAMPLE DATA: every record below is made up (titles start with "
-    "[SYNTHETIC]); none of these studies exists. ***"
+    "*** SYNTHETIC SAMPLE DATA: every record and registered trial below is made up (titles "
+    "start with [SYNTHETIC]); none of these studies or trials exists. ***"
 )
 
 
@@ -68,19 +74,28 @@ def heading(text: str) -> None:
 def demo(folder: Path) -> None:
     """Run the whole pipeline offline on the bundled synthetic sample, in a fresh folder.
 
-    Starts a local E-utilities server over the sample, initialises a config and database,
-    polls as of 31 Dec 2024 and today, tags the evidence, and writes two digests (a baseline
-    and an update) to the outbox. The data are synthetic.
+    Starts local E-utilities and ClinicalTrials.gov servers over the samples, initialises a
+    config and database, polls as of 31 Dec 2024 and today, tags the evidence, and writes two
+    digests (a baseline and an update) to the outbox. The data and trials are synthetic.
     """
     click.secho(BANNER, fg="yellow")
     prepare(folder)
     config_file = folder / "mildwatch.toml"
-    with LocalPubMed(SAMPLE_DIR) as pubmed:
+    with LocalPubMed(SAMPLE_DIR) as pubmed, LocalRegistry(REGISTRY_SAMPLE) as registry:
         click.echo(
             f"Local E-utilities server over {len(pubmed.index)} sample records: {pubmed.base_url}"
         )
+        click.echo(
+            f"Local ClinicalTrials.gov server over {len(registry.studies)} synthetic trials: "
+            f"{registry.base_url}"
+        )
         config_file.write_text(
-            starter_config(email="demo@example.org", base_url=pubmed.base_url), encoding="utf-8"
+            starter_config(
+                email="demo@example.org",
+                base_url=pubmed.base_url,
+                registry_url=registry.base_url,
+            ),
+            encoding="utf-8",
         )
         config = load_config(config_file)
         with Store.open(config.database) as store:
@@ -95,13 +110,18 @@ def demo(folder: Path) -> None:
         heading("1. First poll, as of 31 Dec 2024 (backfill)")
         for line in show.poll_report(jobs.poll_job(config, now=FIRST_POLL)):
             click.echo(line)
+        for line in trials.registry_report_lines(jobs.registry_job(config, now=FIRST_POLL)):
+            click.echo(line)
         first = jobs.digest_job(config, now=FIRST_POLL, everyone=True)
         for line in show.mail_report(first):
             click.echo(line)
 
-        heading("2. Second poll, today (only what PubMed added since)")
+        heading("2. Second poll, today (only what PubMed added since; the registry changed)")
         now = utc_now()
         for line in show.poll_report(jobs.poll_job(config, now=now)):
+            click.echo(line)
+        registry.add_path(LATER_DIR)  # the registry as it stands later: dates, stops, results
+        for line in trials.registry_report_lines(jobs.registry_job(config, now=now)):
             click.echo(line)
         second = jobs.digest_job(config, now=now, everyone=True)
         for line in show.mail_report(second):
@@ -125,6 +145,7 @@ def demo(folder: Path) -> None:
         click.echo(f"            open in a browser: {page}")
     click.echo("")
     click.echo(f"Try: uv run mildwatch --config {config_file} articles list --min-followup 24")
+    click.echo(f"     uv run mildwatch --config {config_file} trials list")
     click.secho(BANNER, fg="yellow")
 
 
@@ -150,4 +171,27 @@ def localpubmed_command(corpus: tuple[Path, ...], host: str, port: int) -> None:
     serve_forever(list(corpus) or [SAMPLE_DIR], host=host, port=port, on_ready=ready)
 
 
-COMMANDS = (demo, localpubmed_command)
+@click.command(name="localregistry")
+@click.option(
+    "--records",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Folder or file of study JSON records (default: the bundled synthetic trials).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8766, show_default=True, type=click.IntRange(0, 65535))
+def localregistry_command(records: tuple[Path, ...], host: str, port: int) -> None:
+    """Serve the ClinicalTrials.gov API v2 (/api/v2/studies) over local study records, to
+    try registry searches offline.
+
+    Point [registry] base_url at the printed address. Stop with Ctrl-C.
+    """
+
+    def ready(base_url: str) -> None:
+        click.echo(f"Local ClinicalTrials.gov API at {base_url}  (Ctrl-C to stop)")
+        click.echo(f'Set base_url = "{base_url}" under [registry] to use it.')
+
+    serve_registry(list(records) or [REGISTRY_SAMPLE], host=host, port=port, on_ready=ready)
+
+
+COMMANDS = (demo, localpubmed_command, localregistry_command)

@@ -1,9 +1,9 @@
 """The service's jobs, shared by `mildwatch run` (cron), the daemon and the demo.
 
 This is the composition root's glue (no click here): it is the one place that calls both
-``watcher`` (poll, tag) and ``digests`` (compose, alert, deliver). Each job opens its own
-database connection and takes the run lock, so jobs can run in the daemon's worker threads
-and never overlap a cron run.
+``watcher`` (poll, tag, the registry poll) and ``digests`` (compose, alert, deliver). Each job
+opens its own database connection and takes the run lock, so jobs can run in the daemon's
+worker threads and never overlap a cron run.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from digests.compose import compose_due
 from digests.outbox import DeliveryReport, deliver, make_transport
 from watcher.clock import utc_now
 from watcher.config import Config
-from watcher.evidence import load_profile
+from watcher.evidence import default_profile_path, load_profile
 from watcher.poll import PollReport, poll
 from watcher.pubmed import EntrezClient
+from watcher.registry import RegistryClient
+from watcher.registry.poll import RegistryReport, poll_registry, profile_registry_search
 from watcher.runlock import run_lock
 from watcher.store import Store
 from watcher.tagging import tagger
@@ -48,6 +50,30 @@ def poll_job(
             on_stored=tagger(profile),
             progress=progress,
         )
+
+
+def registry_job(config: Config, *, now: datetime | None = None) -> RegistryReport | None:
+    """Poll the saved registry search (ClinicalTrials.gov), or None when [registry] is off.
+
+    Its failures are in the report (and alerted when they persist), never raised: the PubMed
+    side of a run does not depend on the registry.
+    """
+    if not config.registry.enabled:
+        return None
+    seed = profile_registry_search(config.poll.profile or default_profile_path())
+    with (
+        run_lock(config.database),
+        Store.open(config.database) as store,
+        RegistryClient(config.registry) as client,
+    ):
+        return poll_registry(store, client, now=now, seed=seed)
+
+
+def intake_job(config: Config, *, now: datetime | None = None) -> None:
+    """The daemon's poll: PubMed, then the trial registry (its failure is logged and alerted
+    on, and never undoes the PubMed poll)."""
+    poll_job(config, now=now)
+    registry_job(config, now=now)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from watcher.cli import jobs, show
+from watcher.cli import jobs, show, trials
 from watcher.cli.app import App, pass_app
 from watcher.clock import utc_now
 from watcher.scheduler import Job, build_scheduler, run_until_signalled, standard_triggers
@@ -14,13 +14,15 @@ from watcher.scheduler import Job, build_scheduler, run_until_signalled, standar
 
 @click.command()
 @click.option("--skip-poll", is_flag=True, help="Only compose and send digests.")
-@click.option("--skip-mail", is_flag=True, help="Only poll PubMed.")
+@click.option("--skip-mail", is_flag=True, help="Only poll PubMed and the trial registry.")
 @pass_app
 def run(app: App, skip_poll: bool, skip_mail: bool) -> None:
-    """One unattended cycle, for cron: poll PubMed, then compose and send due digests.
+    """One unattended cycle, for cron: poll PubMed and the trial registry, then compose and
+    send due digests.
 
-    A failing search does not stop the digests (they say what they can). Exits 1 when a
-    search or a send failed, so cron mails the admin; `mildwatch status` tells the rest.
+    A failing search or registry does not stop the digests (they say what they can). Exits 1
+    when a search, the registry or a send failed, so cron mails the admin; `mildwatch status`
+    tells the rest.
     """
     config = app.config
     failed = False
@@ -30,6 +32,7 @@ def run(app: App, skip_poll: bool, skip_mail: bool) -> None:
         for line in show.poll_report(report):
             click.echo(line)
         failed |= not report.ok
+        failed |= not trials.echo_registry_poll(lambda: jobs.registry_job(config))
     if not skip_mail:
         mail = jobs.digest_job(config)
         for line in show.mail_report(mail):
@@ -44,9 +47,9 @@ def run(app: App, skip_poll: bool, skip_mail: bool) -> None:
 def daemon(app: App) -> None:
     """Run on the configured schedule until SIGTERM or Ctrl-C.
 
-    Polls daily at [schedule] poll_time, composes and sends due digests at digest_time,
-    retries queued mail every 15 minutes, and catches up once on runs missed while it was
-    down. A job that fails is logged and tried again at its next time.
+    Polls PubMed (and the trial registry) daily at [schedule] poll_time, composes and sends
+    due digests at digest_time, retries queued mail every 15 minutes, and catches up once on
+    runs missed while it was down. A job that fails is logged and tried again at its next time.
     """
     config = app.config
     config.require_email()
@@ -56,7 +59,7 @@ def daemon(app: App) -> None:
     scheduler = build_scheduler(
         config.database,
         [
-            Job("poll", lambda: jobs.poll_job(config), triggers["poll"]),
+            Job("poll", lambda: jobs.intake_job(config), triggers["poll"]),
             Job("digests", lambda: jobs.digest_job(config), triggers["digests"]),
             Job("retry-mail", lambda: jobs.mail_job(config), triggers["retry-mail"]),
         ],
