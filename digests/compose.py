@@ -35,7 +35,7 @@ from digests.model import ArticleUpdate, DigestView, Period, Recipient
 from digests.outbox import make_message_id, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
-from digests.trials import annotate_items, plan_trials
+from digests.trials import annotate_items, headline_note, plan_trials
 from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
@@ -197,7 +197,14 @@ def plan_digest(
         recipient=Recipient(subscriber.name, subscriber.email),
         period=period,
         kind=kind,  # type: ignore[arg-type]
-        headline=make_headline(kind, len(studies), land, retracted_count=retracted),  # type: ignore[arg-type]
+        headline="; ".join(
+            part
+            for part in (
+                make_headline(kind, len(studies), land, retracted_count=retracted),  # type: ignore[arg-type]
+                headline_note(trials),
+            )
+            if part
+        ),
         sections=group_sections(annotate_items(store, (make_item(a, e) for a, e in shown))),
         updates=updates,
         overflow_count=len(rest),

@@ -141,6 +141,19 @@ class TrialsView:
         return any(t.synthetic for t in (*self.trials, *self.changes, *self.lagging))
 
 
+def headline_note(view: TrialsView | None) -> str:
+    """What the subject line adds for trial news: "1 trial stopped, 3 trial updates" (a trial
+    terminated matters as much as a publication)."""
+    if view is None or not view.changes:
+        return ""
+    stopped = sum(c.kind in ("terminated", "withdrawn") for c in view.changes)
+    others = len(view.changes) - stopped
+    parts = [plural(stopped, "trial") + " stopped"] if stopped else []
+    if others:
+        parts.append(plural(others, "trial update"))
+    return ", ".join(parts)
+
+
 def change_text(event: TrialEvent, trial: Trial) -> str:
     """What changed, in a sentence."""
     kind, old, new = event.kind, _status(event.old), _status(event.new)

@@ -303,3 +303,28 @@ def test_a_paper_naming_its_trial_in_the_abstract_is_linked_even_if_the_registry
     assert not report.ok and "cannot connect" in (report.error or "")
     assert store.trial_links() == [store.trial_links(pmids=["99000777"])[0]]
     assert store.trial_links()[0].source == "abstract"
+
+
+# --- configuration and vocabulary -----------------------------------------------------------------
+
+
+def test_the_registry_is_off_without_a_section_and_checked_when_present(tmp_path: Path) -> None:
+    from watcher.config import parse_config, starter_config
+    from watcher.errors import ConfigError
+
+    path = tmp_path / "mildwatch.toml"
+    assert not parse_config("", path=path, env={}).registry.enabled  # upgrades stay quiet
+    started = parse_config(starter_config(email="a@example.org"), path=path, env={}).registry
+    assert started.enabled and started.base_url == "https://clinicaltrials.gov/api/v2/"
+    with pytest.raises(ConfigError, match=r"mildwatch.toml:2: registry.page_size must be between"):
+        parse_config("[registry]\npage_size = 5000\n", path=path, env={})
+    with pytest.raises(ConfigError, match=r"registry\.base_url must start with https://"):
+        parse_config('[registry]\nbase_url = "ftp://x"\n', path=path, env={})
+
+
+def test_the_stored_event_kinds_are_the_vocabulary(store: Store) -> None:
+    from watcher.vocabulary import TRIAL_EVENT_KINDS
+
+    sql = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'trial_events'").fetchone()
+    for kind in TRIAL_EVENT_KINDS:
+        assert f"'{kind}'" in sql[0]

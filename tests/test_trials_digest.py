@@ -75,6 +75,9 @@ def test_a_change_is_reported_once_to_each_subscriber(
     updates = due(store, mail, NOW + WEEK)
     assert len(updates) == 2  # no new paper, but trial news is worth a mail
     for digest_id in updates:
+        assert store.digest(digest_id).subject.endswith(  # type: ignore[union-attr]
+            "No new studies; longest follow-up 60 months; 1 trial stopped, 3 trial updates"
+        )
         news = section(text_of(stored_message(store, digest_id)))
         assert news.count("TERMINATED: [SYNTHETIC] mild procedure versus open laminectomy") == 1
         assert "Reason given: Enrollment too slow" in news
