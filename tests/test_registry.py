@@ -227,6 +227,7 @@ def test_an_unreachable_registry_is_one_clear_error(slept: list[float]) -> None:
     with RegistryClient(settings, sleep=slept.append) as client, pytest.raises(RegistryError) as e:
         client.search_all(SEARCH)
     assert "failed 2 times (last: cannot connect" in str(e.value) and backoffs(slept) == [2.0]
+    assert str(e.value).endswith("check the network and [registry] base_url")
 
 
 # --- the poll: once, whole, linked ---------------------------------------------------------------

@@ -8,6 +8,7 @@ worker threads and never overlap a cron run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,8 @@ from watcher.registry.poll import RegistryReport, poll_registry, profile_registr
 from watcher.runlock import run_lock
 from watcher.store import Store
 from watcher.tagging import tagger
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
@@ -73,7 +76,9 @@ def intake_job(config: Config, *, now: datetime | None = None) -> None:
     """The daemon's poll: PubMed, then the trial registry (its failure is logged and alerted
     on, and never undoes the PubMed poll)."""
     poll_job(config, now=now)
-    registry_job(config, now=now)
+    report = registry_job(config, now=now)
+    if report is not None and not report.ok:
+        log.error("registry poll failed: %s", report.error)
 
 
 @dataclass

@@ -138,10 +138,10 @@ class RegistryClient:
                 return self._attempt(params)
             except _Retry as problem:
                 if attempt == tries:
+                    times = "once" if tries == 1 else f"{tries} times"
                     raise RegistryError(
-                        f"ClinicalTrials.gov at {self.base_url} failed {tries} times (last: "
-                        f"{problem}); check the network and [registry] base_url, then run "
-                        "again — nothing was stored, the PubMed side is not affected"
+                        f"ClinicalTrials.gov at {self.base_url} failed {times} (last: "
+                        f"{problem}); check the network and [registry] base_url"
                     ) from None
                 s = self.settings
                 delay = backoff_delay(

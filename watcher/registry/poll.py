@@ -132,8 +132,8 @@ def poll_registry(
             )
         trials = client.search_all(report.search)
     except RegistryError as exc:
-        report.error = str(exc)
-        log.error("registry poll failed: %s", exc)
+        report.error = f"{exc}; nothing was stored, the PubMed side is not affected"
+        log.info("registry poll failed: %s", exc)  # the caller reports it (one line)
         with store.transaction():  # papers stored meanwhile still get their trial links
             report.new_links = store.link_trials(article_links(store), now=stamp)
     else:
