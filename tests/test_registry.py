@@ -329,3 +329,18 @@ def test_the_stored_event_kinds_are_the_vocabulary(store: Store) -> None:
     sql = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'trial_events'").fetchone()
     for kind in TRIAL_EVENT_KINDS:
         assert f"'{kind}'" in sql[0]
+
+
+def test_the_profile_seeds_the_registry_search_once(store: Store, tmp_path: Path) -> None:
+    from watcher.errors import ConfigError
+    from watcher.evidence import default_profile_path
+    from watcher.registry.poll import profile_registry_search, seed_registry_search
+
+    bundled = profile_registry_search(default_profile_path())
+    assert bundled is not None and '"mild procedure"' in bundled.term
+    seed_registry_search(store, bundled, now="2025-01-01")
+    assert store.registry_search().term == SEARCH.term  # type: ignore[union-attr]  # kept
+    wrong = tmp_path / "profile.toml"
+    wrong.write_text('[registry]\nterms = "mild"\n')
+    with pytest.raises(ConfigError, match=r"\[registry\] may hold only term, intr and cond"):
+        profile_registry_search(wrong)

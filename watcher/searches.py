@@ -70,14 +70,20 @@ def check_syntax(query: str) -> str:
     return text
 
 
-def profile_searches(path: Path) -> list[SearchSpec]:
-    """The ``[[searches]]`` of a topic profile file."""
+def read_profile(path: Path) -> dict:
+    """A topic profile file's tables (for the saved searches it seeds: PubMed's and the
+    registry's); a missing or unreadable file is a ConfigError."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"topic profile {path} not found; fix [poll] profile") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read topic profile: {exc}") from None
+
+
+def profile_searches(path: Path) -> list[SearchSpec]:
+    """The ``[[searches]]`` of a topic profile file."""
+    data = read_profile(path)
     specs = []
     for number, entry in enumerate(data.get("searches", []), start=1):
         if not isinstance(entry, dict) or not {"name", "query"} <= set(entry):

@@ -21,7 +21,6 @@ uses the store.
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from watcher.clock import iso, utc_now
 from watcher.errors import ConfigError, RegistryError
 from watcher.registry.changes import trial_events
 from watcher.registry.client import RegistryClient
+from watcher.searches import read_profile
 from watcher.store import Store
 from watcher.store.trials import REPORT_KINDS
 from watcher.trials import RegistrySearch, Trial, TrialEvent, TrialLink
@@ -67,13 +67,7 @@ class RegistryReport:
 
 def profile_registry_search(path: Path) -> RegistrySearch | None:
     """The ``[registry]`` table of a topic profile (term / intr / cond), or None."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"topic profile {path} not found; fix [poll] profile") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read topic profile: {exc}") from None
-    table = data.get("registry")
+    table = read_profile(path).get("registry")
     if table is None:
         return None
     if not isinstance(table, dict) or set(table) - {"term", "intr", "cond"}:
