@@ -32,7 +32,7 @@ from digests.landscape import (
     summarize,
 )
 from digests.model import ArticleUpdate, DigestView, Period, Recipient
-from digests.outbox import make_message_id, unsubscribe_link
+from digests.outbox import make_message_id, preferences_link, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
 from digests.trials import annotate_items, headline_note, plan_trials
@@ -212,6 +212,7 @@ def plan_digest(
         admin_note=mail.note.strip() or None,
         landscape=land,
         unsubscribe=unsubscribe_link(mail, subscriber.token),
+        preferences=preferences_link(mail, subscriber.token),
         synthetic=any(is_synthetic(a) for a, _ in pairs),
         trials=trials,
     )

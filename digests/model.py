@@ -233,6 +233,7 @@ class DigestView:
     admin_note: str | None = None
     landscape: Landscape | None = None
     unsubscribe: str | None = None  # an https URL or a mailto: URI
+    preferences: str | None = None  # the subscriber's own preferences page (https), if any
     synthetic: bool = False  # sample data; also true when any item or update is synthetic
     app_name: str = "mildwatch"
     trials: TrialsView | None = None  # "Evidence on its way" (digests.trials)

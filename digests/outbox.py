@@ -81,6 +81,15 @@ def unsubscribe_link(mail: MailSettings, token: str) -> str:
     return f"mailto:{sender_address(mail)}?subject={quote(f'unsubscribe {token}')}"
 
 
+def preferences_link(mail: MailSettings, token: str) -> str | None:
+    """The subscriber's own preferences page (``[web] base_url`` or ``[mail] preferences_url``
+    with the token), or None; https only, since the link carries the token."""
+    url = (mail.preferences_url or "").strip()
+    if url.lower().startswith("https://"):
+        return url.replace("{token}", quote(token, safe=""))
+    return None
+
+
 # --- sending ------------------------------------------------------------------------------
 
 

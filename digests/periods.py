@@ -48,9 +48,10 @@ def latest_slot(frequency: str, today: date, schedule: ScheduleSettings) -> date
 def is_due(
     subscriber: Subscriber, last_period_end: date | None, today: date, schedule: ScheduleSettings
 ) -> bool:
-    """Active, and either never served (the baseline goes out at once) or the period ending
-    the day before the latest scheduled slot is not yet covered (this covers missed slots)."""
-    if not subscriber.active:
+    """Receiving (subscribed, not paused), and either never served (the baseline goes out at
+    once) or the period ending the day before the latest scheduled slot is not yet covered
+    (this covers missed slots)."""
+    if not subscriber.receiving:
         return False
     if last_period_end is None:
         return True

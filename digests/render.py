@@ -219,6 +219,7 @@ class Renderer:
             "chart": image,
             "timeline_table": chart.timeline_table(landscape.timeline) if landscape else "",
             "unsubscribe_url": safe_url(view.unsubscribe),
+            "preferences_url": safe_url(view.preferences),
             "overflow_url": safe_url(view.overflow_url),
             "nlm_disclaimer": NLM_DISCLAIMER,
             "medical_disclaimer": MEDICAL_DISCLAIMER,

@@ -41,6 +41,7 @@ LAYERS = {
     "watcher.localregistry": "localregistry",
     "watcher.cli": "cli",
     "watcher": "package",  # watcher/__init__.py (the version) and watcher/__main__.py
+    "digests.web": "web",
     "digests": "digests",
 }
 EVERYTHING = frozenset(LAYERS.values())
@@ -58,6 +59,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "intake": frozenset({"foundation", "config", "pubmed", "registry", "evidence", "store"}),
     "service": frozenset({"foundation", "config", "store"}),
     "digests": frozenset({"foundation", "config", "store"}),
+    "web": frozenset({"foundation", "config", "store", "digests"}),  # digests never the web
     "cli": EVERYTHING - {"localpubmed", "localregistry"},  # the composition root (doubles: below)
     "package": frozenset({"cli"}),
 }

@@ -108,12 +108,32 @@ class MailSettings:
     sender: str = "mildwatch <mildwatch@localhost>"
     admin_email: str | None = None
     unsubscribe_url: str | None = None
+    preferences_url: str | None = None
     templates_dir: Path | None = None
     note: str = ""
     max_items: int = 25
     max_attempts: int = 6
     retry_base_seconds: int = 300
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """``mildwatch web``: where it listens, the public address behind the admin's reverse
+    proxy (digests link to it), and when /healthz calls the last poll too old. ``secret``
+    (for the preference forms' CSRF tokens) comes from the environment variable
+    ``secret_env``; without it each start makes a new one."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str | None = None
+    max_poll_age_hours: float = 48.0
+    secret_env: str = "MILDWATCH_WEB_SECRET"
+    secret: str | None = field(default=None, repr=False)
+
+    def link(self, path: str) -> str | None:
+        """``{base_url}/{path}``, or None when no public address is configured."""
+        return f"{self.base_url.rstrip('/')}/{path}" if self.base_url else None
 
 
 @dataclass(frozen=True)
@@ -125,6 +145,7 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def require_email(self) -> str:
         """NCBI requires a contact email on every request: fail before the first one."""
@@ -138,9 +159,9 @@ class Config:
 
 
 # The file's top-level tables (``[mail.smtp]`` is nested in ``[mail]``).
-_TABLES = ("database", "entrez", "poll", "schedule", "mail", "registry")
+_TABLES = ("database", "entrez", "poll", "schedule", "mail", "registry", "web")
 # Fields filled from the environment, never from the file.
-_SECRET_FIELDS = {"api_key", "password"}
+_SECRET_FIELDS = {"api_key", "password", "secret"}
 
 
 def config_path(explicit: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
@@ -193,24 +214,47 @@ def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
     mail_data = dict(_expect_table(data.get("mail", {}), "mail", where))
     smtp = _build(SmtpSettings, mail_data.pop("smtp", {}), "mail.smtp", where, base)
     entrez = _build(EntrezSettings, data.get("entrez", {}), "entrez", where, base)
+    web = _build(WebSettings, data.get("web", {}), "web", where, base)
+    web = dataclasses.replace(web, secret=env.get(web.secret_env) or None)
+    mail = _build(
+        MailSettings,
+        mail_data,
+        "mail",
+        where,
+        base,
+        smtp=dataclasses.replace(smtp, password=env.get(smtp.password_env) or None),
+    )
     config = Config(
         path=path,
         database=_resolve(base, database),
         entrez=dataclasses.replace(entrez, api_key=env.get(entrez.api_key_env) or None),
         poll=_build(PollSettings, data.get("poll", {}), "poll", where, base),
         schedule=_build(ScheduleSettings, data.get("schedule", {}), "schedule", where, base),
-        mail=_build(
-            MailSettings,
-            mail_data,
-            "mail",
-            where,
-            base,
-            smtp=dataclasses.replace(smtp, password=env.get(smtp.password_env) or None),
-        ),
+        mail=mail,
         registry=_build(RegistrySettings, data.get("registry", {}), "registry", where, base),
+        web=web,
     )
     _validate(config, where)
-    return config
+    return _web_links(config, where)
+
+
+def _web_links(config: Config, where: TomlFile) -> Config:
+    """With ``[web] base_url``, digests link to the web app's unsubscribe and preferences
+    pages (unless the admin points ``[mail]`` at their own endpoints)."""
+    if not config.web.base_url:
+        return config
+    if config.mail.unsubscribe_url:
+        raise where.error(
+            "mail.unsubscribe_url",
+            "set either mail.unsubscribe_url or web.base_url, not both: with web.base_url, "
+            "digests link to {base_url}/unsubscribe/{token}",
+        )
+    mail = dataclasses.replace(
+        config.mail,
+        unsubscribe_url=config.web.link("unsubscribe/{token}"),
+        preferences_url=config.mail.preferences_url or config.web.link("subscriber/{token}"),
+    )
+    return dataclasses.replace(config, mail=mail)
 
 
 def _expect_table(value: object, dotted: str, where: TomlFile) -> dict:
@@ -321,6 +365,24 @@ def _validate(config: Config, where: TomlFile) -> None:
             "mail.unsubscribe_url",
             "mail.unsubscribe_url must contain {token}, e.g. "
             "https://example.org/unsubscribe?token={token}",
+        )
+    if m.preferences_url and "{token}" not in m.preferences_url:
+        raise where.error(
+            "mail.preferences_url",
+            "mail.preferences_url must contain {token}, e.g. "
+            "https://example.org/mildwatch/subscriber/{token}",
+        )
+    _validate_web(config.web, where)
+
+
+def _validate_web(w: WebSettings, where: TomlFile) -> None:
+    _check_range(w.port, 1, 65535, "web.port", where)
+    _check_positive(w.max_poll_age_hours, "web.max_poll_age_hours", where)
+    if w.base_url is not None and (not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", w.base_url)):
+        raise where.error(
+            "web.base_url",
+            "web.base_url must be the public address of `mildwatch web`, e.g. "
+            "https://example.org/mildwatch (no query string)",
         )
 
 

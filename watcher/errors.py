@@ -17,6 +17,8 @@ exits with ``exit_code``; it never shows a traceback for these.
     │   │                       errors, replies that are not the API's JSON
     │   └── RegistryQueryError  the registry rejected the saved registry search (HTTP 400)
     ├── ParseError              a PubMed XML or MEDLINE file that cannot be read
+    ├── WebInputError           a web page's filter or form holds a value it cannot take
+    │                           (the page answers 400 with the message; nothing changes)
     └── DeliveryError           a digest could not be delivered (SMTP, files outbox);
         │                       ``permanent`` when retrying cannot help
         └── ServerUnavailable   the mail server failed before any message was offered
@@ -80,6 +82,10 @@ class RegistryQueryError(RegistryError):
 
 class ParseError(MildwatchError):
     """A PubMed XML or MEDLINE document that cannot be parsed."""
+
+
+class WebInputError(MildwatchError):
+    """A query string or form sent to ``mildwatch web`` is invalid."""
 
 
 class DeliveryError(MildwatchError):

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from watcher import __version__
-from watcher.cli import demo, evidence, mail, searches, service, trials, watch
+from watcher.cli import demo, evidence, mail, searches, service, trials, watch, web
 from watcher.cli.app import App, MildwatchGroup
 
 
@@ -52,6 +52,7 @@ for command in (
     searches.searches,
     trials.trials,
     *mail.COMMANDS,
+    *web.COMMANDS,
 ):
     cli.add_command(command)
 

@@ -79,7 +79,11 @@ class App:
         if self._config is None:
             self._config = load_config(self.config_file)
             if self._handler is not None:
-                secrets = [self._config.entrez.api_key or "", self._config.mail.smtp.password or ""]
+                secrets = [
+                    self._config.entrez.api_key or "",
+                    self._config.mail.smtp.password or "",
+                    self._config.web.secret or "",
+                ]
                 self._handler.addFilter(RedactSecrets(secrets))
         return self._config
 

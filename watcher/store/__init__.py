@@ -2,8 +2,8 @@
 
 ``Store`` is one class put together from query mixins, one module per concern: ``base``
 (connection, migrations, transactions), ``schema`` (the shipped migrations), ``articles``,
-``searches``, ``evidence``, ``runs``, ``subscribers``, ``undelivered``, ``outbox`` and
-``trials``. One class,
+``searches``, ``evidence``, ``runs``, ``subscribers``, ``preferences``, ``undelivered``,
+``outbox`` and ``trials``. One class,
 so a single connection serves the watcher and the digests: ``watcher`` code simply never calls
 the mail queries, which ``digests`` and the CLI use. Methods take and return the dataclasses in
 ``watcher.records`` and the ones re-exported here; import them from ``watcher.store``, not from
@@ -16,6 +16,7 @@ from watcher.store.articles import ArticleFilter, ArticleQueries, ArticleSummary
 from watcher.store.base import BUSY_TIMEOUT_SECONDS
 from watcher.store.evidence import EvidenceQueries
 from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
+from watcher.store.preferences import PREFERENCE_FIELDS, PreferenceQueries, SubscriberChange
 from watcher.store.runs import RunQueries
 from watcher.store.searches import SearchQueries
 from watcher.store.subscribers import (
@@ -34,6 +35,7 @@ __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "FORMATS",
     "FREQUENCIES",
+    "PREFERENCE_FIELDS",
     "RELEVANCE_LEVELS",
     "STATUSES",
     "SUBSCRIBER_FIELDS",
@@ -45,6 +47,7 @@ __all__ = [
     "PendingNews",
     "Store",
     "Subscriber",
+    "SubscriberChange",
     "normalize_address",
 ]
 
@@ -58,5 +61,6 @@ class Store(
     UndeliveredQueries,
     OutboxQueries,
     TrialQueries,
+    PreferenceQueries,
 ):
     """An open mildwatch database; ``Store.open(path)`` connects and migrates."""

@@ -187,8 +187,13 @@ class ArticleQueries(StoreBase):
     def count_articles(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
-    def events(self, *, since: str | None = None, kinds: Sequence[str] = ()) -> list[ArticleEvent]:
+    def events(
+        self, *, since: str | None = None, kinds: Sequence[str] = (), pmid: str | None = None
+    ) -> list[ArticleEvent]:
         clauses, params = [], []
+        if pmid:
+            clauses.append("pmid = ?")
+            params.append(pmid)
         if since:
             clauses.append("at >= ?")
             params.append(since)

@@ -52,6 +52,30 @@ class StoreBase:
             ) from None
         return cls(db, path)
 
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Self:
+        """Open an existing, migrated database so that no statement can write to it (SQLite's
+        ``mode=ro``), for views that must not change anything."""
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS
+            )
+            db = Database(conn)
+            pending = [m.name for m in schema.migrations().pending(db)]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open database {path} for reading: {exc}; check the path and its "
+                "permissions ([database] path in the config)"
+            ) from None
+        if pending:
+            db.close()
+            raise StoreError(
+                f"database {path} needs upgrading ({pending[0]}); run `mildwatch status` once "
+                "to upgrade it"
+            )
+        return cls(db, path)
+
     def close(self) -> None:
         self.db.close()
 

@@ -344,6 +344,24 @@ def registry_tables(db: Database) -> None:
     )
 
 
+def web_preferences(db: Database) -> None:
+    """What the web preferences page needs: a pause that is not an unsubscribe
+    (``subscribers.paused_at``), and a log of every preference change with its time and
+    where it came from, so an admin can see who changed what."""
+    _run(
+        db,
+        "ALTER TABLE subscribers ADD COLUMN paused_at TEXT",
+        """CREATE TABLE subscriber_changes (
+            id INTEGER PRIMARY KEY,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            changes TEXT NOT NULL
+        ) STRICT""",
+        "CREATE INDEX subscriber_changes_subscriber ON subscriber_changes(subscriber_id, id)",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
@@ -351,6 +369,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0004_digest_tables", digest_tables),
     ("0005_article_citation_columns", article_citation_columns),
     ("0006_registry_tables", registry_tables),
+    ("0007_web_preferences", web_preferences),
 )
 
 

@@ -158,6 +158,15 @@ class SearchQueries(StoreBase):
         """Forget how far a search has polled: its next poll backfills (a changed query)."""
         self.db.execute("UPDATE poll_state SET watermark = NULL WHERE search_id = ?", (search_id,))
 
+    def hits_of(self, pmid: str) -> list[tuple[str, str]]:
+        """Which saved searches found ``pmid``, and when first: (name, first_hit_at)."""
+        rows = self._all(
+            "SELECT s.name, h.first_hit_at FROM search_hits h JOIN searches s"
+            " ON s.id = h.search_id WHERE h.pmid = ? ORDER BY h.first_hit_at, s.name",
+            (pmid,),
+        )
+        return [(r["name"], r["first_hit_at"]) for r in rows]
+
     def record_hits(self, search_id: int, pmids: Iterable[str], *, now: str) -> None:
         for pmid in pmids:
             self.db.execute(

@@ -44,6 +44,12 @@ class Subscriber:
     updated_at: str
     unsubscribed_at: str | None = None
     covered_through: str | None = None  # last day (YYYY-MM-DD) a digest period covered
+    paused_at: str | None = None  # paused (by the subscriber or an admin), not unsubscribed
+
+    @property
+    def receiving(self) -> bool:
+        """Digests go out: subscribed and not paused."""
+        return self.active and self.paused_at is None
 
 
 SUBSCRIBER_FIELDS = (
@@ -151,7 +157,8 @@ class SubscriberQueries(StoreBase):
         return _subscriber(row) if row else None
 
     def subscribers(self, *, active_only: bool = False) -> list[Subscriber]:
-        where = " WHERE active = 1" if active_only else ""
+        """Everyone, or (``active_only``) those who receive digests: subscribed, not paused."""
+        where = " WHERE active = 1 AND paused_at IS NULL" if active_only else ""
         return [
             _subscriber(r) for r in self._all(f"SELECT * FROM subscribers{where} ORDER BY email")
         ]
