@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -30,7 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,18 +114,29 @@ class WebApp:
         base = config.web.base_url
         self.site = Site(prefix=urlsplit(base).path if base else "")
         self.clock = clock
+        self._lock = threading.Lock()
+        self._map: tuple[tuple, MapData] | None = None
+
+    def warm(self) -> None:
+        """Build the map (and its chart) before the first reader asks for it."""
+        data = self._read(self.map_data)
+        self.pages.chart_for(data.landscape.timeline)
 
     def starlette(self) -> Starlette:
+        """The app; with a base path in ``base_url`` ("/mildwatch"), the pages answer both under
+        it and at the root, so a reverse proxy may strip the prefix or pass it on."""
+        routes: list[BaseRoute] = [
+            Route("/", self.map_page),
+            Route("/articles/{pmid}", self.article_page),
+            Route("/chart.png", self.chart_png),
+            Route("/healthz", self.healthz),
+            Route("/unsubscribe/{token}", self.unsubscribe, methods=["GET", "POST"]),
+            Route("/subscriber/{token}", self.preferences, methods=["GET", "POST"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+        prefix = self.site.prefix.rstrip("/")
         return Starlette(
-            routes=[
-                Route("/", self.map_page),
-                Route("/articles/{pmid}", self.article_page),
-                Route("/chart.png", self.chart_png),
-                Route("/healthz", self.healthz),
-                Route("/unsubscribe/{token}", self.unsubscribe, methods=["GET", "POST"]),
-                Route("/subscriber/{token}", self.preferences, methods=["GET", "POST"]),
-                Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-            ],
+            routes=[Mount(prefix, routes=routes), *routes] if prefix else routes,
             middleware=[Middleware(SecureHeaders)],
             exception_handlers={HTTPException: self.http_error, WebInputError: self.bad_input},
         )
@@ -140,7 +152,17 @@ class WebApp:
             return work(store)
 
     def map_data(self, store: Store) -> MapData:
-        return build_map(store.classified(("relevant",)), store.classified(("uncertain",)))
+        """The map's rows and landscape, rebuilt only when the evidence changed (a poll, a
+        reclassification): building them reads every classified article."""
+        version = store.evidence_version()
+        with self._lock:
+            if self._map is None or self._map[0] != version:
+                relevant, uncertain = (
+                    store.classified(("relevant",)),
+                    store.classified(("uncertain",)),
+                )
+                self._map = (version, build_map(relevant, uncertain))
+            return self._map[1]
 
     def render_map(self, data: MapData, query: MapQuery, site: Site, *, paged: bool = True) -> str:
         page = select(data.rows[query.tab], query, page_size=None if not paged else 50)
@@ -279,8 +301,8 @@ class WebApp:
         if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             return False
         origin = request.headers.get("origin")
-        if origin is None:
-            return True  # older browsers send none on same-origin posts; the token decides
+        if origin in (None, "null"):
+            return True  # none from older browsers, "null" under no-referrer: the token decides
         hosts = {request.headers.get("host", "")}
         if self.config.web.base_url:
             hosts.add(urlsplit(self.config.web.base_url).netloc)

@@ -62,6 +62,7 @@ def web(app: App, host: str | None, port: int | None, static_dir: Path | None) -
     host = host or config.web.host
     port = port or config.web.port
     _check_free(host, port)
+    webapp.warm()
     click.echo(f"mildwatch web on http://{host}:{port}/  (Ctrl-C to stop)", err=True)
     if not config.web.base_url:
         click.echo("Note: [web] base_url is not set, so digests do not link here yet.", err=True)

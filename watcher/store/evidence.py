@@ -78,6 +78,15 @@ class EvidenceQueries(StoreBase):
         rows = self._all(f"SELECT * FROM evidence_changes {where} ORDER BY id", params)
         return [{**r, "changes": json.loads(r["changes"])} for r in rows]
 
+    def evidence_version(self) -> tuple:
+        """Changes whenever an article or its evidence does (a cheap key for caching views
+        built from ``classified()``)."""
+        row = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM articles), (SELECT MAX(updated_at) FROM articles),"
+            " (SELECT COUNT(*) FROM evidence), (SELECT MAX(classified_at) FROM evidence)"
+        ).fetchone()
+        return tuple(row)
+
     def classified(
         self, relevance: Iterable[str] = ("relevant",)
     ) -> list[tuple[Article, Evidence]]:
