@@ -95,3 +95,12 @@ print(json.dumps({"module": r.__file__, "templates": str(r.bundled_templates_dir
     assert Path(report["templates"]) == site / "digests" / "templates"
     assert report["subject"] == "Week of 16 Nov 2026: No new studies"
     assert report["html"] and "No new studies this period" in report["text"]
+
+
+def test_the_web_pages_and_their_assets_are_in_the_wheel(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    pages = sorted(p.name for p in (REPO / "templates" / "web").iterdir())
+    assert "map.html.j2" in pages and "preferences.html.j2" in pages
+    assert [n for n in pages if f"digests/templates/web/{n}" not in names] == []
+    assert {"digests/web/static/web.css", "digests/web/static/filter.js"} <= names
