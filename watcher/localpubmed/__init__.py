@@ -2,7 +2,8 @@
 production path (nothing in ``watcher`` imports it but the CLI's ``demo`` and ``localpubmed``
 commands; tests and benchmarks use it freely).
 
-    server.py               esearch / efetch / einfo over HTTP like NCBI, faults, request log
+    server.py               esearch / efetch / einfo / elink over HTTP like NCBI, faults, log
+    links.py                elink: cited-in and references (ReferenceList), similar articles
     replies.py              NCBI's reply shapes: esearch XML, error replies, DOCTYPEs
     index.py                its record store: PubMed XML → searchable records
     medline_writer.py       efetch's MEDLINE text output

@@ -76,6 +76,7 @@ class SearchDoc:
     crdt: date | None = None
     pdat: date | None = None
     mdat: date | None = None
+    references: tuple[str, ...] = ()  # PMIDs in the record's ReferenceList (for ELink)
 
 
 def _texts(doc: SearchDoc) -> dict[str, str]:
@@ -255,6 +256,11 @@ def search_doc(article: ET.Element) -> SearchDoc:
         crdt=_date(history.get("pubmed", history.get("entrez"))),
         pdat=_date(art.find("Journal/JournalIssue/PubDate")),
         mdat=_date(cit.find("DateRevised")),
+        references=tuple(
+            element_text(i)
+            for i in article.iterfind("PubmedData/ReferenceList/Reference/ArticleIdList/ArticleId")
+            if i.get("IdType") == "pubmed"
+        ),
     )
 
 
@@ -335,6 +341,7 @@ class RecordIndex:
         self._lock = threading.RLock()
         self._records: dict[str, Record] = {}
         self._index = TextIndex()
+        self.generation = 0  # changes whenever a record is added or removed (for caches)
 
     def __len__(self) -> int:
         with self._lock:
@@ -348,6 +355,7 @@ class RecordIndex:
                 self._records[record.pmid] = record
                 self._index.add(record.doc)
                 pmids.append(record.pmid)
+            self.generation += 1
         return pmids
 
     def add_xml(self, data: bytes | str, source: str = "added XML") -> list[str]:
@@ -375,6 +383,12 @@ class RecordIndex:
         with self._lock:
             self._records.pop(pmid, None)
             self._index.remove(pmid)
+            self.generation += 1
+
+    def docs(self) -> list[SearchDoc]:
+        """What every record holds, a snapshot (ELink's cited-in and similarity tables)."""
+        with self._lock:
+            return [r.doc for r in self._records.values()]
 
     def records(self, pmids: Iterable[str]) -> list[Record]:
         """The records for ``pmids`` in that order; unknown PMIDs are skipped."""

@@ -3,7 +3,8 @@
 PubMed is unreachable from tests and must never be hit by them, so tests, the demo and
 librarians trying queries (``mildwatch localpubmed``) use this instead: esearch (with the
 query language of :mod:`watcher.localpubmed.query`, date windows, the history server and the
-9,999-record esearch cap), efetch (by id, GET or POST, or by WebEnv/query_key pages), einfo.
+9,999-record esearch cap), efetch (by id, GET or POST, or by WebEnv/query_key pages), einfo,
+and elink (cited-in, references and similar articles: :mod:`watcher.localpubmed.links`).
 Replies copy NCBI's shapes closely enough for ``Bio.Entrez.read`` (docs/tech-notes.md §1-2).
 
 Each instance keeps its own request log and queue of injected faults (429, 5xx, slow and
@@ -22,6 +23,7 @@ from xml.sax.saxutils import escape
 
 from watcher.errors import EntrezError, QueryError
 from watcher.localpubmed.index import RecordIndex
+from watcher.localpubmed.links import Links, elink_reply
 from watcher.localpubmed.medline_writer import medline_text
 from watcher.localpubmed.query import parse_query, restrict
 from watcher.localpubmed.replies import (
@@ -41,7 +43,7 @@ from watcher.localpubmed.serving import Fault, LocalServer, LoggedRequest, serve
 
 logger = logging.getLogger(__name__)
 
-ENDPOINTS = ("esearch", "efetch", "einfo")
+ENDPOINTS = ("esearch", "efetch", "einfo", "elink")
 __all__ = ["ENDPOINTS", "Fault", "LocalPubMed", "LoggedRequest", "serve_forever"]
 
 
@@ -66,6 +68,7 @@ class LocalPubMed(LocalServer):
         self.index = RecordIndex()
         for path in [corpus] if isinstance(corpus, str | Path) else corpus or ():
             self.index.add_path(Path(path))
+        self.links = Links(self.index)
         self._history: dict[str, list[tuple[str, ...]]] = {}
         self._updated = datetime.now(UTC)
 
@@ -118,6 +121,11 @@ class LocalPubMed(LocalServer):
     def _reply(self, endpoint: str, params: dict[str, str]) -> Reply:
         lowered = {k.casefold(): v for k, v in params.items()}  # NCBI ignores the case
         return getattr(self, f"_{endpoint}")(lowered)
+
+    def _reply_to(self, endpoint: str, params: dict[str, str], ids: tuple[str, ...]) -> Reply:
+        if endpoint == "elink":  # one LinkSet per id= sent: the repeated parameters matter
+            return elink_reply(self.links, {k.casefold(): v for k, v in params.items()}, ids)
+        return self._reply(endpoint, params)
 
     def _remember(self, pmids: Sequence[str], webenv: str) -> tuple[str, int]:
         """Store a result on the history server: a new WebEnv, or appended to a known one."""

@@ -42,6 +42,7 @@ class LoggedRequest:
     endpoint: str  # the endpoint the path named: "esearch", "studies", ...
     params: dict[str, str]  # query-string and form-body params merged, as sent
     status: int  # HTTP status sent (0: the server stopped before answering)
+    id_params: tuple[str, ...] = ()  # every id= value, in order (elink: one LinkSet each)
 
 
 class LocalServer:
@@ -67,6 +68,10 @@ class LocalServer:
 
     def _reply(self, endpoint: str, params: dict[str, str]) -> Reply:
         raise NotImplementedError
+
+    def _reply_to(self, endpoint: str, params: dict[str, str], ids: tuple[str, ...]) -> Reply:
+        """What ``_reply`` says; a server that tells repeated ``id=`` apart (ELink) overrides."""
+        return self._reply(endpoint, params)
 
     def _not_running(self) -> Exception:
         return RuntimeError(f"The {self.NAME} is not running; call start() first.")
@@ -155,14 +160,16 @@ class LocalServer:
         with self._lock:
             self._log.append(request)
 
-    def _answer(self, endpoint: str, params: dict[str, str]) -> Reply | None:
+    def _answer(
+        self, endpoint: str, params: dict[str, str], ids: tuple[str, ...] = ()
+    ) -> Reply | None:
         """The reply to send, faults applied; None if the server stopped meanwhile."""
         fault = self._take_fault(endpoint)
         if fault and fault.delay and self._stopping.wait(fault.delay):
             return None
         if fault and fault.status is not None:
             return fault_reply(fault.status, fault.retry_after)
-        reply = self._reply(endpoint, params)
+        reply = self._reply_to(endpoint, params, ids)
         if fault and fault.truncate:
             reply = replace(reply, body=reply.body[: len(reply.body) // 2])
         return reply
@@ -194,17 +201,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str, body: str) -> None:
         arrived = time.monotonic()
         url = urlsplit(self.path)
-        params = dict(parse_qsl(url.query, keep_blank_values=True))
-        params.update(parse_qsl(body, keep_blank_values=True))
+        pairs = [
+            *parse_qsl(url.query, keep_blank_values=True),
+            *parse_qsl(body, keep_blank_values=True),
+        ]
+        params = dict(pairs)
+        ids = tuple(v for k, v in pairs if k.casefold() == "id")
         app = self.server.app
         endpoint = app._route(url.path)
         try:
-            reply = app._answer(endpoint, params) if endpoint else not_found(url.path)
+            reply = app._answer(endpoint, params, ids) if endpoint else not_found(url.path)
         except Exception:  # a bug here must not look like a dropped connection
             logger.exception("%s: failed to answer %s", app.NAME, self.path)
             reply = Reply(500, f"The {app.NAME} failed; see its log.\n".encode(), TEXT_TYPE)
         logged = endpoint or PurePosixPath(url.path).name.removesuffix(".fcgi")
-        app._record(LoggedRequest(arrived, method, logged, params, reply.status if reply else 0))
+        status = reply.status if reply else 0
+        app._record(LoggedRequest(arrived, method, logged, params, status, ids))
         if reply is None:
             self.close_connection = True
             return

@@ -12,9 +12,10 @@ exercised honestly. This module sets what a record is (journal, authors, dates, 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from watcher.errors import MildwatchError
 from watcher.localpubmed.synthetic_abstracts import TOPICS, write_abstract
@@ -123,11 +124,36 @@ def generate_records(
     kinds = [(topic, design) for topic, design, weight in _KINDS for _ in range(weight)]
     seconds = ((end - start).days + 1) * 86400
     origin = datetime(start.year, start.month, start.day)
-    records = []
+    records: list[SyntheticRecord] = []
+    by_topic: dict[str, list[SyntheticRecord]] = {}
     for i in range(n):
         entrez = origin + timedelta(seconds=int(seconds * (i + rng.random()) / n))
-        records.append(_record(first_pmid + i, entrez, *rng.choice(kinds), rng, end))
+        topic, design = rng.choice(kinds)
+        record = _record(first_pmid + i, entrez, topic, design, rng, end)
+        earlier = by_topic.setdefault(topic, [])
+        records.append(replace(record, references=_references(record.pmid, earlier, seed)))
+        earlier.append(record)
     return records
+
+
+def _references(
+    pmid: int, earlier: list[SyntheticRecord], seed: int
+) -> tuple[tuple[str, str], ...]:
+    """Up to five recent records on the same topic, as the record's ReferenceList (what
+    ELink's cited-in links are made of). A random stream of its own per record, so that adding
+    references left every other generated value as it was."""
+    pick = random.Random(f"{seed}:{pmid}")
+    pool = earlier[-40:]
+    cited = pick.sample(pool, min(pick.randint(0, 5), len(pool)))
+    return tuple((_citation(r), str(r.pmid)) for r in sorted(cited, key=lambda r: r.pmid))
+
+
+def _citation(record: SyntheticRecord) -> str:
+    """How a reference list cites a record: "Müller I, et al. Title. J Abbrev. 2019." """
+    first = record.authors[0] if record.authors else None
+    who = f"{first.last_name} {first.initials}, et al. " if first else ""
+    title = unescape(record.title).rstrip(".")
+    return f"{who}{title}. {record.journal.iso_abbrev}. {record.pub_date.year}."
 
 
 def generate_articles(

@@ -148,6 +148,7 @@ class SyntheticRecord:
     databanks: tuple[tuple[str, str], ...] = ()  # (DataBankName, AccessionNumber)
     grants: tuple[tuple[str, str, str, str], ...] = ()  # (GrantID, Acronym, Agency, Country)
     coi_statement: str = ""  # an XML fragment, like the abstract texts
+    references: tuple[tuple[str, str], ...] = ()  # (citation text, cited PMID): ReferenceList
     copyright: str = COPYRIGHT
     labels: dict[str, object] | None = field(default=None, compare=False)
 
@@ -342,9 +343,16 @@ def _pubmed_data(r: SyntheticRecord) -> _Node:
     ids = [_n("ArticleId", str(r.pmid), IdType="pubmed")]
     ids += [_n("ArticleId", r.pmcid, IdType="pmc")] if r.pmcid else []
     ids += [_n("ArticleId", escape(r.doi), IdType="doi")] if r.doi else []
-    return _n("PubmedData", [
-        _n("History", history), _n("PublicationStatus", status), _n("ArticleIdList", ids),
-    ])  # fmt: skip
+    kids = [_n("History", history), _n("PublicationStatus", status), _n("ArticleIdList", ids)]
+    if r.references:
+        kids.append(_n("ReferenceList", [_reference(*ref) for ref in r.references]))
+    return _n("PubmedData", kids)
+
+
+def _reference(citation: str, pmid: str) -> _Node:
+    """One cited work: what ELink's cited-in links are made of (at NCBI and locally)."""
+    ids = _n("ArticleIdList", [_n("ArticleId", pmid, IdType="pubmed")])
+    return _n("Reference", [_n("Citation", escape(citation)), ids])
 
 
 def render_article(record: SyntheticRecord) -> str:

@@ -37,6 +37,7 @@ from watcher.config import NCBI_EUTILS, EntrezSettings
 from watcher.errors import EntrezError, ParseError, QueryError
 from watcher.pacing import RateLimiter, backoff_delay, retry_after_seconds
 from watcher.pubmed import parse as pubmed_parse
+from watcher.pubmed.links import Link, parse_elink
 from watcher.records import Article
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ T = TypeVar("T")
 
 ESEARCH_CAP = 9999
 """PubMed's esearch returns at most the first 9,999 ids of a result (retstart + retmax)."""
+ELINK_BATCH = 100
+"""Source ids per ELink request (each passed as its own ``id=``: one LinkSet per id)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,58 @@ class EntrezClient:
                 ),
                 lambda data: pubmed_parse.parse_pubmed_xml(data, source="efetch reply"),
             )
+
+    def history_ids(self, result: SearchResult, *, start: int) -> list[str]:
+        """The PMIDs of a stored result from ``start`` on (past esearch's cap), as efetch's
+        ``uilist``: ids only, 10,000 per request, no records."""
+        if not (result.webenv and result.query_key):
+            raise EntrezError("esearch returned no WebEnv/QueryKey; cannot use the history server")
+        ids: list[str] = []
+        for retstart in range(start, result.count, 10000):
+            text = self._call(
+                "efetch",
+                lambda retstart=retstart: Entrez.efetch(
+                    db="pubmed",
+                    webenv=result.webenv,
+                    query_key=result.query_key,
+                    retstart=retstart,
+                    retmax=10000,
+                    rettype="uilist",
+                    retmode="text",
+                    **self._etiquette(),
+                ),
+                lambda data: data.decode("utf-8", "replace"),
+            )
+            ids.extend(line.strip() for line in text.splitlines() if line.strip().isdigit())
+        return ids
+
+    # -- elink ------------------------------------------------------------------------------
+
+    def elink(
+        self, ids: Sequence[str], *, linkname: str, scores: bool = False
+    ) -> dict[str, tuple[Link, ...]]:
+        """PubMed-to-PubMed links (e.g. ``pubmed_pubmed_citedin``) of each id: one request per
+        ``ELINK_BATCH`` ids, each id passed on its own so PubMed answers one LinkSet per id.
+        A source id never appears among its own links."""
+        found: dict[str, tuple[Link, ...]] = {}
+        command = "neighbor_score" if scores else "neighbor"
+        for start in range(0, len(ids), ELINK_BATCH):
+            chunk = [str(i) for i in ids[start : start + ELINK_BATCH]]
+            found.update(
+                self._call(
+                    "elink",
+                    lambda chunk=chunk: Entrez.elink(
+                        dbfrom="pubmed",
+                        db="pubmed",
+                        linkname=linkname,
+                        cmd=command,
+                        id=chunk,
+                        **self._etiquette(),
+                    ),
+                    lambda data: parse_elink(data, linkname),
+                )
+            )
+        return found
 
     def requests_needed(self, records: int) -> int:
         return math.ceil(records / self.settings.batch_size)
