@@ -13,6 +13,11 @@ Guarantees (each has a test):
   re-fetched, and a change becomes an ``updated`` / ``retracted`` / ``erratum`` event.
 * A query PubMed silently changed (ErrorList: PhraseNotFound, FieldNotFound) is a failed
   search with the reason recorded, never a success.
+* A changed query is backfilled over all time (its watermark was reset), and the papers its
+  earlier query found that the new one does not match stay stored, marked as no longer
+  matched by that search (``search_hits.unmatched_at``).
+* Papers citing the librarians' key papers are asked of ELink once per run, in one batched
+  request, within the same rate limit (``watcher.citations``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from watcher.citations import CitationReport, track_citations
 from watcher.clock import days_before, iso, parse_pubmed_date, pubmed_date, utc_now
 from watcher.errors import EntrezError
 from watcher.pubmed import EntrezClient, SearchResult
@@ -49,6 +55,7 @@ class SearchOutcome:
     translation: str = ""
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    dropped: int = 0  # papers the search's changed query no longer matches
 
 
 @dataclass
@@ -58,6 +65,7 @@ class PollReport:
     events: list[ArticleEvent] = field(default_factory=list)
     fetched: int = 0
     requests: int = 0
+    citations: CitationReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -83,6 +91,8 @@ class PollReport:
             "retracted": self.count("retracted"),
             "erratum": self.count("erratum"),
             "requests": self.requests,
+            "citations": self.citations.new if self.citations else 0,
+            "recall_gaps": len(self.citations.gaps) if self.citations else 0,
         }
 
 
@@ -94,6 +104,7 @@ class _Planned:
     result: SearchResult
     window: tuple[str, str]
     covered: set[str]
+    full: bool = False  # the whole result since backfill_from: what it lacks is unmatched
 
 
 def window_term(query: str, start: str, end: str) -> str:
@@ -144,7 +155,8 @@ def poll(
             )
             run.report.outcomes.append(run.fail(search, window, reason, result))
             continue
-        planned.append(_Planned(search, result, window, set(result.ids)))
+        full = state.watermark is None
+        planned.append(_Planned(search, result, window, set(result.ids), full))
 
     fetch_error = run.fetch_new(planned)
     for plan in planned:
@@ -157,6 +169,7 @@ def poll(
         except EntrezError as exc:
             log.warning("could not re-fetch %d revised records: %s", len(revised), exc)
 
+    run.report.citations = track_citations(store, client, run.save, run_id=run_id, now=run.stamp)
     report = run.report
     report.requests = client.requests_made - requests_before
     with store.transaction():
@@ -259,8 +272,11 @@ class _Run:
                 "could be listed" + (f": {fetch_error}" if fetch_error else "")
             )
             return self.fail(search, plan.window, error, result)
+        dropped = 0
         with self.store.transaction():
             self.store.record_hits(search.id, sorted(plan.covered), now=self.stamp)
+            if plan.full:
+                dropped = self.store.mark_unmatched(search.id, plan.covered, now=self.stamp)
             self.store.record_poll_success(
                 search.id,
                 watermark=plan.window[1],
@@ -276,6 +292,7 @@ class _Run:
             new=len(plan.covered & self.fetched),
             translation=result.translation,
             warnings=tuple(result.notes),
+            dropped=dropped,
         )
 
     def fail(

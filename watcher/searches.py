@@ -70,20 +70,25 @@ def check_syntax(query: str) -> str:
     return text
 
 
-def read_profile(path: Path) -> dict:
+def read_profile(
+    path: Path, *, what: str = "topic profile", fix: str = "fix [poll] profile"
+) -> dict:
     """A topic profile file's tables (for the saved searches it seeds: PubMed's and the
-    registry's); a missing or unreadable file is a ConfigError."""
+    registry's), or a ``searches export`` file's; a missing or unreadable file is a
+    ConfigError."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"topic profile {path} not found; fix [poll] profile") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read topic profile: {exc}") from None
+        raise ConfigError(f"{what} {path} not found; {fix}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
 
 
-def profile_searches(path: Path) -> list[SearchSpec]:
-    """The ``[[searches]]`` of a topic profile file."""
-    data = read_profile(path)
+def profile_searches(
+    path: Path, *, what: str = "topic profile", fix: str = "fix [poll] profile"
+) -> list[SearchSpec]:
+    """The ``[[searches]]`` of a topic profile file (or of a ``searches export`` file)."""
+    data = read_profile(path, what=what, fix=fix)
     specs = []
     for number, entry in enumerate(data.get("searches", []), start=1):
         if not isinstance(entry, dict) or not {"name", "query"} <= set(entry):

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from watcher import __version__
-from watcher.cli import demo, evidence, mail, searches, service, trials, watch, web
+from watcher.cli import demo, evidence, mail, querytools, searches, service, trials, watch, web
 from watcher.cli.app import App, MildwatchGroup
 
 
@@ -55,6 +55,8 @@ for command in (
     *web.COMMANDS,
 ):
     cli.add_command(command)
+for command in querytools.SEARCH_COMMANDS:
+    searches.searches.add_command(command)
 
 
 def main() -> None:

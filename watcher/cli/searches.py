@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from watcher import searches as lib
+from watcher.cli import querytools
 from watcher.cli.app import App, pass_app
 from watcher.cli.show import clip
 from watcher.cli.watch import current_user
@@ -12,13 +13,13 @@ from watcher.pubmed import EntrezClient
 
 
 def _client(app: App) -> EntrezClient:
-    app.config.require_email()
-    return EntrezClient(app.config.entrez)
+    return querytools.client_for(app)
 
 
 @click.group()
 def searches() -> None:
-    """List, test, add and edit the saved PubMed searches (every change is kept)."""
+    """List, test, add, edit, diff, export, import and audit the saved PubMed searches
+    (every change is kept)."""
 
 
 @searches.command(name="list")
@@ -104,17 +105,31 @@ def add_search(
 @click.option("--description", help="A new description.")
 @click.option("--reason", required=True, help="Why; kept in the search's history.")
 @click.option("--offline", is_flag=True, help="Save without asking PubMed first.")
+@click.option("--yes", "-y", is_flag=True, help="Save without showing the diff and asking.")
 @pass_app
 def edit_search(
-    app: App, name: str, query: str | None, description: str | None, reason: str, offline: bool
+    app: App,
+    name: str,
+    query: str | None,
+    description: str | None,
+    reason: str,
+    offline: bool,
+    yes: bool,
 ) -> None:
-    """Change a saved search; the old version stays in its history."""
+    """Change a saved search; the old version stays in its history. A new query is first
+    shown as a diff (what it adds and drops, as `searches diff`) and saved if you agree."""
     current = app.store.search(name)
     if current is None:
         raise click.ClickException(f"no saved search named {name!r}; see `searches list`")
     if query is None and description is None:
         raise click.UsageError("nothing to change: give --query and/or --description")
     client = None if offline or query is None else _client(app)
+    if client is not None and query is not None and not yes:
+        querytools.show_diff(app, name, current.query, query)  # also checks it with PubMed
+        if not click.confirm(f"Save the new query of {name!r}?", default=False):
+            click.echo("Not saved; nothing changed.")
+            raise click.exceptions.Exit(1)
+        client = None  # the diff has just checked the query with PubMed
     saved, _ = lib.save_search(
         app.store,
         client,

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from digests.chart import timeline_table
 from digests.model import Landscape
 from digests.wording import design_label, format_months, question_title
+from watcher.citations import CitationReport
 from watcher.cli.jobs import MailReport
 from watcher.poll import PollReport
 from watcher.records import (
@@ -50,10 +51,29 @@ def poll_report(report: PollReport) -> list[str]:
         else:
             lines.append(f"  FAILED  {o.name}  {window}  {o.error}")
         lines.extend(f"          PubMed warning: {w}" for w in o.warnings)
+        if o.dropped:
+            lines.append(f"          {o.dropped} paper(s) the changed query no longer matches")
+    lines.extend(citation_lines(report.citations))
     counts = report.counts()
     lines.append(
         f"Stored: {counts['new']} new, {counts['updated']} updated, "
         f"{counts['retracted']} retracted, {counts['erratum']} with errata"
+    )
+    return lines
+
+
+def citation_lines(report: CitationReport | None) -> list[str]:
+    if report is None:
+        return []
+    if report.error:
+        return [f"  FAILED  citations of {report.key_papers} key paper(s): {report.error}"]
+    lines = [
+        f"  ok      citations of {report.key_papers} key paper(s): {report.listed} citing, "
+        f"{report.new} new, {report.fetched} fetched"
+    ]
+    lines.extend(
+        f"          PMID {pmid}: found by citation; no saved search matches it"
+        for pmid in report.gaps
     )
     return lines
 

@@ -3,17 +3,17 @@
 ``Store`` is one class put together from query mixins, one module per concern: ``base``
 (connection, migrations, transactions), ``schema`` (the shipped migrations), ``articles``,
 ``searches``, ``evidence``, ``runs``, ``subscribers``, ``preferences``, ``undelivered``,
-``outbox`` and ``trials``. One class,
-so a single connection serves the watcher and the digests: ``watcher`` code simply never calls
-the mail queries, which ``digests`` and the CLI use. Methods take and return the dataclasses in
-``watcher.records`` and the ones re-exported here; import them from ``watcher.store``, not from
-the modules, which may move.
+``outbox``, ``trials`` and ``citations``. One class, so a single connection serves the watcher
+and the digests: ``watcher`` code simply never calls the mail queries, which ``digests`` and
+the CLI use. Methods take and return the dataclasses in ``watcher.records`` and the ones
+re-exported here; import them from ``watcher.store``, not from the modules, which may move.
 """
 
 from __future__ import annotations
 
 from watcher.store.articles import ArticleFilter, ArticleQueries, ArticleSummary
 from watcher.store.base import BUSY_TIMEOUT_SECONDS
+from watcher.store.citations import CitationQueries, KeyPaper, RecallGap
 from watcher.store.evidence import EvidenceQueries
 from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
 from watcher.store.preferences import PREFERENCE_FIELDS, PreferenceQueries, SubscriberChange
@@ -42,9 +42,11 @@ __all__ = [
     "ArticleFilter",
     "ArticleSummary",
     "Candidate",
+    "KeyPaper",
     "NewDigest",
     "OutboxEntry",
     "PendingNews",
+    "RecallGap",
     "Store",
     "Subscriber",
     "SubscriberChange",
@@ -62,5 +64,6 @@ class Store(
     OutboxQueries,
     TrialQueries,
     PreferenceQueries,
+    CitationQueries,
 ):
     """An open mildwatch database; ``Store.open(path)`` connects and migrates."""

@@ -362,6 +362,35 @@ def web_preferences(db: Database) -> None:
     )
 
 
+def query_changes_and_citations(db: Database) -> None:
+    """What a librarian's query change and citation tracking leave behind.
+
+    ``search_hits.unmatched_at``: when a search's current query stopped matching a paper its
+    earlier query found (NULL while it matches); the paper stays stored. ``key_papers``: the
+    papers whose citing papers each poll asks PubMed about. ``citations``: which stored paper
+    cites which key paper, found when; a paper with a citation row and no matching search is a
+    recall gap of the saved searches.
+    """
+    _run(
+        db,
+        "ALTER TABLE search_hits ADD COLUMN unmatched_at TEXT",
+        """CREATE TABLE key_papers (
+            pmid TEXT PRIMARY KEY REFERENCES articles(pmid),
+            added_at TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        ) STRICT""",
+        """CREATE TABLE citations (
+            cited_pmid TEXT NOT NULL REFERENCES articles(pmid),
+            citing_pmid TEXT NOT NULL REFERENCES articles(pmid),
+            found_at TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            PRIMARY KEY (cited_pmid, citing_pmid)
+        ) STRICT""",
+        "CREATE INDEX citations_citing ON citations(citing_pmid)",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
@@ -370,6 +399,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0005_article_citation_columns", article_citation_columns),
     ("0006_registry_tables", registry_tables),
     ("0007_web_preferences", web_preferences),
+    ("0008_query_changes_and_citations", query_changes_and_citations),
 )
 
 

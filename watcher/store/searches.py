@@ -168,13 +168,53 @@ class SearchQueries(StoreBase):
         return [(r["name"], r["first_hit_at"]) for r in rows]
 
     def record_hits(self, search_id: int, pmids: Iterable[str], *, now: str) -> None:
+        """The search matches these papers (again, if its query once stopped matching them)."""
         for pmid in pmids:
             self.db.execute(
                 "INSERT INTO search_hits (search_id, pmid, first_hit_at, last_hit_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT(search_id, pmid) DO UPDATE SET"
-                " last_hit_at = excluded.last_hit_at",
+                " last_hit_at = excluded.last_hit_at, unmatched_at = NULL",
                 (search_id, pmid, now, now),
             )
+
+    def mark_unmatched(self, search_id: int, matched: Iterable[str], *, now: str) -> int:
+        """After a poll of the search's whole result (its query changed): papers its earlier
+        query found that the current one does not match are marked, not deleted. Returns how
+        many were newly marked. Call inside the transaction that records the hits."""
+        keep = set(matched)
+        active = self.db.execute(
+            "SELECT pmid FROM search_hits WHERE search_id = ? AND unmatched_at IS NULL",
+            (search_id,),
+        )
+        gone = [(now, search_id, pmid) for (pmid,) in active if pmid not in keep]
+        self.db.conn.executemany(
+            "UPDATE search_hits SET unmatched_at = ? WHERE search_id = ? AND pmid = ?", gone
+        )
+        return len(gone)
+
+    def unmatched_hits(self, name: str) -> list[str]:
+        """PMIDs the named search once found and its current query no longer matches."""
+        rows = self.db.execute(
+            "SELECT h.pmid FROM search_hits h JOIN searches s ON s.id = h.search_id"
+            " WHERE s.name = ? AND h.unmatched_at IS NOT NULL ORDER BY h.pmid",
+            (name,),
+        )
+        return [r[0] for r in rows]
+
+    def matched_by_searches(self, pmids: Iterable[str]) -> set[str]:
+        """Which of ``pmids`` an enabled saved search currently matches."""
+        pmids = list(pmids)
+        found: set[str] = set()
+        for start in range(0, len(pmids), 500):
+            chunk = pmids[start : start + 500]
+            rows = self.db.execute(
+                "SELECT DISTINCT h.pmid FROM search_hits h JOIN searches s ON s.id = h.search_id"
+                f" WHERE s.enabled = 1 AND h.unmatched_at IS NULL"
+                f" AND h.pmid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update(r[0] for r in rows)
+        return found
 
 
 def _search(row: dict[str, Any]) -> Search:

@@ -4,6 +4,11 @@ Both read the ledgers the outbox writes (see ``outbox.py``): a classified articl
 candidate for subscriber S until a ``deliveries`` row says S got it, and an event about a paper
 S received (retraction, erratum, update) is news until a ``delivered_events`` row says a digest
 told S about it. Which candidates and news go into a digest is for ``digests.compose`` to say.
+
+A paper that every search which found it has since dropped (a librarian changed the query;
+``search_hits.unmatched_at``) is no longer a candidate, unless it was found by citation: a
+surgeon expects the digest to follow the searches as they are now, so a paper the librarian
+deliberately excluded does not arrive late, for the first time, after the change.
 """
 
 from __future__ import annotations
@@ -37,6 +42,15 @@ class PendingNews:
     article: Article
 
 
+# Found by searches only, and every one of them has dropped it since (see the module's note).
+_DROPPED = (
+    "(EXISTS (SELECT 1 FROM search_hits h WHERE h.pmid = a.pmid)"
+    " AND NOT EXISTS (SELECT 1 FROM search_hits h WHERE h.pmid = a.pmid"
+    " AND h.unmatched_at IS NULL)"
+    " AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.citing_pmid = a.pmid))"
+)
+
+
 class UndeliveredQueries(StoreBase):
     def undelivered(self, subscriber: Subscriber) -> list[Candidate]:
         """Classified articles not in the subscriber's ledger, within their searches."""
@@ -47,7 +61,7 @@ class UndeliveredQueries(StoreBase):
             marks = ",".join("?" * len(subscriber.searches))
             search_clause = (
                 " AND a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
-                f" ON s.id = h.search_id WHERE s.name IN ({marks}))"
+                f" ON s.id = h.search_id WHERE s.name IN ({marks}) AND h.unmatched_at IS NULL)"
             )
             params.extend(subscriber.searches)
         rows = self._all(
@@ -55,6 +69,7 @@ class UndeliveredQueries(StoreBase):
             " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
             " AND d.pmid = a.pmid)"
             f" AND e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
+            f" AND NOT {_DROPPED}"
             " ORDER BY a.first_seen, a.pmid",
             params,
         )
