@@ -26,6 +26,8 @@ LAYERS = {
     "watcher.registryids": "foundation",
     "watcher.trials": "foundation",
     "watcher.pacing": "foundation",
+    "watcher.textfile": "foundation",
+    "watcher.exports": "exports",
     "watcher.config": "config",
     "watcher.evidence": "evidence",
     "watcher.pubmed": "pubmed",
@@ -64,6 +66,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "service": frozenset({"foundation", "config", "store"}),
     "digests": frozenset({"foundation", "config", "store"}),
     "web": frozenset({"foundation", "config", "store", "digests"}),  # digests never the web
+    "exports": frozenset({"foundation"}),  # pure formats over records, and the file they go to
     "cli": EVERYTHING - {"localpubmed", "localregistry"},  # the composition root (doubles: below)
     "package": frozenset({"cli"}),
 }

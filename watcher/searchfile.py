@@ -10,8 +10,6 @@ revisions, with who imported it and why. Searches missing from the file are left
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,23 +46,6 @@ def _string(text: str) -> str:
     if "'" not in text and text.isprintable():
         return f"'{text}'"
     return json.dumps(text, ensure_ascii=False)
-
-
-def write_text_file(path: Path, text: str) -> None:
-    """Write all or nothing: a temporary file beside ``path``, renamed over it."""
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise MildwatchError(
-            f"cannot write {path}: {exc.strerror or exc}; choose a writable folder"
-        ) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise MildwatchError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def read_searches(path: Path) -> list[SearchSpec]:

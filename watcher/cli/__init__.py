@@ -12,7 +12,18 @@ from pathlib import Path
 import click
 
 from watcher import __version__
-from watcher.cli import demo, evidence, mail, querytools, searches, service, trials, watch, web
+from watcher.cli import (
+    demo,
+    evidence,
+    exporting,
+    mail,
+    querytools,
+    searches,
+    service,
+    trials,
+    watch,
+    web,
+)
 from watcher.cli.app import App, MildwatchGroup
 
 
@@ -53,6 +64,7 @@ for command in (
     trials.trials,
     *mail.COMMANDS,
     *web.COMMANDS,
+    *exporting.COMMANDS,
 ):
     cli.add_command(command)
 for command in querytools.SEARCH_COMMANDS:

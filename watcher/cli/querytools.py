@@ -17,6 +17,7 @@ from watcher.evidence import load_profile
 from watcher.pubmed import EntrezClient
 from watcher.querydiff import DiffEntry, QueryDiff
 from watcher.records import plain_text
+from watcher.textfile import write_text_file
 
 
 def client_for(app: App) -> EntrezClient:
@@ -104,7 +105,7 @@ def export_searches(app: App, file: Path) -> None:
     """Write the saved searches to a TOML file (for version control); read it back with
     `searches import`."""
     searches = app.store.searches()
-    searchfile.write_text_file(file, searchfile.dump_searches(searches, exported_at=iso(utc_now())))
+    write_text_file(file, searchfile.dump_searches(searches, exported_at=iso(utc_now())))
     click.echo(f"Wrote {len(searches)} saved search(es) to {file}")
 
 

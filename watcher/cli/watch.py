@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -11,13 +12,13 @@ from email_validator import EmailNotValidError, validate_email
 from watcher import pubmed, searches, tagging
 from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app
+from watcher.cli.filters import article_filters
 from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path, load_profile
 from watcher.runlock import run_lock
 from watcher.store import ArticleFilter
-from watcher.vocabulary import DESIGNS, QUESTIONS
 
 
 def current_user() -> str:
@@ -117,43 +118,12 @@ def articles(ctx: click.Context) -> None:
 
 
 @articles.command(name="list")
-@click.option("--search", metavar="NAME", help="Only articles this saved search found.")
-@click.option("--since", metavar="DATE", help="First seen on or after DATE (YYYY-MM-DD).")
-@click.option("--text", metavar="WORDS", help="Title or abstract contains WORDS.")
-@click.option("--design", type=click.Choice(DESIGNS), help="Only this study design.")
-@click.option("--min-followup", type=float, metavar="MONTHS", help="Follow-up of at least MONTHS.")
-@click.option("--question", type=click.Choice(QUESTIONS), help="Addresses this question.")
-@click.option(
-    "--relevance",
-    type=click.Choice(["relevant", "uncertain", "not_relevant"]),
-    help="Only this relevance to MILD.",
-)
+@article_filters
 @click.option("--limit", default=50, show_default=True, help="At most this many.")
 @pass_app
-def list_articles(
-    app: App,
-    search: str | None,
-    since: str | None,
-    text: str | None,
-    design: str | None,
-    min_followup: float | None,
-    question: str | None,
-    relevance: str | None,
-    limit: int,
-) -> None:
+def list_articles(app: App, filters: ArticleFilter, limit: int) -> None:
     """List stored articles, newest first, with their evidence tags."""
-    rows = app.store.list_articles(
-        ArticleFilter(
-            search=search,
-            since=since,
-            text=text,
-            design=design,
-            min_followup=min_followup,
-            question=question,
-            relevance=relevance,
-            limit=limit,
-        )
-    )
+    rows = app.store.list_articles(replace(filters, limit=limit))
     if not rows:
         click.echo("No articles match.")
         return

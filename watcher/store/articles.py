@@ -20,6 +20,7 @@ from watcher.records import (
     ArticleEvent,
     Correction,
     DataBankEntry,
+    Evidence,
     Grant,
 )
 from watcher.store.base import StoreBase
@@ -35,11 +36,12 @@ class ArticleFilter:
     since: str | None = None
     text: str | None = None
     design: str | None = None
+    level: str | None = None
     min_followup: float | None = None
     question: str | None = None
     relevance: str | None = None
     retracted: bool | None = None
-    limit: int = 50
+    limit: int | None = 50  # None: all
 
 
 @dataclass(frozen=True)
@@ -129,42 +131,13 @@ class ArticleQueries(StoreBase):
 
     def list_articles(self, query: ArticleFilter) -> list[ArticleSummary]:
         """Newest first; evidence columns are None for articles not yet classified."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if query.search:
-            clauses.append(
-                "a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
-                " ON s.id = h.search_id WHERE s.name = ?)"
-            )
-            params.append(query.search)
-        if query.since:
-            clauses.append("a.first_seen >= ?")
-            params.append(query.since)
-        if query.text:
-            clauses.append("(a.title LIKE ? OR a.abstract LIKE ?)")
-            params.extend([f"%{query.text}%"] * 2)
-        if query.design:
-            clauses.append("e.design = ?")
-            params.append(query.design)
-        if query.min_followup is not None:
-            clauses.append("e.followup_months >= ?")
-            params.append(query.min_followup)
-        if query.question:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(e.questions) WHERE value = ?)")
-            params.append(query.question)
-        if query.relevance:
-            clauses.append("e.relevance = ?")
-            params.append(query.relevance)
-        if query.retracted is not None:
-            clauses.append("a.retracted = ?")
-            params.append(int(query.retracted))
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _filter_sql(query)
         rows = self._all(
             "SELECT a.pmid, a.title, a.pub_year, a.journal_abbrev, a.journal, a.first_seen,"
             " a.retracted, e.relevance, e.design, e.level, e.followup_months, e.sample_size,"
             " e.questions FROM articles a LEFT JOIN evidence e ON e.pmid = a.pmid"
             f"{where} ORDER BY a.entrez_date DESC, a.pmid DESC LIMIT ?",
-            [*params, query.limit],
+            [*params, -1 if query.limit is None else query.limit],
         )
         return [
             ArticleSummary(
@@ -180,6 +153,23 @@ class ArticleQueries(StoreBase):
                 followup_months=r["followup_months"],
                 sample_size=r["sample_size"],
                 questions=tuple(json.loads(r["questions"])) if r["questions"] else (),
+            )
+            for r in rows
+        ]
+
+    def filtered_articles(self, query: ArticleFilter) -> list[tuple[Article, Evidence | None]]:
+        """The whole articles ``list_articles`` lists, with their evidence (for exports)."""
+        where, params = _filter_sql(query)
+        rows = self._all(
+            "SELECT a.*, e.data AS evidence_data FROM articles a"
+            f" LEFT JOIN evidence e ON e.pmid = a.pmid{where}"
+            " ORDER BY a.entrez_date DESC, a.pmid DESC LIMIT ?",
+            [*params, -1 if query.limit is None else query.limit],
+        )
+        return [
+            (
+                article_from_row(r),
+                Evidence.from_dict(json.loads(r["evidence_data"])) if r["evidence_data"] else None,
             )
             for r in rows
         ]
@@ -203,6 +193,44 @@ class ArticleQueries(StoreBase):
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(f"SELECT * FROM article_events{where} ORDER BY id", params)
         return [ArticleEvent(r["pmid"], r["kind"], r["at"], r["detail"], r["run_id"]) for r in rows]
+
+
+def _filter_sql(query: ArticleFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause (over ``articles a LEFT JOIN evidence e``) for an ArticleFilter."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.search:
+        clauses.append(
+            "a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
+            " ON s.id = h.search_id WHERE s.name = ?)"
+        )
+        params.append(query.search)
+    if query.since:
+        clauses.append("a.first_seen >= ?")
+        params.append(query.since)
+    if query.text:
+        clauses.append("(a.title LIKE ? OR a.abstract LIKE ?)")
+        params.extend([f"%{query.text}%"] * 2)
+    if query.design:
+        clauses.append("e.design = ?")
+        params.append(query.design)
+    if query.level:
+        clauses.append("e.level = ?")
+        params.append(query.level)
+    if query.min_followup is not None:
+        clauses.append("e.followup_months >= ?")
+        params.append(query.min_followup)
+    if query.question:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(e.questions) WHERE value = ?)")
+        params.append(query.question)
+    if query.relevance:
+        clauses.append("e.relevance = ?")
+        params.append(query.relevance)
+    if query.retracted is not None:
+        clauses.append("a.retracted = ?")
+        params.append(int(query.retracted))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return where, params
 
 
 _ARTICLE_COLUMNS = (
