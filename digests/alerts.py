@@ -1,9 +1,10 @@
 """One email to the admin when the watch itself is broken, and not again until it recovers.
 
 Three problems are watched: a saved search that keeps failing (``consecutive_failures`` ≥
-``SEARCH_FAILURES``), the trial registry search failing as often, and digests to an address
-that keep failing or bouncing (a digest retried ``DIGEST_ATTEMPTS`` times, or given up on
-and not followed by a successful send).
+``SEARCH_FAILURES``), the trial registry search failing as often, digests to an address that
+keep failing or bouncing (a digest retried ``DIGEST_ATTEMPTS`` times, or given up on and not
+followed by a successful send), and a relevant paper only citation tracking found (a recall
+gap of the saved searches).
 Each problem has a key in the ``alerts`` table while it lasts; a new problem queues one
 alert mail (through the outbox, like a digest) listing every problem that is new; a problem
 that recovers has its key cleared, so it alerts again if it comes back.
@@ -59,6 +60,20 @@ def registry_problems(store: Store) -> dict[str, str]:
     }
 
 
+def recall_problems(store: Store) -> dict[str, str]:
+    """key → description, one per relevant paper found only by citation: the saved searches
+    miss it, which the librarian should know (it clears once a search matches it)."""
+    return {
+        f"recall:{gap.article.pmid}": (
+            f"PMID {gap.article.pmid} ({gap.article.plain_title}) was found by citation: it "
+            f"cites the key paper(s) {', '.join(gap.cites)}, and the classifier judged it "
+            "relevant, but no saved search matches it. Consider widening a query: "
+            "`mildwatch searches audit` suggests words, `mildwatch searches diff` shows the effect."
+        )
+        for gap in store.recall_gaps()
+    }
+
+
 def digest_problems(store: Store) -> dict[str, str]:
     """key → description, one per address whose digests keep failing."""
     by_recipient: dict[str, list[OutboxEntry]] = defaultdict(list)
@@ -110,7 +125,12 @@ def alert_message(
 def queue_alerts(store: Store, *, now: datetime, mail: MailSettings) -> list[int]:
     """Queue one alert mail to ``mail.admin_email`` listing problems not reported yet, and
     forget problems that recovered. Returns the queued alert ids (none or one)."""
-    problems = {**search_problems(store), **registry_problems(store), **digest_problems(store)}
+    problems = {
+        **search_problems(store),
+        **registry_problems(store),
+        **digest_problems(store),
+        **recall_problems(store),
+    }
     raised = store.alert_keys()
     with store.transaction():
         for key in raised - set(problems):

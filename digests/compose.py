@@ -187,6 +187,7 @@ def plan_digest(
     shown = [studies[i] for i in sorted(chosen)]
     rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen]
     updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))
+    cited_only = store.found_by_citation_only([a.pmid for a, _ in shown])
     kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
     land = build_landscape(pairs, previous=last[1] if last else None)
     retracted = sum(u.kind == "retracted" for u in updates)
@@ -205,7 +206,9 @@ def plan_digest(
             )
             if part
         ),
-        sections=group_sections(annotate_items(store, (make_item(a, e) for a, e in shown))),
+        sections=group_sections(
+            annotate_items(store, (make_item(a, e, cited_only.get(a.pmid, ())) for a, e in shown))
+        ),
         updates=updates,
         overflow_count=len(rest),
         overflow_url=overflow_url(rest),

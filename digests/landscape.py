@@ -115,8 +115,11 @@ def _snippet(evidence: Evidence) -> str:
     return next((t.snippet for t in tags if t is not None and t.source == "abstract"), "")
 
 
-def make_item(article: Article, evidence: Evidence) -> DigestItem:
-    """One study as the digest shows it."""
+def make_item(
+    article: Article, evidence: Evidence, found_by_citation: tuple[str, ...] = ()
+) -> DigestItem:
+    """One study as the digest shows it (``found_by_citation``: the key papers it cites, when
+    only citation tracking found it)."""
     return DigestItem(
         pmid=article.pmid,
         title_html=article.title,
@@ -132,6 +135,7 @@ def make_item(article: Article, evidence: Evidence) -> DigestItem:
         doi=article.doi,
         pmcid=article.pmcid,
         synthetic=is_synthetic(article),
+        found_by_citation=found_by_citation,
     )
 
 

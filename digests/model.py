@@ -84,6 +84,7 @@ class DigestItem:
     pmcid: str | None = None
     synthetic: bool = False
     trial_note: str = ""  # the registered trial it reports (digests.trials.trial_note)
+    found_by_citation: tuple[str, ...] = ()  # key papers it cites, when no saved search matches
 
     @property
     def title_text(self) -> str:

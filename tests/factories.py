@@ -42,8 +42,10 @@ def record(
     revised: date | None = None,
     publication_types: tuple[str, ...] = ("Journal Article",),
     corrections: tuple[Correction, ...] = (),
+    references: tuple[str, ...] = (),
 ) -> str:
-    """One <PubmedArticle>; ``title`` gets the [SYNTHETIC] prefix."""
+    """One <PubmedArticle>; ``title`` gets the [SYNTHETIC] prefix; ``references`` are the
+    PMIDs its ReferenceList cites."""
     return render_article(
         SyntheticRecord(
             pmid=pmid,
@@ -57,6 +59,7 @@ def record(
             revised=revised,
             publication_types=publication_types,
             corrections=corrections,
+            references=tuple((f"A cited work (PMID {p}).", p) for p in references),
             doi=f"10.99999/synthetic.test.{pmid}",
         )
     )

@@ -16,6 +16,7 @@ from watcher.cli import (
     demo,
     evidence,
     exporting,
+    keypapers,
     mail,
     querytools,
     searches,
@@ -65,6 +66,7 @@ for command in (
     *mail.COMMANDS,
     *web.COMMANDS,
     *exporting.COMMANDS,
+    *keypapers.COMMANDS,
 ):
     cli.add_command(command)
 for command in querytools.SEARCH_COMMANDS:

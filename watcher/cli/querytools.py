@@ -10,7 +10,7 @@ import click
 from watcher import audit as audit_lib
 from watcher import querydiff, searchfile
 from watcher.cli.app import App, pass_app
-from watcher.cli.show import SYNTHETIC_NOTE, clip
+from watcher.cli.show import SYNTHETIC_NOTE, clip, recall_gap_lines
 from watcher.cli.watch import current_user
 from watcher.clock import iso, utc_now
 from watcher.evidence import load_profile
@@ -191,11 +191,8 @@ def audit_searches(app: App, limit: int) -> None:
     report = audit_lib.audit(app.store, client_for(app), profile)
     for line in audit_lines(report, app.store.searches(enabled_only=True), limit=limit):
         click.echo(line)
-    for gap in app.store.recall_gaps():
-        click.echo(
-            f"Recall gap: PMID {gap.article.pmid} was found by citation (it cites "
-            f"{', '.join(gap.cites)}); no saved search matches it."
-        )
+    for line in recall_gap_lines(app.store.recall_gaps()):
+        click.echo(line)
 
 
 SEARCH_COMMANDS = (diff_search, export_searches, import_searches, audit_searches)

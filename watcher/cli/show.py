@@ -21,7 +21,7 @@ from watcher.records import (
     Tag,
     plain_text,
 )
-from watcher.store import ArticleSummary, OutboxEntry, Subscriber
+from watcher.store import ArticleSummary, OutboxEntry, RecallGap, Subscriber
 
 SYNTHETIC_NOTE = (
     "Note: records whose title starts with [SYNTHETIC] are made-up sample data for the "
@@ -76,6 +76,15 @@ def citation_lines(report: CitationReport | None) -> list[str]:
         for pmid in report.gaps
     )
     return lines
+
+
+def recall_gap_lines(gaps: Iterable[RecallGap]) -> list[str]:
+    """What citation tracking found that no saved search matches (a librarian's to-do)."""
+    return [
+        f"Recall gap: PMID {gap.article.pmid} ({clip(gap.article.plain_title, 60)}) was found "
+        f"by citation (it cites {', '.join(gap.cites)}); no saved search matches it."
+        for gap in gaps
+    ]
 
 
 def article_lines(rows: Iterable[ArticleSummary]) -> list[str]:

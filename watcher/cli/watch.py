@@ -155,6 +155,11 @@ def status(app: App) -> None:
     pairs = [(s, store.poll_state(s.id)) for s in store.searches()]
     for line in show.status_lines(pairs, store.recent_runs(10), store.count_articles()):
         click.echo(line)
+    keys = store.key_paper_pmids()
+    if keys:
+        click.echo(f"Key papers whose citations each poll tracks: {', '.join(keys)}")
+    for line in show.recall_gap_lines(store.recall_gaps()):
+        click.echo(line)
     for line in show.outbox_status(
         store.outbox_counts(), store.troubled_digests(min_attempts=3), store.subscribers()
     ):
