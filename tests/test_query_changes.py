@@ -19,7 +19,7 @@ from watcher.evidence import load_profile
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed
 from watcher.poll import poll
 from watcher.pubmed import EntrezClient
-from watcher.querydiff import diff_query
+from watcher.querydiff import all_ids, diff_query
 from watcher.searches import save_search
 from watcher.searchfile import apply_change, dump_searches, plan_import, read_searches
 from watcher.store import Store
@@ -242,3 +242,15 @@ def test_export_import_and_bad_paths_on_the_command_line(workdir: Path, tmp_path
         assert failed.output.count("\n") == 1 and "Traceback" not in failed.output  # type: ignore[attr-defined]
     diff = run(workdir, "searches", "diff", "mild-outcomes", "--query", "(stenosis")
     assert diff.exit_code == 1 and diff.output.startswith("Error: unbalanced")  # type: ignore[attr-defined]
+
+
+def test_ids_past_the_esearch_cap_come_from_the_history_server() -> None:
+    with LocalPubMed(SAMPLE_DIR, esearch_cap=10) as small:
+        client = EntrezClient(
+            EntrezSettings(email="t@example.org", base_url=small.base_url, api_key="k")
+        )
+        result, ids = all_ids(client, MILD_QUERY)
+        (page,) = small.requests("efetch")
+    assert result.count == 36 and len(result.ids) == 10
+    assert sorted(ids) == sorted(DEFAULT_HITS) and len(ids) == 36
+    assert (page.params["rettype"], page.params["retstart"]) == ("uilist", "10")

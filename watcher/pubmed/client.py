@@ -208,48 +208,46 @@ class EntrezClient:
         self, result: SearchResult, *, start: int, stop: int | None = None
     ) -> Iterator[list[Article]]:
         """Page a search's stored result on the history server from ``start`` (past the cap)."""
-        if not (result.webenv and result.query_key):
-            raise EntrezError("esearch returned no WebEnv/QueryKey; cannot use the history server")
+        _need_history(result)
         size = self.settings.batch_size
         stop = result.count if stop is None else min(stop, result.count)
         for retstart in range(start, stop, size):
-            yield self._call(
-                "efetch",
-                lambda retstart=retstart: Entrez.efetch(
-                    db="pubmed",
-                    webenv=result.webenv,
-                    query_key=result.query_key,
-                    retstart=retstart,
-                    retmax=min(size, stop - retstart),
-                    retmode="xml",
-                    **self._etiquette(),
-                ),
-                lambda data: pubmed_parse.parse_pubmed_xml(data, source="efetch reply"),
-            )
+            yield self._history_page(
+                result, retstart, min(size, stop - retstart), retmode="xml",
+                parse=lambda data: pubmed_parse.parse_pubmed_xml(data, source="efetch reply"),
+            )  # fmt: skip
 
     def history_ids(self, result: SearchResult, *, start: int) -> list[str]:
         """The PMIDs of a stored result from ``start`` on (past esearch's cap), as efetch's
         ``uilist``: ids only, 10,000 per request, no records."""
-        if not (result.webenv and result.query_key):
-            raise EntrezError("esearch returned no WebEnv/QueryKey; cannot use the history server")
+        _need_history(result)
         ids: list[str] = []
         for retstart in range(start, result.count, 10000):
-            text = self._call(
-                "efetch",
-                lambda retstart=retstart: Entrez.efetch(
-                    db="pubmed",
-                    webenv=result.webenv,
-                    query_key=result.query_key,
-                    retstart=retstart,
-                    retmax=10000,
-                    rettype="uilist",
-                    retmode="text",
-                    **self._etiquette(),
-                ),
-                lambda data: data.decode("utf-8", "replace"),
-            )
+            text = self._history_page(
+                result, retstart, 10000, rettype="uilist", retmode="text",
+                parse=lambda data: data.decode("utf-8", "replace"),
+            )  # fmt: skip
             ids.extend(line.strip() for line in text.splitlines() if line.strip().isdigit())
         return ids
+
+    def _history_page(
+        self, result: SearchResult, retstart: int, retmax: int, *, parse: Callable[[bytes], T],
+        **form: str,
+    ) -> T:  # fmt: skip
+        """One efetch page of a result stored on the history server."""
+        return self._call(
+            "efetch",
+            lambda: Entrez.efetch(
+                db="pubmed",
+                webenv=result.webenv,
+                query_key=result.query_key,
+                retstart=retstart,
+                retmax=retmax,
+                **form,
+                **self._etiquette(),
+            ),
+            parse,
+        )
 
     # -- elink ------------------------------------------------------------------------------
 
@@ -346,6 +344,11 @@ class EntrezClient:
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         s = self.settings
         return backoff_delay(attempt, s.backoff_seconds, s.max_backoff_seconds, retry_after)
+
+
+def _need_history(result: SearchResult) -> None:
+    if not (result.webenv and result.query_key):
+        raise EntrezError("esearch returned no WebEnv/QueryKey; cannot use the history server")
 
 
 def _read_esearch(data: bytes) -> Any:
