@@ -19,6 +19,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import quote
 
@@ -55,6 +56,12 @@ def make_transport(mail: MailSettings) -> Transport:
 def sender_address(mail: MailSettings) -> str:
     """The bare address of ``mail.sender`` ("mildwatch <a@b>" → "a@b"), for the envelope."""
     return parseaddr(mail.sender)[1] or mail.sender.strip()
+
+
+def sender_header(mail: MailSettings) -> Address:
+    """``mail.sender`` as a header value built by the mail library, never pasted as text."""
+    name, address = parseaddr(mail.sender)
+    return Address(display_name=name, addr_spec=address or mail.sender.strip())
 
 
 def message_domain(mail: MailSettings) -> str:

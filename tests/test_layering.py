@@ -22,6 +22,7 @@ LAYERS = {
     "watcher.vocabulary": "foundation",
     "watcher.markup": "foundation",
     "watcher.clock": "foundation",
+    "watcher.redact": "foundation",
     "watcher.tomlfile": "foundation",
     "watcher.registryids": "foundation",
     "watcher.trials": "foundation",

@@ -11,6 +11,7 @@ exits with ``exit_code``; it never shows a traceback for these.
     ├── StoreError              the SQLite database cannot be opened, migrated or written
     ├── EntrezError             PubMed / the E-utilities server: unreachable, HTTP errors,
     │   │                       bad replies
+    │   ├── PubMedUnreachable   no connection at all, every try: the poll stops at once
     │   └── QueryError          PubMed rejected or silently changed a search query (ErrorList)
     │       └── QuerySyntaxError  the local PubMed server cannot parse a query (with position)
     ├── RegistryError           ClinicalTrials.gov / the registry server: unreachable, HTTP
@@ -58,6 +59,11 @@ class StoreError(MildwatchError):
 
 class EntrezError(MildwatchError):
     """An E-utilities request failed after its retries, or returned something unusable."""
+
+
+class PubMedUnreachable(EntrezError):
+    """No connection could be made to the E-utilities server on any try (refused, no route,
+    unknown host): the other searches would fail the same way, so a poll stops trying."""
 
 
 class QueryError(EntrezError):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from watcher.clock import days_before, iso, parse_pubmed_date, pubmed_date, utc_now
-from watcher.errors import EntrezError
+from watcher.errors import EntrezError, PubMedUnreachable
 from watcher.pubmed import EntrezClient, SearchResult
 from watcher.records import Article, ArticleEvent, Search
 from watcher.store import Store
@@ -115,24 +115,66 @@ def poll(
     """Poll every enabled saved search (or those named in ``only``) once."""
     moment = now or utc_now()
     today = moment.date()
-    requests_before = client.requests_made
     with store.transaction():
         store.mark_interrupted_runs(now=iso(moment))
         run_id = store.start_run("poll", now=iso(moment))
     run = _Run(store, client, PollReport(run_id), iso(moment), on_stored, progress)
+    try:
+        return _poll_searches(run, store, client, only, today, overlap_days, backfill_from)
+    except BaseException as exc:
+        _abandon(store, run_id, exc)
+        raise
+
+
+def _abandon(store: Store, run_id: int, exc: BaseException) -> None:
+    """Close the run row of a poll that stopped on an exception (best effort: the database
+    may be the very thing that failed; then the next run marks it interrupted)."""
+    stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
+    try:
+        store.finish_run(
+            run_id,
+            status="interrupted" if stopped else "failed",
+            counts={},
+            error="interrupted" if stopped else (str(exc) or type(exc).__name__),
+            now=iso(utc_now()),
+        )
+    except Exception as second:
+        log.debug("could not record the end of poll run %d: %s", run_id, second)
+
+
+def _poll_searches(
+    run: _Run,
+    store: Store,
+    client: EntrezClient,
+    only: Iterable[str],
+    today: date,
+    overlap_days: int,
+    backfill_from: str,
+) -> PollReport:
+    run_id = run.report.run_id
+    requests_before = client.requests_made
     wanted = set(only)
     searches = [s for s in store.searches(enabled_only=True) if not wanted or s.name in wanted]
 
     planned: list[_Planned] = []
     modified: set[str] = set()
+    unreachable: str | None = None
     for search in searches:
         state = store.poll_state(search.id)
         start = _window_start(state.watermark, today, overlap_days, backfill_from)
         window = (start, pubmed_date(today))
+        if unreachable:  # the server answered nobody: do not spend the retries again
+            error = f"not tried: PubMed could not be reached ({unreachable})"
+            run.report.outcomes.append(run.fail(search, window, error))
+            continue
         try:
             result = client.esearch(window_term(search.query, *window))
             if state.watermark and not result.problems:
                 modified |= _modified_since(client, search, state.watermark, today)
+        except PubMedUnreachable as exc:
+            unreachable = str(exc)
+            run.report.outcomes.append(run.fail(search, window, str(exc)))
+            continue
         except EntrezError as exc:
             run.report.outcomes.append(run.fail(search, window, str(exc)))
             continue

@@ -13,7 +13,7 @@ the modules, which may move.
 from __future__ import annotations
 
 from watcher.store.articles import ArticleFilter, ArticleQueries, ArticleSummary
-from watcher.store.base import BUSY_TIMEOUT_SECONDS
+from watcher.store.base import BUSY_TIMEOUT_SECONDS, database_error
 from watcher.store.evidence import EvidenceQueries
 from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
 from watcher.store.preferences import PREFERENCE_FIELDS, PreferenceQueries, SubscriberChange
@@ -26,6 +26,7 @@ from watcher.store.subscribers import (
     SUBSCRIBER_FIELDS,
     Subscriber,
     SubscriberQueries,
+    check_name,
     normalize_address,
 )
 from watcher.store.trials import TrialQueries
@@ -48,6 +49,8 @@ __all__ = [
     "Store",
     "Subscriber",
     "SubscriberChange",
+    "check_name",
+    "database_error",
     "normalize_address",
 ]
 
