@@ -98,6 +98,20 @@ def subscriber_problems(store: Store) -> dict[str, str]:
     return problems
 
 
+def uncertain_problems(store: Store) -> dict[str, str]:
+    """key → description, one per digest whose delivery outcome is unknown (held back)."""
+    return {
+        f"uncertain:{e.id}": (
+            f"Digest {e.id} to {e.recipient} (Message-ID {e.message_id}) may or may not have "
+            f"been delivered: {e.last_error}. It will be sent again, with the same "
+            f"Message-ID, from {e.next_attempt_at}; the mail server's log tells whether the "
+            "first one arrived."
+        )
+        for e in store.uncertain_digests()
+        if e.kind != "alert"  # an alert held back is not itself alerted about
+    }
+
+
 def run_problems(store: Store) -> dict[str, str]:
     """key → description, one per kind of run (poll, digests, import, ...) whose latest run
     failed or was interrupted, for whatever reason (its own error, the database, a crash)."""
@@ -147,6 +161,7 @@ def queue_alerts(store: Store, *, now: datetime, mail: MailSettings) -> list[int
         **registry_problems(store),
         **digest_problems(store),
         **subscriber_problems(store),
+        **uncertain_problems(store),
         **run_problems(store),
     }
     raised = store.alert_keys()

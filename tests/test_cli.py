@@ -72,7 +72,7 @@ def test_poll_then_articles_status_and_filters(workdir: Path) -> None:
     shown = run("--config", config, "articles", "show", "99000011")
     assert "Evidence tags" in shown.output and "follow-up: 24 mo" in shown.output
     status = run("--config", config, "status")
-    assert "polled through" in status.output and "#1 poll" in status.output
+    assert "polled through" in status.output and "#1     poll       ok" in status.output
 
 
 def test_one_line_errors_without_tracebacks(tmp_path: Path) -> None:

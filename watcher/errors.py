@@ -22,8 +22,10 @@ exits with ``exit_code``; it never shows a traceback for these.
     │                           (the page answers 400 with the message; nothing changes)
     └── DeliveryError           a digest could not be delivered (SMTP, files outbox);
         │                       ``permanent`` when retrying cannot help
-        └── ServerUnavailable   the mail server failed before any message was offered
-                                (connection, TLS, login): the outbox stops for this run
+        ├── ServerUnavailable   the mail server failed before any message was offered
+        │                       (connection, TLS, login): the outbox stops for this run
+        └── OutcomeUnknown      the whole message was offered but the reply was lost: it may
+                                have been delivered, so it is held back, not resent at once
 
 Not in the tree, on purpose: the command line's ``CommandError`` (``watcher/cli/app.py``) is
 click's exception that carries one of these to the terminal, and two private signals never
@@ -108,3 +110,8 @@ class DeliveryError(MildwatchError):
 class ServerUnavailable(DeliveryError):
     """The server could not be reached, or refused the session (TLS, login) before any
     message was offered: the outbox stops this run instead of trying every digest."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """The message was offered in full (the final "." went out) but no reply came: the
+    server may have kept it. Resending at once risks a duplicate, so the outbox holds it."""

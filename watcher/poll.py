@@ -69,6 +69,12 @@ class PollReport:
             return "ok"
         return "failed" if not any(o.ok for o in self.outcomes) else "partial"
 
+    @property
+    def problem(self) -> str | None:
+        """The failed searches in one line (for the daemon's job state), or None."""
+        failed = [f"search {o.name}: {o.error}" for o in self.outcomes if not o.ok]
+        return "; ".join(failed) or None
+
     def count(self, kind: str) -> int:
         return sum(1 for e in self.events if e.kind == kind)
 

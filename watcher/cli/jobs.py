@@ -119,6 +119,7 @@ class MailReport:
         parts = [f"digest for {who} skipped: {why}" for who, why in self.skipped]
         parts += [f"#{i} to {to}: {error}" for i, to, error in self.delivery.failed]
         parts += [f"#{i} to {to} waits for a retry: {e}" for i, to, e in self.delivery.retrying]
+        parts += [f"#{i} to {to} held back: {e}" for i, to, e in self.delivery.uncertain]
         return "; ".join(parts) or None
 
 
@@ -195,6 +196,7 @@ def _deliver_and_alert(store: Store, config: Config, now: datetime) -> MailRepor
         delivery.sent += extra.sent
         delivery.retrying += extra.retrying
         delivery.failed += extra.failed
+        delivery.uncertain += extra.uncertain
     return MailReport(alerts=alerts, delivery=delivery)
 
 
@@ -228,10 +230,11 @@ def _guarded(
                     _close_run(store, run_id, exc)
                 raise
             if run_id is not None:
+                # Per-message trouble (a skipped subscriber, a bounce) has its own alert.
                 problem = getattr(result, "problem", None)
                 store.finish_run(
                     run_id,
-                    status="failed" if problem else "ok",
+                    status="partial" if problem else "ok",
                     counts={},
                     error=problem,
                     now=iso(utc_now()),
@@ -275,6 +278,7 @@ def _report_failure(config: Config, kind: str, text: str, began: str) -> None:
     through the transport directly."""
     try:
         with Store.open(config.database) as store:
+            store.check_integrity()  # never write into a damaged file
             latest = store.recent_runs(1, kind)
             recorded = latest and latest[0].started_at >= began and latest[0].status != "ok"
             if not recorded:

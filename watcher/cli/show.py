@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from digests.chart import timeline_table
 from digests.model import Landscape
 from digests.wording import design_label, format_months, question_title
 from watcher.cli.jobs import MailReport
+from watcher.config import ScheduleSettings
 from watcher.poll import PollReport
 from watcher.records import (
     Article,
@@ -20,6 +25,7 @@ from watcher.records import (
     Tag,
     plain_text,
 )
+from watcher.scheduler import standard_triggers
 from watcher.store import ArticleSummary, OutboxEntry, Subscriber
 
 SYNTHETIC_NOTE = (
@@ -178,13 +184,13 @@ def status_lines(
             lines.append(
                 f"    FAILING ({state.consecutive_failures} run(s) in a row): {state.last_error}"
             )
-    lines.extend(["", "Recent runs:"])
+    lines.extend(["", f"Recent runs:\n  {'run':<6} {'kind':<10} {'status':<11} started"])
     if not runs:
         lines.append("  (none yet)")
     for run in runs:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
         lines.append(
-            f"  #{run.id} {run.kind:<10} {run.started_at}  {run.status}"
+            f"  #{run.id:<5} {run.kind:<10} {run.status:<11} {run.started_at}"
             + (f"  ({counts})" if counts else "")
         )
         if run.error:
@@ -202,6 +208,8 @@ def mail_report(report: MailReport) -> list[str]:
     lines.extend(f"  sent #{digest_id} to {to}" for digest_id, to in delivery.sent)
     lines.extend(f"  RETRY #{i} to {to}: {error}" for i, to, error in delivery.retrying)
     lines.extend(f"  FAILED #{i} to {to}: {error}" for i, to, error in delivery.failed)
+    lines.extend(f"  HELD #{i} to {to}: {error}" for i, to, error in delivery.uncertain)
+    lines.extend(f"  SKIPPED {who}: {why}" for who, why in report.skipped)
     return lines
 
 
@@ -267,3 +275,54 @@ def job_lines(states: list[dict]) -> list[str]:
             + (f"; FAILED: {clip(state['last_error'], 160)}" if state["last_error"] else "")
         )
     return lines
+
+
+def next_fire_times(schedule: ScheduleSettings, now: datetime) -> dict[str, str]:
+    """When each daemon job fires next, in the configured zone (ISO-8601)."""
+    tz = ZoneInfo(schedule.timezone)
+    moment = now.astimezone(tz)
+    return {
+        job: trigger.get_next_fire_time(None, moment).isoformat(timespec="minutes")
+        for job, trigger in standard_triggers(schedule).items()
+    }
+
+
+def daemon_line(daemon_pid: int | None, running_pid: int | None, nxt: dict[str, str]) -> str:
+    if daemon_pid is None:
+        state = "Daemon: not running"
+    else:
+        times = ", ".join(f"{job} {at}" for job, at in nxt.items())
+        state = f"Daemon: running (pid {daemon_pid}); next: {times}"
+    if running_pid is not None:
+        state += f"; a run is working now (pid {running_pid})"
+    return state
+
+
+def status_json(
+    searches: list[tuple[Search, PollState]],
+    runs: list[Run],
+    articles: int,
+    outbox: dict[str, int],
+    jobs: list[dict],
+) -> dict[str, Any]:
+    """What `status --json` prints, for monitoring (Nagios, Prometheus textfile, …)."""
+    return {
+        "articles": articles,
+        "searches": [
+            {
+                "name": search.name,
+                "enabled": search.enabled,
+                "watermark": state.watermark,
+                "last_success_at": state.last_success_at,
+                "last_count": state.last_count,
+                "consecutive_failures": state.consecutive_failures,
+                "last_error": state.last_error,
+            }
+            for search, state in searches
+        ],
+        "runs": [dataclasses.asdict(run) for run in runs],
+        "outbox": {status: outbox.get(status, 0) for status in ("queued", "sent", "failed")},
+        "jobs": jobs,
+        "ok": not any(state.last_error for _, state in searches)
+        and not (runs and runs[0].status in ("failed", "interrupted")),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path, load_profile
-from watcher.runlock import run_lock
+from watcher.runlock import LOCK_WAIT_SECONDS, daemon_lock_path, lock_holder, lock_path, run_lock
 from watcher.store import ArticleFilter
 from watcher.vocabulary import DESIGNS, QUESTIONS
 
@@ -69,18 +70,35 @@ def init(app: App, email: str | None, force: bool) -> None:
 @click.option(
     "--search", "only", multiple=True, metavar="NAME", help="Poll only this saved search."
 )
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0),
+    default=LOCK_WAIT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another mildwatch run to finish before giving up (exit 3).",
+)
 @pass_app
-def poll(app: App, only: tuple[str, ...]) -> None:
+def poll(app: App, only: tuple[str, ...], lock_wait: float) -> None:
     """Fetch what PubMed added since the last poll, store it and tag its evidence.
 
     Exits 1 when any search failed (its window is kept and retried next time).
     """
+    known = {s.name for s in app.store.searches()}
+    for name in only:
+        if name not in known:
+            raise click.BadParameter(
+                f"no saved search named {name!r}; see `mildwatch searches list`",
+                param_hint="--search",
+            )
     with app.progress("poll") as progress:
-        report = jobs.poll_job(app.config, only=only, progress=progress)
-    for line in show.poll_report(report):
-        click.echo(line)
+        report = jobs.poll_job(app.config, only=only, progress=progress, lock_wait=lock_wait)
     if not report.ok:
+        for line in show.poll_report(report):
+            click.echo(line)
         raise click.exceptions.Exit(1)
+    app.say(show.poll_report(report))
 
 
 @click.command(name="import")
@@ -177,21 +195,40 @@ def show_article(app: App, pmid: str) -> None:
 
 
 @click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for monitoring.")
 @pass_app
-def status(app: App) -> None:
+def status(app: App, as_json: bool) -> None:
     """Where things stand: saved searches and their windows, failures, recent runs,
-    the outbox, and the daemon's jobs."""
+    the outbox, whether the daemon is alive and when its jobs fire next.
+
+    A run whose process is gone shows as interrupted, not running.
+    """
     store = app.store
+    config = app.config
     pairs = [(s, store.poll_state(s.id)) for s in store.searches()]
-    for line in show.status_lines(pairs, store.recent_runs(10), store.count_articles()):
+    runs = store.recent_runs(10)
+    jobs_state = [store.job_state(job) for job in ("poll", "digests", "retry-mail")]
+    daemon_pid = lock_holder(daemon_lock_path(config.database))
+    running_pid = lock_holder(lock_path(config.database))
+    next_runs = show.next_fire_times(config.schedule, utc_now()) if daemon_pid else {}
+    if as_json:
+        report = show.status_json(
+            pairs, runs, store.count_articles(), store.outbox_counts(), jobs_state
+        )
+        report["daemon"] = {"alive": daemon_pid is not None, "pid": daemon_pid, "next": next_runs}
+        report["run_lock_pid"] = running_pid
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    for line in show.status_lines(pairs, runs, store.count_articles()):
         click.echo(line)
     for line in show.outbox_status(
         store.outbox_counts(), store.troubled_digests(min_attempts=3), store.subscribers()
     ):
         click.echo(line)
-    jobs = [store.job_state(job) for job in ("poll", "digests", "retry-mail")]
-    for line in show.job_lines(jobs):
+    for line in show.job_lines(jobs_state):
         click.echo(line)
+    click.echo("")
+    click.echo(show.daemon_line(daemon_pid, running_pid, next_runs))
 
 
 COMMANDS = (init, poll, import_, articles, status)

@@ -19,6 +19,7 @@ query modules subclass ``StoreBase`` so each one sees ``db``, ``write``, ``_one`
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -161,9 +162,11 @@ def database_error(
     exc: BaseException, path: Path | None, *, doing: str = "write", damaged: bool = False
 ) -> StoreError:
     """One sentence for a SQLite failure: which file, what is wrong, what to do."""
-    text = str(exc)
+    text = " ".join(str(exc).split())  # quick_check may answer in several lines
     lowered = text.lower()
     where = f"database {path}" if path else "the database"
+    if path is not None and "unable to open" in lowered and not _writable(path):
+        lowered += " readonly"  # SQLite cannot create -wal/-shm next to it
     if doing == "open" and "not a database" in lowered:
         return StoreError(
             f"cannot open database {path}: the file is not a SQLite database ({text}); check "
@@ -201,6 +204,12 @@ def database_error(
             f"reported an error ({text}); check the disk and free space, then run again"
         )
     return StoreError(f"cannot {doing} {where}: {text}; check the file and its permissions")
+
+
+def _writable(path: Path) -> bool:
+    """Whether the database and its folder can be written (False on a read-only mount)."""
+    folder_ok = os.access(path.parent, os.W_OK)
+    return folder_ok and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _refuse_newer(db: Database, path: Path) -> None:
