@@ -67,7 +67,7 @@ def test_poll_then_articles_status_and_filters(workdir: Path) -> None:
     assert polled.exit_code == 0, polled.output
     assert "36 found, 36 new" in polled.output
     listed = run("--config", config, "articles", "list", "--design", "rct")
-    assert listed.exit_code == 0 and "rct (level I)" in listed.output
+    assert listed.exit_code == 0 and "Randomized controlled trial" in listed.output
     assert "[SYNTHETIC]" in listed.output and "made-up sample data" in listed.output
     shown = run("--config", config, "articles", "show", "99000011")
     assert "Evidence tags" in shown.output and "follow-up: 24 mo" in shown.output

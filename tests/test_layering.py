@@ -23,6 +23,7 @@ LAYERS = {
     "watcher.markup": "foundation",
     "watcher.clock": "foundation",
     "watcher.redact": "foundation",
+    "watcher.addresses": "foundation",
     "watcher.tomlfile": "foundation",
     "watcher.registryids": "foundation",
     "watcher.trials": "foundation",

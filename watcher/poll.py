@@ -165,7 +165,9 @@ def _poll_searches(
     planned: list[_Planned] = []
     modified: set[str] = set()
     unreachable: str | None = None
-    for search in searches:
+    for position, search in enumerate(searches, start=1):
+        if run.progress:
+            run.progress("search", position - 1, len(searches))
         state = store.poll_state(search.id)
         start = _window_start(state.watermark, today, overlap_days, backfill_from)
         window = (start, pubmed_date(today))
@@ -266,6 +268,8 @@ class _Run:
 
     def fetch(self, ids: list[str]) -> None:
         done = 0
+        if self.progress and ids:
+            self.progress("fetch", 0, len(ids))  # the bar shows before the first batch
         for batch in self.client.fetch_batches(ids):
             self.save(batch)
             done += len(batch)

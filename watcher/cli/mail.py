@@ -160,6 +160,7 @@ def add_subscriber(
     added = store.add_subscriber(
         email,
         now=iso(utc_now()),
+        internal_domains=app.config.mail.allow_internal_domains,
         name=name,
         frequency=frequency,
         searches=searches,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from digests.chart import timeline_table
 from digests.model import Landscape
-from digests.wording import design_label, format_months, question_title
+from digests.wording import design_label, format_months, question_short, question_title
 from watcher.cli.jobs import MailReport
 from watcher.config import ScheduleSettings
 from watcher.poll import PollReport
@@ -64,27 +64,29 @@ def poll_report(report: PollReport) -> list[str]:
     return lines
 
 
+ARTICLE_HEADER = (
+    f"{'PMID':<9} {'Year':<4}  {'Design':<28} {'Level':<5} {'Follow-up':>9} {'Patients':>8}  Title"
+)
+
+
 def article_lines(rows: Iterable[ArticleSummary]) -> list[str]:
-    lines = []
+    """One aligned line per article under a header: human labels, never snake_case keys;
+    a note (retracted, relevance uncertain) and the questions' short names after the title."""
+    lines = [ARTICLE_HEADER]
     for r in rows:
-        tags = []
-        if r.design:
-            tags.append(f"{r.design}{f' (level {r.level})' if r.level else ''}")
-        if r.followup_months is not None:
-            tags.append(f"follow-up {months(r.followup_months)}")
-        if r.sample_size is not None:
-            tags.append(f"n={r.sample_size}")
+        notes = ["RETRACTED"] if r.retracted else []
         if r.relevance and r.relevance != "relevant":
-            tags.append(r.relevance.replace("_", " "))
-        if r.retracted:
-            tags.append("RETRACTED")
-        head = f"{r.pmid}  {r.pub_year or '----'}  {clip(r.journal, 28)}"
-        lines.append(head)
-        lines.append(f"    {clip(plain_text(r.title), 100)}")
-        if tags:
-            lines.append(f"    [{'; '.join(tags)}]")
-        if r.questions:
-            lines.append(f"    questions: {', '.join(r.questions)}")
+            notes.append(r.relevance.replace("_", " "))
+        notes += [question_short(q) for q in r.questions]
+        design = design_label(r.design) if r.design else "-"
+        followup = months(r.followup_months)
+        patients = "-" if r.sample_size is None else str(r.sample_size)
+        title = clip(plain_text(r.title), 70)
+        line = (
+            f"{r.pmid:<9} {r.pub_year or '----':<4}  {clip(design, 28):<28} {r.level or '-':<5} "
+            f"{followup:>9} {patients:>8}  {title}"
+        )
+        lines.append(line + (f"  [{'; '.join(notes)}]" if notes else ""))
     return lines
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from datetime import date
 from pathlib import Path
 
 import click
@@ -112,7 +113,7 @@ def import_(app: App, files: tuple[Path, ...]) -> None:
     articles = [a for path in files for a in pubmed.read_records(path)]
     profile = load_profile(app.config.poll.profile)
     store = app.store
-    with run_lock(app.config.database):
+    with run_lock(app.config.database, wait=LOCK_WAIT_SECONDS):
         now = iso(utc_now())
         with store.transaction():
             run_id = store.start_run("import", now=now)
@@ -134,19 +135,40 @@ def articles(ctx: click.Context) -> None:
         ctx.invoke(list_articles)
 
 
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
 @articles.command(name="list")
 @click.option("--search", metavar="NAME", help="Only articles this saved search found.")
-@click.option("--since", metavar="DATE", help="First seen on or after DATE (YYYY-MM-DD).")
+@click.option(
+    "--since", metavar="DATE", callback=_since, help="First seen on or after DATE (YYYY-MM-DD)."
+)
 @click.option("--text", metavar="WORDS", help="Title or abstract contains WORDS.")
 @click.option("--design", type=click.Choice(DESIGNS), help="Only this study design.")
-@click.option("--min-followup", type=float, metavar="MONTHS", help="Follow-up of at least MONTHS.")
+@click.option(
+    "--min-followup",
+    type=click.FloatRange(min=0),
+    metavar="MONTHS",
+    help="Follow-up of at least MONTHS.",
+)
 @click.option("--question", type=click.Choice(QUESTIONS), help="Addresses this question.")
 @click.option(
     "--relevance",
     type=click.Choice(["relevant", "uncertain", "not_relevant"]),
-    help="Only this relevance to MILD.",
+    help="Only this relevance to MILD (default: relevant).",
 )
-@click.option("--limit", default=50, show_default=True, help="At most this many.")
+@click.option(
+    "--all", "everything", is_flag=True, help="Every stored article, whatever its relevance."
+)
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="At most this many."
+)
 @pass_app
 def list_articles(
     app: App,
@@ -157,9 +179,13 @@ def list_articles(
     min_followup: float | None,
     question: str | None,
     relevance: str | None,
+    everything: bool,
     limit: int,
 ) -> None:
-    """List stored articles, newest first, with their evidence tags."""
+    """List stored articles relevant to MILD, newest first, one line each with their
+    evidence tags (--all: every stored article)."""
+    if everything and relevance:
+        raise click.UsageError("give --relevance or --all, not both")
     rows = app.store.list_articles(
         ArticleFilter(
             search=search,
@@ -168,12 +194,12 @@ def list_articles(
             design=design,
             min_followup=min_followup,
             question=question,
-            relevance=relevance,
+            relevance=None if everything else (relevance or "relevant"),
             limit=limit,
         )
     )
     if not rows:
-        click.echo("No articles match.")
+        click.echo("No articles match." + ("" if everything else " (--all lists every one)"))
         return
     for line in show.article_lines(rows):
         click.echo(line)
@@ -231,4 +257,23 @@ def status(app: App, as_json: bool) -> None:
     click.echo(show.daemon_line(daemon_pid, running_pid, next_runs))
 
 
-COMMANDS = (init, poll, import_, articles, status)
+@click.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace TARGET if it exists.")
+@pass_app
+def backup(app: App, target: Path, force: bool) -> None:
+    """Copy the database to TARGET with SQLite's online backup API.
+
+    Safe while the daemon or a run is working: the copy is one consistent moment.
+    """
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists; choose another name or add --force")
+    if not target.parent.is_dir():
+        raise click.BadParameter(f"folder {target.parent} does not exist", param_hint="TARGET")
+    if target.exists():
+        target.unlink()
+    app.store.backup(target)
+    click.echo(f"Backed up {app.config.database} to {target}")
+
+
+COMMANDS = (init, poll, import_, articles, status, backup)

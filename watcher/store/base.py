@@ -139,6 +139,16 @@ class StoreBase:
         if rows != ["ok"]:
             raise database_error(sqlite3.DatabaseError(rows[0]), self.path, damaged=True)
 
+    def backup(self, target: Path) -> None:
+        """A consistent copy through SQLite's online backup API: safe while another process
+        (the daemon) writes, unlike copying the file and its WAL by hand."""
+        try:
+            with sqlite3.connect(target) as copy:
+                self.db.conn.backup(copy, pages=1024)
+            copy.close()
+        except sqlite3.DatabaseError as exc:
+            raise database_error(exc, target, doing="write the backup") from None
+
     def pending_migrations(self) -> list[str]:
         return [m.name for m in schema.migrations().pending(self.db)]
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
+from watcher import addresses
 from watcher.errors import StoreError
 from watcher.store.base import StoreBase
 from watcher.vocabulary import QUESTIONS
@@ -66,18 +67,18 @@ SUBSCRIBER_FIELDS = (
 )  # fmt: skip
 
 
-def normalize_address(address: str) -> str:
+def normalize_address(address: str, *, internal: bool = False) -> str:
     """A valid address in its normal, ASCII form (domain lower-cased, IDNA-encoded), or a
     StoreError saying why. ASCII because mail relays without SMTPUTF8 cannot take anything
     else; internationalised local parts are refused here rather than bounce later."""
     try:
-        valid = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
+        return addresses.normalize_address(address, internal=internal)
     except EmailNotValidError as error:
+        hint = "" if internal else " ([mail] allow_internal_domains = true admits x@hospital.local)"
         raise StoreError(
             f"{address!r} is not a valid email address: {error}; give the full address, "
-            "e.g. surgeon@example.org"
+            f"e.g. surgeon@example.org{hint}"
         ) from None
-    return valid.ascii_email or valid.normalized
 
 
 MAX_NAME_LENGTH = 200
@@ -114,15 +115,18 @@ def check_name(name: str) -> str:
 
 def _lookup_form(address: str) -> str:
     try:
-        return normalize_address(address)
+        return normalize_address(address, internal=True)
     except StoreError:
         return address.strip()
 
 
 class SubscriberQueries(StoreBase):
-    def add_subscriber(self, email: str, *, now: str, **settings: Any) -> Subscriber:
-        """Validate and add a subscriber with an unguessable unsubscribe token."""
-        email = normalize_address(email)
+    def add_subscriber(
+        self, email: str, *, now: str, internal_domains: bool = False, **settings: Any
+    ) -> Subscriber:
+        """Validate and add a subscriber with an unguessable unsubscribe token
+        (``internal_domains``: also addresses such as x@hospital.local)."""
+        email = normalize_address(email, internal=internal_domains)
         values = _subscriber_values(settings)
         columns = ["email", "token", "created_at", "updated_at", *values]
         with self.transaction():
