@@ -1,9 +1,9 @@
 """The service's jobs, shared by `mildwatch run` (cron), the daemon and the demo.
 
 This is the composition root's glue (no click here): it is the one place that calls both
-``watcher`` (poll, tag, the registry poll) and ``digests`` (compose, alert, deliver). Each job opens its own
-database connection and takes the run lock (waiting politely for another run to finish), so
-jobs can run in the daemon's worker threads and never overlap a cron run.
+``watcher`` (poll, tag, the registry poll) and ``digests`` (compose, alert, deliver). Each
+job opens its own database connection and takes the run lock (waiting politely for another
+run to finish), so jobs can run in the daemon's worker threads and never overlap a cron run.
 
 Every job runs guarded (:func:`_guarded`): when it fails for any reason (the lock stayed
 taken, the database is read-only, full or damaged, a search or a send failed, a bug) the
