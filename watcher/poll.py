@@ -128,24 +128,8 @@ def poll(
     try:
         return _poll_searches(run, store, client, only, today, overlap_days, backfill_from)
     except BaseException as exc:
-        _abandon(store, run_id, exc)
+        store.abandon_run(run_id, exc, now=iso(utc_now()))
         raise
-
-
-def _abandon(store: Store, run_id: int, exc: BaseException) -> None:
-    """Close the run row of a poll that stopped on an exception (best effort: the database
-    may be the very thing that failed; then the next run marks it interrupted)."""
-    stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
-    try:
-        store.finish_run(
-            run_id,
-            status="interrupted" if stopped else "failed",
-            counts={},
-            error="interrupted" if stopped else (str(exc) or type(exc).__name__),
-            now=iso(utc_now()),
-        )
-    except Exception as second:
-        log.debug("could not record the end of poll run %d: %s", run_id, second)
 
 
 def _poll_searches(

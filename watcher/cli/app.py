@@ -20,6 +20,7 @@ import click
 from watcher.config import Config, config_path, load_config
 from watcher.errors import MildwatchError
 from watcher.redact import redact
+from watcher.runlock import LOCK_WAIT_SECONDS
 from watcher.store import Store, database_error
 
 
@@ -172,3 +173,13 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+wait_option = click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0),
+    default=LOCK_WAIT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another mildwatch run to finish before giving up (exit 3).",
+)

@@ -227,7 +227,7 @@ def _guarded(
                 result = work(store)
             except BaseException as exc:
                 if run_id is not None:
-                    _close_run(store, run_id, exc)
+                    store.abandon_run(run_id, exc, now=iso(utc_now()))
                 raise
             if run_id is not None:
                 # Per-message trouble (a skipped subscriber, a bounce) has its own alert.
@@ -255,22 +255,8 @@ def _describe(exc: BaseException, config: Config) -> str:
         text = str(database_error(exc, config.database))
     else:
         text = f"{type(exc).__name__}: {exc}"
-    secrets = [config.entrez.api_key, config.mail.smtp.password]
+    secrets = [config.entrez.api_key, config.mail.smtp.password, config.web.secret]
     return redact(text, secrets)
-
-
-def _close_run(store: Store, run_id: int, exc: BaseException) -> None:
-    stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
-    try:
-        store.finish_run(
-            run_id,
-            status="interrupted" if stopped else "failed",
-            counts={},
-            error="interrupted" if stopped else (str(exc) or type(exc).__name__),
-            now=iso(utc_now()),
-        )
-    except Exception as second:  # the database may be what failed; next run marks it
-        log.debug("could not record the end of run %d: %s", run_id, second)
 
 
 def _report_failure(config: Config, kind: str, text: str, began: str) -> None:

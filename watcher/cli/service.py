@@ -7,26 +7,16 @@ from zoneinfo import ZoneInfo
 import click
 
 from watcher.cli import jobs, show, trials
-from watcher.cli.app import App, pass_app
+from watcher.cli.app import App, pass_app, wait_option
 from watcher.clock import utc_now
-from watcher.runlock import LOCK_WAIT_SECONDS, daemon_lock
+from watcher.runlock import daemon_lock
 from watcher.scheduler import Job, build_scheduler, run_until_signalled, standard_triggers
-
-WAIT_OPTION = click.option(
-    "--wait",
-    "lock_wait",
-    type=click.FloatRange(min=0),
-    default=LOCK_WAIT_SECONDS,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for another mildwatch run to finish before giving up (exit 3).",
-)
 
 
 @click.command()
 @click.option("--skip-poll", is_flag=True, help="Only compose and send digests.")
 @click.option("--skip-mail", is_flag=True, help="Only poll PubMed and the trial registry.")
-@WAIT_OPTION
+@wait_option
 @pass_app
 def run(app: App, skip_poll: bool, skip_mail: bool, lock_wait: float) -> None:
     """One unattended cycle, for cron: poll PubMed and the trial registry, then compose and

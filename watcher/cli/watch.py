@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from watcher import pubmed, searches, tagging
 from watcher.cli import jobs, show
-from watcher.cli.app import App, pass_app
+from watcher.cli.app import App, pass_app, wait_option
 from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
@@ -71,15 +71,7 @@ def init(app: App, email: str | None, force: bool) -> None:
 @click.option(
     "--search", "only", multiple=True, metavar="NAME", help="Poll only this saved search."
 )
-@click.option(
-    "--wait",
-    "lock_wait",
-    type=click.FloatRange(min=0),
-    default=LOCK_WAIT_SECONDS,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for another mildwatch run to finish before giving up (exit 3).",
-)
+@wait_option
 @pass_app
 def poll(app: App, only: tuple[str, ...], lock_wait: float) -> None:
     """Fetch what PubMed added since the last poll, store it and tag its evidence.

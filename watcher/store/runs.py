@@ -12,10 +12,13 @@ successful time, which is how the daemon catches up after a restart.
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 from watcher.records import Run
 from watcher.store.base import StoreBase
+
+log = logging.getLogger(__name__)
 
 FAILED_STATUSES = ("failed", "interrupted")
 INTERRUPTED_ERROR = "the process stopped before the run finished"
@@ -50,6 +53,22 @@ class RunQueries(StoreBase):
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ? WHERE id = ?",
                 (now, status, json.dumps(counts, sort_keys=True), error, run_id),
             )
+
+    def abandon_run(self, run_id: int, exc: BaseException, *, now: str) -> None:
+        """Close the row of a run that stopped on an exception: 'interrupted' for Ctrl-C or
+        SIGTERM, else 'failed'. Best effort: the database may be the very thing that failed;
+        then the row stays 'running' and reads as interrupted once the process is gone."""
+        stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
+        try:
+            self.finish_run(
+                run_id,
+                status="interrupted" if stopped else "failed",
+                counts={},
+                error="interrupted" if stopped else (str(exc) or type(exc).__name__),
+                now=now,
+            )
+        except Exception as second:
+            log.debug("could not record the end of run %d: %s", run_id, second)
 
     def record_failed_run(self, kind: str, *, error: str, now: str) -> int:
         """A run that failed before it could write its own row (e.g. the lock was taken)."""
