@@ -1,10 +1,12 @@
 """One email to the admin when the watch itself is broken, and not again until it recovers.
 
-Three problems are watched: a saved search that keeps failing (``consecutive_failures`` ≥
-``SEARCH_FAILURES``), the trial registry search failing as often, digests to an address that
-keep failing or bouncing (a digest retried ``DIGEST_ATTEMPTS`` times, or given up on and not
-followed by a successful send), and a relevant paper only citation tracking found (a recall
-gap of the saved searches).
+Seven problems are watched: a saved search that keeps failing (``consecutive_failures`` ≥
+``SEARCH_FAILURES``), the trial registry search failing as often, digests to an address
+that keep failing or bouncing (a digest retried ``DIGEST_ATTEMPTS`` times, or given up on
+and not followed by a successful send), a relevant paper only citation tracking found (a
+recall gap of the saved searches), a subscriber whose stored name cannot go in a header,
+a digest whose sending outcome stayed unknown (held back, not resent), and a run (poll,
+digests, ...) whose latest attempt failed or was interrupted.
 Each problem has a key in the ``alerts`` table while it lasts; a new problem queues one
 alert mail (through the outbox, like a digest) listing every problem that is new; a problem
 that recovers has its key cleared, so it alerts again if it comes back.
@@ -16,13 +18,15 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from digests.outbox import make_message_id
+from digests.outbox import make_message_id, sender_header
 from watcher.clock import iso
 from watcher.config import MailSettings
-from watcher.store import NewDigest, OutboxEntry, Store
+from watcher.errors import StoreError
+from watcher.store import NewDigest, OutboxEntry, Store, check_name
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,49 @@ def digest_problems(store: Store) -> dict[str, str]:
     return problems
 
 
+def subscriber_problems(store: Store) -> dict[str, str]:
+    """key → description, one per active subscriber whose stored name cannot go in a header
+    (stored before names were checked): their digests are skipped until it is fixed."""
+    problems = {}
+    for subscriber in store.subscribers(active_only=True):
+        try:
+            check_name(subscriber.name)
+        except StoreError as error:
+            problems[f"subscriber:{subscriber.email}"] = (
+                f"Digests to {subscriber.email} are skipped: {error}. Everyone else's digests "
+                f"go out. Fix it with `mildwatch subscribers edit {subscriber.email} --name "
+                "'...'`."
+            )
+    return problems
+
+
+def uncertain_problems(store: Store) -> dict[str, str]:
+    """key → description, one per digest whose delivery outcome is unknown (held back)."""
+    return {
+        f"uncertain:{e.id}": (
+            f"Digest {e.id} to {e.recipient} (Message-ID {e.message_id}) may or may not have "
+            f"been delivered: {e.last_error}. It will be sent again, with the same "
+            f"Message-ID, from {e.next_attempt_at}; the mail server's log tells whether the "
+            "first one arrived."
+        )
+        for e in store.uncertain_digests()
+        if e.kind != "alert"  # an alert held back is not itself alerted about
+    }
+
+
+def run_problems(store: Store) -> dict[str, str]:
+    """key → description, one per kind of run (poll, digests, import, ...) whose latest run
+    failed or was interrupted, for whatever reason (its own error, the database, a crash)."""
+    problems = {}
+    for kind, (run, streak) in sorted(store.failed_runs().items()):
+        times = f" ({streak} runs in a row)" if streak > 1 else ""
+        problems[f"run:{kind}"] = (
+            f"The {kind} run #{run.id} started {run.started_at} {run.status}{times}: "
+            f"{run.error or 'no error recorded'}. See `mildwatch status`."
+        )
+    return problems
+
+
 def alert_message(
     problems: dict[str, str], *, to: str, now: datetime, mail: MailSettings, serial: int = 0
 ) -> EmailMessage:
@@ -101,8 +148,8 @@ def alert_message(
     same problems come back at the same second."""
     message = EmailMessage()
     count = len(problems)
-    message["From"] = mail.sender
-    message["To"] = to
+    message["From"] = sender_header(mail)
+    message["To"] = Address(addr_spec=to)
     message["Subject"] = f"[mildwatch] {count} problem{'s' if count > 1 else ''} need attention"
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_message_id("alert", *sorted(problems), iso(now), serial, mail=mail)
@@ -130,6 +177,9 @@ def queue_alerts(store: Store, *, now: datetime, mail: MailSettings) -> list[int
         **registry_problems(store),
         **digest_problems(store),
         **recall_problems(store),
+        **subscriber_problems(store),
+        **uncertain_problems(store),
+        **run_problems(store),
     }
     raised = store.alert_keys()
     with store.transaction():

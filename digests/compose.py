@@ -15,7 +15,7 @@ chose, and is recorded as covered either way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email import policy
@@ -32,15 +32,16 @@ from digests.landscape import (
     summarize,
 )
 from digests.model import ArticleUpdate, DigestView, Period, Recipient
-from digests.outbox import make_message_id, preferences_link, unsubscribe_link
+from digests.outbox import make_message_id, preferences_link, sender_header, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
 from digests.trials import annotate_items, headline_note, plan_trials
 from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
+from watcher.errors import MildwatchError
 from watcher.records import Article, Evidence
-from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber
+from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber, check_name
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,7 @@ def _compose(
     period = period_for(subscriber, today)
     if period is None:
         return None  # this period is already covered: composing twice queues nothing
+    check_name(subscriber.name)  # a row stored before names were checked
     plan = plan_digest(store, subscriber, period, mail=mail, pairs=pairs)
     if plan.empty and not subscriber.send_empty:
         store.mark_covered(subscriber.id, period.end.isoformat())
@@ -256,7 +258,7 @@ def _compose(
     )
     message = build_message(
         rendered,
-        sender=mail.sender,
+        sender=sender_header(mail),
         to=Address(display_name=subscriber.name, addr_spec=subscriber.email),
         message_id=message_id,
         date=now,
@@ -319,9 +321,14 @@ def compose_due(
     mail: MailSettings,
     schedule: ScheduleSettings,
     everyone: bool = False,
+    on_skip: Callable[[Subscriber, str], None] | None = None,
 ) -> list[int]:
     """Queue a digest for every active subscriber who is due (``everyone``: every active
-    subscriber whose period up to yesterday is not yet covered)."""
+    subscriber whose period up to yesterday is not yet covered).
+
+    Each subscriber is composed on their own: one whose digest cannot be made (a bad name
+    stored long ago, a template failing on their data) is logged, passed to ``on_skip`` and
+    skipped, and everyone else's digest is still queued."""
     renderer = Renderer(mail.templates_dir)
     pairs = store.classified()
     today = local_today(now, schedule) if everyone else digest_day(now, schedule)
@@ -331,9 +338,15 @@ def compose_due(
         last_end = date.fromisoformat(covered) if covered else None
         if not everyone and not is_due(subscriber, last_end, today, schedule):
             continue
-        digest_id = _compose(
-            store, subscriber, today=today, now=now, mail=mail, renderer=renderer, pairs=pairs
-        )
+        try:
+            digest_id = _compose(
+                store, subscriber, today=today, now=now, mail=mail, renderer=renderer, pairs=pairs
+            )
+        except (MildwatchError, ValueError) as error:
+            log.error("digest for %s skipped: %s", subscriber.email, error)
+            if on_skip is not None:
+                on_skip(subscriber, str(error))
+            continue
         if digest_id is not None:
             queued.append(digest_id)
     return queued

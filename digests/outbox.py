@@ -19,18 +19,21 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import quote
 
 from digests.transports import FilesTransport, SmtpTransport, Transport
 from watcher.clock import iso
 from watcher.config import MailSettings
-from watcher.errors import DeliveryError, ServerUnavailable
+from watcher.errors import DeliveryError, OutcomeUnknown, ServerUnavailable
 from watcher.store import OutboxEntry, Store
 
 log = logging.getLogger(__name__)
 
 MAX_DELAY_SECONDS = 86400  # backoff never waits more than a day between tries
+UNCERTAIN_HOLD = timedelta(hours=6)
+"""After an ambiguous outcome, the digest is not resent before this (the admin is alerted)."""
 
 
 def make_transport(mail: MailSettings) -> Transport:
@@ -55,6 +58,12 @@ def make_transport(mail: MailSettings) -> Transport:
 def sender_address(mail: MailSettings) -> str:
     """The bare address of ``mail.sender`` ("mildwatch <a@b>" → "a@b"), for the envelope."""
     return parseaddr(mail.sender)[1] or mail.sender.strip()
+
+
+def sender_header(mail: MailSettings) -> Address:
+    """``mail.sender`` as a header value built by the mail library, never pasted as text."""
+    name, address = parseaddr(mail.sender)
+    return Address(display_name=name, addr_spec=address or mail.sender.strip())
 
 
 def message_domain(mail: MailSettings) -> str:
@@ -100,10 +109,11 @@ class DeliveryReport:
     sent: list[tuple[int, str]] = field(default_factory=list)
     retrying: list[tuple[int, str, str]] = field(default_factory=list)
     failed: list[tuple[int, str, str]] = field(default_factory=list)
+    uncertain: list[tuple[int, str, str]] = field(default_factory=list)  # held back
 
     @property
     def ok(self) -> bool:
-        return not self.retrying and not self.failed
+        return not self.retrying and not self.failed and not self.uncertain
 
 
 def retry_delay(attempts: int, mail: MailSettings) -> timedelta:
@@ -115,10 +125,24 @@ def retry_delay(attempts: int, mail: MailSettings) -> timedelta:
 def deliver(
     store: Store, transport: Transport, *, now: datetime, mail: MailSettings
 ) -> DeliveryReport:
-    """Send every queued digest whose next attempt has come, each exactly once."""
+    """Send every queued digest whose next attempt has come, each exactly once.
+
+    Per message: mark it "sending" (committed) → offer it → record sent, retry, failed, or
+    uncertain. A message found still "sending" (the process died mid-way) and one whose
+    reply was lost after the final "." are uncertain: held back for ``UNCERTAIN_HOLD``,
+    which the admin alert reports, rather than resent at once (docs/faults.md)."""
     report = DeliveryReport()
+    hold_until = iso(now + UNCERTAIN_HOLD)
+    for entry in store.interrupted_sends():
+        error = (
+            "the process stopped while the message was being sent; it may have been "
+            f"delivered, so it is held back until {hold_until}"
+        )
+        store.mark_uncertain(entry.id, error=error, now=iso(now), hold_until=hold_until)
+        report.uncertain.append((entry.id, entry.recipient, error))
     due = store.sendable(now=iso(now))
     for position, entry in enumerate(due):
+        store.mark_sending(entry.id, now=iso(now))  # cannot record it: do not send it
         try:
             transport.send_raw(
                 store.message(entry.id),
@@ -126,6 +150,12 @@ def deliver(
                 sender=sender_address(mail),
                 recipients=[entry.recipient],
             )
+        except OutcomeUnknown as error:
+            reason = f"{error} (held until {hold_until})"
+            store.mark_uncertain(entry.id, error=reason, now=iso(now), hold_until=hold_until)
+            report.uncertain.append((entry.id, entry.recipient, reason))
+            log.error("%s %d to %s: %s", entry.kind, entry.id, entry.recipient, reason)
+            continue
         except ServerUnavailable as error:
             for entry_waiting in due[position:]:
                 _record_failure(store, entry_waiting, error, now=now, mail=mail, report=report)

@@ -67,12 +67,12 @@ def test_poll_then_articles_status_and_filters(workdir: Path) -> None:
     assert polled.exit_code == 0, polled.output
     assert "36 found, 36 new" in polled.output
     listed = run("--config", config, "articles", "list", "--design", "rct")
-    assert listed.exit_code == 0 and "rct (level I)" in listed.output
+    assert listed.exit_code == 0 and "Randomized controlled trial" in listed.output
     assert "[SYNTHETIC]" in listed.output and "made-up sample data" in listed.output
     shown = run("--config", config, "articles", "show", "99000011")
     assert "Evidence tags" in shown.output and "follow-up: 24 mo" in shown.output
     status = run("--config", config, "status")
-    assert "polled through" in status.output and "#1 poll" in status.output
+    assert "polled through" in status.output and "#1     poll       ok" in status.output
 
 
 def test_one_line_errors_without_tracebacks(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ LAYERS = {
     "watcher.vocabulary": "foundation",
     "watcher.markup": "foundation",
     "watcher.clock": "foundation",
+    "watcher.redact": "foundation",
+    "watcher.addresses": "foundation",
     "watcher.tomlfile": "foundation",
     "watcher.registryids": "foundation",
     "watcher.trials": "foundation",

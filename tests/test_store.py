@@ -2,6 +2,8 @@ import dataclasses
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -204,7 +206,19 @@ def test_hits_need_a_stored_article(store: Store) -> None:
 
 
 def test_interrupted_runs_are_marked(store: Store) -> None:
-    run_id = store.start_run("poll", now="2026-01-01T00:00:00+00:00")
+    """A run whose process died (here: a child that started a run and exited) is
+    interrupted; a run of this very process is not."""
+    code = (
+        "import sys; from watcher.store import Store\n"
+        "s = Store.open(sys.argv[1]); print(s.start_run('poll', now='2026-01-01T00:00:00+00:00'))"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, check=True
+    )
+    run_id = int(child.stdout)
+    assert store.recent_runs()[0].status == "interrupted"  # reads true at once
+    mine = store.start_run("reclassify", now="2026-01-01T00:00:01+00:00")
     assert store.mark_interrupted_runs(now="2026-01-02T00:00:00+00:00") == 1
-    (run,) = store.recent_runs()
+    store.finish_run(mine, status="ok", counts={}, error=None, now="2026-01-02T00:00:00+00:00")
+    run = next(r for r in store.recent_runs() if r.id == run_id)
     assert (run.id, run.status) == (run_id, "interrupted")

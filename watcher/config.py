@@ -17,11 +17,14 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
+from watcher.addresses import normalize_address
 from watcher.errors import ConfigError
 from watcher.tomlfile import TomlFile, syntax_error
 
@@ -114,6 +117,7 @@ class MailSettings:
     max_items: int = 25
     max_attempts: int = 6
     retry_base_seconds: int = 300
+    allow_internal_domains: bool = False  # e.g. x@hospital.local, x@intranet
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
 
@@ -332,8 +336,7 @@ def _validate(config: Config, where: TomlFile) -> None:
         _check_positive(e.requests_per_second, "entrez.requests_per_second", where)
     _validate_registry(config.registry, where)
     _check_range(config.poll.overlap_days, 0, 365, "poll.overlap_days", where)
-    if not re.fullmatch(r"\d{4}(/\d{2}(/\d{2})?)?", config.poll.backfill_from):
-        raise where.error("poll.backfill_from", "poll.backfill_from must look like 2000/01/01")
+    _check_backfill(config.poll.backfill_from, where)
     try:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -359,7 +362,8 @@ def _validate(config: Config, where: TomlFile) -> None:
     _check_range(m.max_attempts, 1, 100, "mail.max_attempts", where)
     _check_range(m.retry_base_seconds, 1, 86400, "mail.retry_base_seconds", where)
     if m.admin_email:
-        _check_email(m.admin_email, "mail.admin_email", where)
+        _check_email(m.admin_email, "mail.admin_email", where, m.allow_internal_domains)
+    _check_sender(m.sender, where)
     if m.unsubscribe_url and "{token}" not in m.unsubscribe_url:
         raise where.error(
             "mail.unsubscribe_url",
@@ -398,11 +402,46 @@ def _validate_registry(r: RegistrySettings, where: TomlFile) -> None:
     _check_positive(r.backoff_seconds, "registry.backoff_seconds", where)
 
 
-def _check_email(value: str, dotted: str, where: TomlFile) -> None:
+def _check_email(value: str, dotted: str, where: TomlFile, internal: bool = False) -> None:
     try:
-        validate_email(value, check_deliverability=False)
+        normalize_address(value, internal=internal)
     except EmailNotValidError as exc:
-        raise where.error(dotted, f"{dotted} is not a valid email address: {exc}") from None
+        hint = "" if internal else " (an internal domain needs allow_internal_domains = true)"
+        raise where.error(dotted, f"{dotted} is not a valid email address: {exc}{hint}") from None
+
+
+def _check_sender(value: str, where: TomlFile) -> None:
+    """``[mail] sender``: an address, optionally with a name ("mildwatch <a@b>"), one line.
+    Its domain may be a local host name (the default is mildwatch@localhost): it is our own
+    identity, which the relay judges."""
+    _, address = parseaddr(value)
+    if not address or any(c in value for c in "\r\n") or "@" not in address:
+        raise where.error(
+            "mail.sender",
+            f'mail.sender {value!r} is not an address; write e.g. "mildwatch <digest@example.org>"',
+        )
+    _check_email(address, "mail.sender", where, internal=True)
+
+
+def _check_backfill(value: str, where: TomlFile) -> None:
+    """A real date, not in the future: a future start would make the first poll cover
+    nothing and mark the past as done, so it would never be backfilled."""
+    shape = re.fullmatch(r"(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?", value)
+    problem = None if shape else "must look like 2000/01/01"
+    if shape:
+        year, month, day = (int(part) if part else 1 for part in shape.groups())
+        try:
+            start = date(year, month, day)
+        except ValueError:
+            problem = f"is not a real date ({value!r})"
+        else:
+            if start > date.today():
+                problem = (
+                    f"is in the future ({value}); the first poll would cover nothing and the "
+                    "past would never be backfilled"
+                )
+    if problem:
+        raise where.error("poll.backfill_from", f"poll.backfill_from {problem}")
 
 
 def _check_range(value: int, low: int, high: int, dotted: str, where: TomlFile) -> None:

@@ -11,6 +11,7 @@ exits with ``exit_code``; it never shows a traceback for these.
     ├── StoreError              the SQLite database cannot be opened, migrated or written
     ├── EntrezError             PubMed / the E-utilities server: unreachable, HTTP errors,
     │   │                       bad replies
+    │   ├── PubMedUnreachable   no connection at all, every try: the poll stops at once
     │   └── QueryError          PubMed rejected or silently changed a search query (ErrorList)
     │       └── QuerySyntaxError  the local PubMed server cannot parse a query (with position)
     ├── RegistryError           ClinicalTrials.gov / the registry server: unreachable, HTTP
@@ -21,8 +22,10 @@ exits with ``exit_code``; it never shows a traceback for these.
     │                           (the page answers 400 with the message; nothing changes)
     └── DeliveryError           a digest could not be delivered (SMTP, files outbox);
         │                       ``permanent`` when retrying cannot help
-        └── ServerUnavailable   the mail server failed before any message was offered
-                                (connection, TLS, login): the outbox stops for this run
+        ├── ServerUnavailable   the mail server failed before any message was offered
+        │                       (connection, TLS, login): the outbox stops for this run
+        └── OutcomeUnknown      the whole message was offered but the reply was lost: it may
+                                have been delivered, so it is held back, not resent at once
 
 Not in the tree, on purpose: the command line's ``CommandError`` (``watcher/cli/app.py``) is
 click's exception that carries one of these to the terminal, and two private signals never
@@ -58,6 +61,11 @@ class StoreError(MildwatchError):
 
 class EntrezError(MildwatchError):
     """An E-utilities request failed after its retries, or returned something unusable."""
+
+
+class PubMedUnreachable(EntrezError):
+    """No connection could be made to the E-utilities server on any try (refused, no route,
+    unknown host): the other searches would fail the same way, so a poll stops trying."""
 
 
 class QueryError(EntrezError):
@@ -102,3 +110,8 @@ class DeliveryError(MildwatchError):
 class ServerUnavailable(DeliveryError):
     """The server could not be reached, or refused the session (TLS, login) before any
     message was offered: the outbox stops this run instead of trying every digest."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """The message was offered in full (the final "." went out) but no reply came: the
+    server may have kept it. Resending at once risks a duplicate, so the outbox holds it."""

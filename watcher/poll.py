@@ -29,7 +29,7 @@ from datetime import date, datetime
 
 from watcher.citations import CitationReport, track_citations
 from watcher.clock import days_before, iso, parse_pubmed_date, pubmed_date, utc_now
-from watcher.errors import EntrezError
+from watcher.errors import EntrezError, PubMedUnreachable
 from watcher.pubmed import EntrezClient, SearchResult
 from watcher.records import Article, ArticleEvent, Search
 from watcher.store import Store
@@ -76,6 +76,12 @@ class PollReport:
         if not self.outcomes or self.ok:
             return "ok"
         return "failed" if not any(o.ok for o in self.outcomes) else "partial"
+
+    @property
+    def problem(self) -> str | None:
+        """The failed searches in one line (for the daemon's job state), or None."""
+        failed = [f"search {o.name}: {o.error}" for o in self.outcomes if not o.ok]
+        return "; ".join(failed) or None
 
     def count(self, kind: str) -> int:
         return sum(1 for e in self.events if e.kind == kind)
@@ -126,24 +132,52 @@ def poll(
     """Poll every enabled saved search (or those named in ``only``) once."""
     moment = now or utc_now()
     today = moment.date()
-    requests_before = client.requests_made
     with store.transaction():
         store.mark_interrupted_runs(now=iso(moment))
         run_id = store.start_run("poll", now=iso(moment))
     run = _Run(store, client, PollReport(run_id), iso(moment), on_stored, progress)
+    try:
+        return _poll_searches(run, store, client, only, today, overlap_days, backfill_from)
+    except BaseException as exc:
+        store.abandon_run(run_id, exc, now=iso(utc_now()))
+        raise
+
+
+def _poll_searches(
+    run: _Run,
+    store: Store,
+    client: EntrezClient,
+    only: Iterable[str],
+    today: date,
+    overlap_days: int,
+    backfill_from: str,
+) -> PollReport:
+    run_id = run.report.run_id
+    requests_before = client.requests_made
     wanted = set(only)
     searches = [s for s in store.searches(enabled_only=True) if not wanted or s.name in wanted]
 
     planned: list[_Planned] = []
     modified: set[str] = set()
-    for search in searches:
+    unreachable: str | None = None
+    for position, search in enumerate(searches, start=1):
+        if run.progress:
+            run.progress("search", position - 1, len(searches))
         state = store.poll_state(search.id)
         start = _window_start(state.watermark, today, overlap_days, backfill_from)
         window = (start, pubmed_date(today))
+        if unreachable:  # the server answered nobody: do not spend the retries again
+            error = f"not tried: PubMed could not be reached ({unreachable})"
+            run.report.outcomes.append(run.fail(search, window, error))
+            continue
         try:
             result = client.esearch(window_term(search.query, *window))
             if state.watermark and not result.problems:
                 modified |= _modified_since(client, search, state.watermark, today)
+        except PubMedUnreachable as exc:
+            unreachable = str(exc)
+            run.report.outcomes.append(run.fail(search, window, str(exc)))
+            continue
         except EntrezError as exc:
             run.report.outcomes.append(run.fail(search, window, str(exc)))
             continue
@@ -231,6 +265,8 @@ class _Run:
 
     def fetch(self, ids: list[str]) -> None:
         done = 0
+        if self.progress and ids:
+            self.progress("fetch", 0, len(ids))  # the bar shows before the first batch
         for batch in self.client.fetch_batches(ids):
             self.save(batch)
             done += len(batch)

@@ -119,18 +119,23 @@ def build_scheduler(
 
 def _guard(job: Job) -> Callable[[], str | None]:
     """Run a job so that no failure escapes into the scheduler: an expected failure is one
-    log line, a bug a logged traceback; either way the error is returned for job_state."""
+    log line, a bug a logged traceback; either way the error is returned for job_state. A
+    job that returns a report with a ``problem`` (a poll whose searches failed, a digest
+    that could not be sent) failed too."""
 
     def run() -> str | None:
         try:
-            job.func()
+            result = job.func()
         except MildwatchError as exc:
             log.error("job %s failed: %s", job.id, exc)
             return str(exc)
         except Exception as exc:
             log.exception("job %s failed", job.id)
             return f"{type(exc).__name__}: {exc}"
-        return None
+        problem = getattr(result, "problem", None)  # e.g. every search failed: not "ok"
+        if problem:
+            log.error("job %s failed: %s", job.id, problem)
+        return problem
 
     return run
 

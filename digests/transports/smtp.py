@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
-from watcher.errors import DeliveryError, ServerUnavailable
+from watcher.errors import DeliveryError, OutcomeUnknown, ServerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +89,64 @@ class SmtpTransport:
         def transfer(smtp: smtplib.SMTP) -> dict[str, tuple[int, bytes]]:
             if options and not smtp.has_extn("smtputf8"):
                 raise smtplib.SMTPNotSupportedError("the server does not support SMTPUTF8")
-            return smtp.sendmail(sender, list(recipients), data, mail_options=options)
+            return self._mail_rcpt_data(smtp, sender, list(recipients), data, options)
 
         self._deliver(transfer)
+
+    def _mail_rcpt_data(
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        recipients: list[str],
+        data: bytes,
+        options: list[str],
+    ) -> dict[str, tuple[int, bytes]]:
+        """``smtplib.sendmail`` step by step, so the one ambiguous moment is known: after
+        the final "." has gone out and before the server's reply. A failure before that
+        point is a plain failure (the server cannot have kept a message it did not get
+        whole); a lost reply after it (a timeout, or the connection closed without a reset)
+        is ``OutcomeUnknown``."""
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            smtp.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for rcpt in recipients:
+            code, reply = smtp.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = (code, reply)
+        if len(refused) == len(recipients):
+            smtp.rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = re.sub(rb"(?m)^\.", b"..", data)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        smtp.send(body + b".\r\n")
+        try:
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            if isinstance(error, ConnectionResetError) or isinstance(
+                error.__context__, ConnectionResetError
+            ):
+                raise  # a reset: the server dropped the message unread, it did not keep it
+            raise OutcomeUnknown(
+                f"the {self.server} received the whole message but its reply was lost "
+                f"({error or type(error).__name__}); it may have been delivered, so it is held "
+                "back instead of being sent again at once"
+            ) from error
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+        return refused
 
     def _deliver(self, transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
         try:
             self._send(transfer)
         except DeliveryError as error:
-            redacted = type(error)(self._redact(str(error)), permanent=error.permanent)
-            raise redacted from error.__cause__
+            error.args = (self._redact(str(error)),)
+            raise
 
     def _send(self, transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
         try:
@@ -197,6 +246,8 @@ class SmtpTransport:
     def _classify(self, error: Exception, stage: str) -> DeliveryError:
         """Turn an smtplib/socket/TLS error into a DeliveryError saying what to do next."""
         server = self.server
+        if isinstance(error, DeliveryError):
+            return error  # already classified (OutcomeUnknown)
         if isinstance(error, smtplib.SMTPRecipientsRefused):
             codes = [code for code, _ in error.recipients.values()]
             details = "; ".join(

@@ -7,8 +7,9 @@ never build SQL or talk HTTP themselves.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,9 @@ import click
 
 from watcher.config import Config, config_path, load_config
 from watcher.errors import MildwatchError
-from watcher.store import Store
+from watcher.redact import redact
+from watcher.runlock import LOCK_WAIT_SECONDS
+from watcher.store import Store, database_error
 
 
 class CommandError(click.ClickException):
@@ -33,30 +36,41 @@ class CommandError(click.ClickException):
 
 
 class MildwatchGroup(click.Group):
-    """Turns expected failures into one line and an exit code, never a traceback."""
+    """Turns expected failures into one line and an exit code, never a traceback.
+
+    SQLite failing for the file or the disk (read-only, full, damaged, locked too long) is
+    expected too, wherever it surfaces; every line is redacted of secrets."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MildwatchError as exc:
-            raise CommandError(str(exc), exc.exit_code) from None
+            raise CommandError(_redacted(ctx, str(exc)), exc.exit_code) from None
+        except sqlite3.DatabaseError as exc:
+            if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise
+            app = ctx.find_object(App)
+            path = app._config.database if app and app._config else None
+            raise CommandError(_redacted(ctx, str(database_error(exc, path))), 1) from None
         except KeyboardInterrupt:
             raise CommandError("interrupted; nothing half-written was kept", 130) from None
 
 
+def _redacted(ctx: click.Context, text: str) -> str:
+    app = ctx.find_object(App)
+    return redact(text, app.secrets if app else ())
+
+
 class RedactSecrets(logging.Filter):
-    """Replaces secret values (API key, SMTP password) wherever they would be logged."""
+    """Replaces secret values (API key, SMTP password) and secret-named URL parameters
+    wherever they would be logged."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
+        record.msg, record.args = redact(record.getMessage(), self.secrets), None
         return True
 
 
@@ -79,13 +93,29 @@ class App:
         if self._config is None:
             self._config = load_config(self.config_file)
             if self._handler is not None:
-                secrets = [
-                    self._config.entrez.api_key or "",
-                    self._config.mail.smtp.password or "",
-                    self._config.web.secret or "",
-                ]
-                self._handler.addFilter(RedactSecrets(secrets))
+                self._handler.addFilter(RedactSecrets(self.secrets))
         return self._config
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values of the loaded config (none before it is loaded)."""
+        if self._config is None:
+            return []
+        config = self._config
+        return [
+            s for s in (config.entrez.api_key, config.mail.smtp.password, config.web.secret) if s
+        ]
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    def say(self, lines: Iterable[str] | str) -> None:
+        """Report lines, unless --quiet (cron: silent when all went well)."""
+        if self.quiet:
+            return
+        for line in [lines] if isinstance(lines, str) else lines:
+            click.echo(line)
 
     @property
     def store(self) -> Store:
@@ -105,6 +135,7 @@ class App:
         )
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("mildwatch %(levelname)s: %(message)s"))
+        handler.addFilter(RedactSecrets([]))  # secret-named URL parameters, config or not
         root = logging.getLogger()
         for old in [h for h in root.handlers if getattr(h, "_mildwatch", False)]:
             root.removeHandler(old)
@@ -142,3 +173,13 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+wait_option = click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0),
+    default=LOCK_WAIT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another mildwatch run to finish before giving up (exit 3).",
+)

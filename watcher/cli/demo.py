@@ -108,7 +108,8 @@ def demo(folder: Path) -> None:
         click.echo(f"Config {config_file}; database {config.database}; subscriber {SUBSCRIBER}")
 
         heading("1. First poll, as of 31 Dec 2024 (backfill)")
-        for line in show.poll_report(jobs.poll_job(config, now=FIRST_POLL)):
+        polled = jobs.poll_job(config, now=FIRST_POLL)
+        for line in show.poll_report(polled):
             click.echo(line)
         for line in trials.registry_report_lines(jobs.registry_job(config, now=FIRST_POLL)):
             click.echo(line)
@@ -118,7 +119,8 @@ def demo(folder: Path) -> None:
 
         heading("2. Second poll, today (only what PubMed added since; the registry changed)")
         now = utc_now()
-        for line in show.poll_report(jobs.poll_job(config, now=now)):
+        polled_again = jobs.poll_job(config, now=now)
+        for line in show.poll_report(polled_again):
             click.echo(line)
         registry.add_path(LATER_DIR)  # the registry as it stands later: dates, stops, results
         for line in trials.registry_report_lines(jobs.registry_job(config, now=now)):
@@ -126,6 +128,7 @@ def demo(folder: Path) -> None:
         second = jobs.digest_job(config, now=now, everyone=True)
         for line in show.mail_report(second):
             click.echo(line)
+        failed = not (polled.ok and polled_again.ok and first.ok and second.ok)
 
     with Store.open(config.database) as store:
         heading("3. How the evidence stands")
@@ -147,6 +150,9 @@ def demo(folder: Path) -> None:
     click.echo(f"Try: uv run mildwatch --config {config_file} articles list --min-followup 24")
     click.echo(f"     uv run mildwatch --config {config_file} trials list")
     click.secho(BANNER, fg="yellow")
+    if failed:
+        click.echo("The demo did not run cleanly: see the FAILED lines above.", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @click.command(name="localpubmed")

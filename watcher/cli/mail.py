@@ -160,6 +160,7 @@ def add_subscriber(
     added = store.add_subscriber(
         email,
         now=iso(utc_now()),
+        internal_domains=app.config.mail.allow_internal_domains,
         name=name,
         frequency=frequency,
         searches=searches,
@@ -309,29 +310,29 @@ def preview_digest(app: App, email: str, output: Path, with_text: bool) -> None:
 
 
 @digest.command(name="send")
-@click.option(
-    "--due",
-    "mode",
-    flag_value="due",
-    default=True,
-    help="Subscribers whose digest is due (default).",
-)
-@click.option("--all", "mode", flag_value="all", help="Every active subscriber, due or not.")
+@click.option("--due", is_flag=True, help="Subscribers whose digest is due (the default).")
+@click.option("--all", "everyone", is_flag=True, help="Every active subscriber, due or not.")
 @pass_app
-def send_digests(app: App, mode: str) -> None:
+def send_digests(app: App, due: bool, everyone: bool) -> None:
     """Compose the digests that are due, alert the admin about problems, then send
     everything queued.
 
-    Exits 1 when any message failed or waits for a retry (`mildwatch outbox` shows why).
+    A subscriber whose digest cannot be made is reported and skipped; the others' go out.
+    Exits 1 when any message failed, waits for a retry or was skipped (`mildwatch outbox`
+    shows why).
     """
+    if due and everyone:
+        raise click.UsageError("give --due or --all, not both")
     config = app.config
-    report = jobs.digest_job(config, everyone=mode == "all")
-    for line in show.mail_report(report):
-        click.echo(line)
+    report = jobs.digest_job(config, everyone=everyone)
+    lines = show.mail_report(report)
     if config.mail.transport == "files" and report.delivery.sent:
-        click.echo(f"Messages are in {config.mail.outbox_dir}")
+        lines.append(f"Messages are in {config.mail.outbox_dir}")
     if not report.ok:
+        for line in lines:
+            click.echo(line)
         raise click.exceptions.Exit(1)
+    app.say(lines)
 
 
 @click.command()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from digests.chart import timeline_table
 from digests.model import Landscape
-from digests.wording import design_label, format_months, question_title
+from digests.wording import design_label, format_months, question_short, question_title
 from watcher.citations import CitationReport
 from watcher.cli.jobs import MailReport
+from watcher.config import ScheduleSettings
 from watcher.poll import PollReport
 from watcher.records import (
     Article,
@@ -21,6 +26,7 @@ from watcher.records import (
     Tag,
     plain_text,
 )
+from watcher.scheduler import standard_triggers
 from watcher.store import ArticleSummary, OutboxEntry, RecallGap, Subscriber
 
 SYNTHETIC_NOTE = (
@@ -87,27 +93,29 @@ def recall_gap_lines(gaps: Iterable[RecallGap]) -> list[str]:
     ]
 
 
+ARTICLE_HEADER = (
+    f"{'PMID':<9} {'Year':<4}  {'Design':<28} {'Level':<5} {'Follow-up':>9} {'Patients':>8}  Title"
+)
+
+
 def article_lines(rows: Iterable[ArticleSummary]) -> list[str]:
-    lines = []
+    """One aligned line per article under a header: human labels, never snake_case keys;
+    a note (retracted, relevance uncertain) and the questions' short names after the title."""
+    lines = [ARTICLE_HEADER]
     for r in rows:
-        tags = []
-        if r.design:
-            tags.append(f"{r.design}{f' (level {r.level})' if r.level else ''}")
-        if r.followup_months is not None:
-            tags.append(f"follow-up {months(r.followup_months)}")
-        if r.sample_size is not None:
-            tags.append(f"n={r.sample_size}")
+        notes = ["RETRACTED"] if r.retracted else []
         if r.relevance and r.relevance != "relevant":
-            tags.append(r.relevance.replace("_", " "))
-        if r.retracted:
-            tags.append("RETRACTED")
-        head = f"{r.pmid}  {r.pub_year or '----'}  {clip(r.journal, 28)}"
-        lines.append(head)
-        lines.append(f"    {clip(plain_text(r.title), 100)}")
-        if tags:
-            lines.append(f"    [{'; '.join(tags)}]")
-        if r.questions:
-            lines.append(f"    questions: {', '.join(r.questions)}")
+            notes.append(r.relevance.replace("_", " "))
+        notes += [question_short(q) for q in r.questions]
+        design = design_label(r.design) if r.design else "-"
+        followup = months(r.followup_months)
+        patients = "-" if r.sample_size is None else str(r.sample_size)
+        title = clip(plain_text(r.title), 70)
+        line = (
+            f"{r.pmid:<9} {r.pub_year or '----':<4}  {clip(design, 28):<28} {r.level or '-':<5} "
+            f"{followup:>9} {patients:>8}  {title}"
+        )
+        lines.append(line + (f"  [{'; '.join(notes)}]" if notes else ""))
     return lines
 
 
@@ -207,13 +215,13 @@ def status_lines(
             lines.append(
                 f"    FAILING ({state.consecutive_failures} run(s) in a row): {state.last_error}"
             )
-    lines.extend(["", "Recent runs:"])
+    lines.extend(["", f"Recent runs:\n  {'run':<6} {'kind':<10} {'status':<11} started"])
     if not runs:
         lines.append("  (none yet)")
     for run in runs:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
         lines.append(
-            f"  #{run.id} {run.kind:<10} {run.started_at}  {run.status}"
+            f"  #{run.id:<5} {run.kind:<10} {run.status:<11} {run.started_at}"
             + (f"  ({counts})" if counts else "")
         )
         if run.error:
@@ -231,6 +239,8 @@ def mail_report(report: MailReport) -> list[str]:
     lines.extend(f"  sent #{digest_id} to {to}" for digest_id, to in delivery.sent)
     lines.extend(f"  RETRY #{i} to {to}: {error}" for i, to, error in delivery.retrying)
     lines.extend(f"  FAILED #{i} to {to}: {error}" for i, to, error in delivery.failed)
+    lines.extend(f"  HELD #{i} to {to}: {error}" for i, to, error in delivery.uncertain)
+    lines.extend(f"  SKIPPED {who}: {why}" for who, why in report.skipped)
     return lines
 
 
@@ -296,3 +306,54 @@ def job_lines(states: list[dict]) -> list[str]:
             + (f"; FAILED: {clip(state['last_error'], 160)}" if state["last_error"] else "")
         )
     return lines
+
+
+def next_fire_times(schedule: ScheduleSettings, now: datetime) -> dict[str, str]:
+    """When each daemon job fires next, in the configured zone (ISO-8601)."""
+    tz = ZoneInfo(schedule.timezone)
+    moment = now.astimezone(tz)
+    return {
+        job: trigger.get_next_fire_time(None, moment).isoformat(timespec="minutes")
+        for job, trigger in standard_triggers(schedule).items()
+    }
+
+
+def daemon_line(daemon_pid: int | None, running_pid: int | None, nxt: dict[str, str]) -> str:
+    if daemon_pid is None:
+        state = "Daemon: not running"
+    else:
+        times = ", ".join(f"{job} {at}" for job, at in nxt.items())
+        state = f"Daemon: running (pid {daemon_pid}); next: {times}"
+    if running_pid is not None:
+        state += f"; a run is working now (pid {running_pid})"
+    return state
+
+
+def status_json(
+    searches: list[tuple[Search, PollState]],
+    runs: list[Run],
+    articles: int,
+    outbox: dict[str, int],
+    jobs: list[dict],
+) -> dict[str, Any]:
+    """What `status --json` prints, for monitoring (Nagios, Prometheus textfile, …)."""
+    return {
+        "articles": articles,
+        "searches": [
+            {
+                "name": search.name,
+                "enabled": search.enabled,
+                "watermark": state.watermark,
+                "last_success_at": state.last_success_at,
+                "last_count": state.last_count,
+                "consecutive_failures": state.consecutive_failures,
+                "last_error": state.last_error,
+            }
+            for search, state in searches
+        ],
+        "runs": [dataclasses.asdict(run) for run in runs],
+        "outbox": {status: outbox.get(status, 0) for status in ("queued", "sent", "failed")},
+        "jobs": jobs,
+        "ok": not any(state.last_error for _, state in searches)
+        and not (runs and runs[0].status in ("failed", "interrupted")),
+    }

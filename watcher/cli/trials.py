@@ -61,16 +61,19 @@ def search_lines(search: RegistrySearch | None) -> list[str]:
 # --- the `run` hook -----------------------------------------------------------------------------
 
 
-def echo_registry_poll(poll: Callable[[], RegistryReport | None]) -> bool:
-    """Run the registry poll for `mildwatch run`: its lines, and whether it went well. Any
-    failure is one line; the caller's PubMed side and digests go on regardless."""
+def echo_registry_poll(
+    poll: Callable[[], RegistryReport | None], out: Callable[[str], None] = click.echo
+) -> bool:
+    """Run the registry poll for `mildwatch run`: its lines (to ``out``; `run --quiet`
+    collects them), and whether it went well. Any failure is one line; the caller's PubMed
+    side and digests go on regardless."""
     try:
         report = poll()
     except MildwatchError as exc:
-        click.echo(f"Registry: FAILED  {exc}")
+        out(f"Registry: FAILED  {exc}")
         return False
     for line in registry_report_lines(report):
-        click.echo(line)
+        out(line)
     return report is None or report.ok
 
 

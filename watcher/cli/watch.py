@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,13 +12,13 @@ from email_validator import EmailNotValidError, validate_email
 
 from watcher import pubmed, searches, tagging
 from watcher.cli import jobs, show
-from watcher.cli.app import App, pass_app
+from watcher.cli.app import App, pass_app, wait_option
 from watcher.cli.filters import article_filters
 from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path, load_profile
-from watcher.runlock import run_lock
+from watcher.runlock import LOCK_WAIT_SECONDS, daemon_lock_path, lock_holder, lock_path, run_lock
 from watcher.store import ArticleFilter
 
 
@@ -70,18 +71,27 @@ def init(app: App, email: str | None, force: bool) -> None:
 @click.option(
     "--search", "only", multiple=True, metavar="NAME", help="Poll only this saved search."
 )
+@wait_option
 @pass_app
-def poll(app: App, only: tuple[str, ...]) -> None:
+def poll(app: App, only: tuple[str, ...], lock_wait: float) -> None:
     """Fetch what PubMed added since the last poll, store it and tag its evidence.
 
     Exits 1 when any search failed (its window is kept and retried next time).
     """
+    known = {s.name for s in app.store.searches()}
+    for name in only:
+        if name not in known:
+            raise click.BadParameter(
+                f"no saved search named {name!r}; see `mildwatch searches list`",
+                param_hint="--search",
+            )
     with app.progress("poll") as progress:
-        report = jobs.poll_job(app.config, only=only, progress=progress)
-    for line in show.poll_report(report):
-        click.echo(line)
+        report = jobs.poll_job(app.config, only=only, progress=progress, lock_wait=lock_wait)
     if not report.ok:
+        for line in show.poll_report(report):
+            click.echo(line)
         raise click.exceptions.Exit(1)
+    app.say(show.poll_report(report))
 
 
 @click.command(name="import")
@@ -95,7 +105,7 @@ def import_(app: App, files: tuple[Path, ...]) -> None:
     articles = [a for path in files for a in pubmed.read_records(path)]
     profile = load_profile(app.config.poll.profile)
     store = app.store
-    with run_lock(app.config.database):
+    with run_lock(app.config.database, wait=LOCK_WAIT_SECONDS):
         now = iso(utc_now())
         with store.transaction():
             run_id = store.start_run("import", now=now)
@@ -119,13 +129,17 @@ def articles(ctx: click.Context) -> None:
 
 @articles.command(name="list")
 @article_filters
-@click.option("--limit", default=50, show_default=True, help="At most this many.")
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="At most this many."
+)
 @pass_app
 def list_articles(app: App, filters: ArticleFilter, limit: int) -> None:
-    """List stored articles, newest first, with their evidence tags."""
+    """List stored articles relevant to MILD, newest first, one line each with their
+    evidence tags (--all: every stored article)."""
     rows = app.store.list_articles(replace(filters, limit=limit))
+    everything = filters.relevance is None
     if not rows:
-        click.echo("No articles match.")
+        click.echo("No articles match." + ("" if everything else " (--all lists every one)"))
         return
     for line in show.article_lines(rows):
         click.echo(line)
@@ -147,13 +161,31 @@ def show_article(app: App, pmid: str) -> None:
 
 
 @click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for monitoring.")
 @pass_app
-def status(app: App) -> None:
+def status(app: App, as_json: bool) -> None:
     """Where things stand: saved searches and their windows, failures, recent runs,
-    the outbox, and the daemon's jobs."""
+    the outbox, whether the daemon is alive and when its jobs fire next.
+
+    A run whose process is gone shows as interrupted, not running.
+    """
     store = app.store
+    config = app.config
     pairs = [(s, store.poll_state(s.id)) for s in store.searches()]
-    for line in show.status_lines(pairs, store.recent_runs(10), store.count_articles()):
+    runs = store.recent_runs(10)
+    jobs_state = [store.job_state(job) for job in ("poll", "digests", "retry-mail")]
+    daemon_pid = lock_holder(daemon_lock_path(config.database))
+    running_pid = lock_holder(lock_path(config.database))
+    next_runs = show.next_fire_times(config.schedule, utc_now()) if daemon_pid else {}
+    if as_json:
+        report = show.status_json(
+            pairs, runs, store.count_articles(), store.outbox_counts(), jobs_state
+        )
+        report["daemon"] = {"alive": daemon_pid is not None, "pid": daemon_pid, "next": next_runs}
+        report["run_lock_pid"] = running_pid
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    for line in show.status_lines(pairs, runs, store.count_articles()):
         click.echo(line)
     keys = store.key_paper_pmids()
     if keys:
@@ -164,9 +196,29 @@ def status(app: App) -> None:
         store.outbox_counts(), store.troubled_digests(min_attempts=3), store.subscribers()
     ):
         click.echo(line)
-    jobs = [store.job_state(job) for job in ("poll", "digests", "retry-mail")]
-    for line in show.job_lines(jobs):
+    for line in show.job_lines(jobs_state):
         click.echo(line)
+    click.echo("")
+    click.echo(show.daemon_line(daemon_pid, running_pid, next_runs))
 
 
-COMMANDS = (init, poll, import_, articles, status)
+@click.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace TARGET if it exists.")
+@pass_app
+def backup(app: App, target: Path, force: bool) -> None:
+    """Copy the database to TARGET with SQLite's online backup API.
+
+    Safe while the daemon or a run is working: the copy is one consistent moment.
+    """
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists; choose another name or add --force")
+    if not target.parent.is_dir():
+        raise click.BadParameter(f"folder {target.parent} does not exist", param_hint="TARGET")
+    if target.exists():
+        target.unlink()
+    app.store.backup(target)
+    click.echo(f"Backed up {app.config.database} to {target}")
+
+
+COMMANDS = (init, poll, import_, articles, status, backup)

@@ -83,6 +83,15 @@ def fault_reply(status: int, retry_after: int | None) -> Reply:
     return Reply(status, (body + "</body></html>\n").encode(), "text/html", headers)
 
 
+def echo_reply(endpoint: str, url: str, status: int | None) -> Reply:
+    """An error that quotes the request back, URL parameters and all (a test of redaction):
+    esearch's <ERROR> in a 200 reply, otherwise an HTML error page."""
+    if endpoint == "esearch" and status is None:
+        return search_error(f"Search Backend failed: cannot process request {url}")
+    body = f"<html><body><h1>Error</h1><p>Cannot process request {escape(url)}</p></body></html>\n"
+    return Reply(status or 200, body.encode(), "text/html")
+
+
 def not_found(path: str) -> Reply:
     return Reply(404, f"Not found: {path}\n".encode(), TEXT_TYPE)
 

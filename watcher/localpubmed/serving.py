@@ -18,7 +18,8 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from watcher.localpubmed.replies import TEXT_TYPE, Reply, fault_reply, not_found
+from watcher.localpubmed.replies import TEXT_TYPE, Reply, echo_reply, fault_reply, not_found
+from watcher.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Fault:
     truncate: bool = False  # a well-formed HTTP reply whose body is cut in half
     retry_after: int | None = None  # Retry-After header value for 429/503
     times: int = 1  # how many matching requests it applies to
+    echo: bool = False  # an error reply quoting the request URL (api_key too), as NCBI's can
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,14 @@ class LocalServer:
             self._log.append(request)
 
     def _answer(
-        self, endpoint: str, params: dict[str, str], ids: tuple[str, ...] = ()
+        self, endpoint: str, params: dict[str, str], ids: tuple[str, ...] = (), url: str = ""
     ) -> Reply | None:
         """The reply to send, faults applied; None if the server stopped meanwhile."""
         fault = self._take_fault(endpoint)
         if fault and fault.delay and self._stopping.wait(fault.delay):
             return None
+        if fault and fault.echo:
+            return echo_reply(endpoint, url, fault.status)
         if fault and fault.status is not None:
             return fault_reply(fault.status, fault.retry_after)
         reply = self._reply_to(endpoint, params, ids)
@@ -210,7 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.app
         endpoint = app._route(url.path)
         try:
-            reply = app._answer(endpoint, params, ids) if endpoint else not_found(url.path)
+            full = self.path + (f"&{body}" if body else "")
+            reply = app._answer(endpoint, params, ids, full) if endpoint else not_found(url.path)
         except Exception:  # a bug here must not look like a dropped connection
             logger.exception("%s: failed to answer %s", app.NAME, self.path)
             reply = Reply(500, f"The {app.NAME} failed; see its log.\n".encode(), TEXT_TYPE)
@@ -232,7 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
             logger.debug("%s: client left before the %s reply", app.NAME, endpoint)
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug(f"{self.server.app.NAME}: " + format, *args)
+        # The request line carries api_key: never log it (watcher/redact.py).
+        logger.debug("%s: %s", self.server.app.NAME, redact(format % args))
 
 
 def serve_until_interrupted(server: LocalServer, on_ready: Callable[[], None] | None) -> None:

@@ -20,10 +20,12 @@ so clients with different base URLs can coexist (e.g. in tests).
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.client
 import io
 import logging
 import math
+import socket
 import time
 import urllib.error
 from collections.abc import Callable, Iterator, Sequence
@@ -34,11 +36,12 @@ from typing import Any, TypeVar
 from Bio import Entrez
 
 from watcher.config import NCBI_EUTILS, EntrezSettings
-from watcher.errors import EntrezError, ParseError, QueryError
+from watcher.errors import EntrezError, MildwatchError, ParseError, PubMedUnreachable, QueryError
 from watcher.pacing import RateLimiter, backoff_delay, retry_after_seconds
 from watcher.pubmed import parse as pubmed_parse
 from watcher.pubmed.links import Link, parse_elink
 from watcher.records import Article
+from watcher.redact import redact, redact_exception
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +133,10 @@ class SearchResult:
 class _Retry(Exception):
     """A transient failure worth another try (after ``delay`` seconds if given)."""
 
-    def __init__(self, reason: str, delay: float | None = None) -> None:
+    def __init__(self, reason: str, delay: float | None = None, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.unreachable = unreachable  # no connection at all (not a reply, not a timeout)
 
 
 class EntrezClient:
@@ -289,15 +293,29 @@ class EntrezClient:
         return params
 
     def _call(self, endpoint: str, request: Callable[[], Any], parse: Callable[[bytes], T]) -> T:
-        """Request, read and parse, retrying transient failures with exponential backoff."""
+        """Request, read and parse, retrying transient failures with exponential backoff.
+
+        Every message leaving here is redacted: an error page may echo the request URL with
+        the API key in it (watcher/redact.py)."""
+        try:
+            return self._call_with_retries(endpoint, request, parse)
+        except MildwatchError as exc:
+            raise redact_exception(exc, [self.settings.api_key]) from None
+
+    def _call_with_retries(
+        self, endpoint: str, request: Callable[[], Any], parse: Callable[[bytes], T]
+    ) -> T:
         tries = self.settings.max_tries
+        unreachable = True
         for attempt in range(1, tries + 1):
             self.requests_made += 1
             try:
                 return self._attempt(endpoint, request, parse)
             except _Retry as problem:
+                unreachable = unreachable and problem.unreachable
                 if attempt == tries:
-                    raise EntrezError(
+                    error = PubMedUnreachable if unreachable else EntrezError
+                    raise error(
                         f"PubMed E-utilities at {self.base_url} failed {endpoint} {tries} times "
                         f"(last: {problem}); check the network and entrez.base_url, "
                         "then run again — nothing was lost"
@@ -306,7 +324,7 @@ class EntrezClient:
                 log.warning(
                     "%s failed (%s); retry %d/%d in %.1fs",
                     endpoint,
-                    problem,
+                    redact(str(problem), [self.settings.api_key]),
                     attempt,
                     tries - 1,
                     delay,
@@ -327,7 +345,9 @@ class EntrezClient:
                 f"{exc.reason}; check entrez.base_url and the query"
             ) from None
         except urllib.error.URLError as exc:
-            raise _Retry(f"cannot connect: {exc.reason}") from None
+            raise _Retry(
+                f"cannot connect: {exc.reason}", unreachable=_no_connection(exc.reason)
+            ) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
             raise _Retry(
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -361,6 +381,14 @@ def _read_esearch(data: bytes) -> Any:
         raise QueryError(f"PubMed rejected the search: {message}") from None
     except Exception as exc:  # expat errors, truncated or non-XML replies
         raise ParseError(f"esearch reply is not valid XML: {exc}") from None
+
+
+def _no_connection(reason: object) -> bool:
+    """The server could not be reached at all: refused, no route, name not resolved."""
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror) or (
+        isinstance(reason, OSError)
+        and reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED)
+    )
 
 
 def _entries(section: Any) -> dict[str, tuple[str, ...]]:

@@ -12,7 +12,7 @@ re-exported here; import them from ``watcher.store``, not from the modules, whic
 from __future__ import annotations
 
 from watcher.store.articles import ArticleFilter, ArticleQueries, ArticleSummary
-from watcher.store.base import BUSY_TIMEOUT_SECONDS
+from watcher.store.base import BUSY_TIMEOUT_SECONDS, database_error
 from watcher.store.citations import CitationQueries, KeyPaper, RecallGap
 from watcher.store.evidence import EvidenceQueries
 from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
@@ -26,6 +26,7 @@ from watcher.store.subscribers import (
     SUBSCRIBER_FIELDS,
     Subscriber,
     SubscriberQueries,
+    check_name,
     normalize_address,
 )
 from watcher.store.trials import TrialQueries
@@ -50,6 +51,8 @@ __all__ = [
     "Store",
     "Subscriber",
     "SubscriberChange",
+    "check_name",
+    "database_error",
     "normalize_address",
 ]
 

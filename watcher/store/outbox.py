@@ -42,6 +42,8 @@ class OutboxEntry:
     last_error: str | None
     created_at: str
     sent_at: str | None
+    sending_at: str | None = None  # being offered to the server since then
+    uncertain_at: str | None = None  # its delivery outcome stayed unknown since then
 
 
 @dataclass(frozen=True)
@@ -156,26 +158,62 @@ class OutboxQueries(StoreBase):
             raise StoreError(f"no digest {digest_id} in the outbox; see `mildwatch outbox`")
         return bytes(row[0])
 
+    def mark_sending(self, digest_id: int, *, now: str) -> None:
+        """Committed before the message is offered: if the process dies before the outcome
+        is recorded, the next run knows the message may have gone out."""
+        with self.write():
+            self.db.execute(
+                "UPDATE digests SET sending_at = ? WHERE id = ? AND status = 'queued'",
+                (now, digest_id),
+            )
+
     def mark_sent(self, digest_id: int, *, now: str) -> None:
-        self.db.execute(
-            "UPDATE digests SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-            " last_error = NULL WHERE id = ? AND status = 'queued'",
-            (now, digest_id),
-        )
+        with self.write():
+            self.db.execute(
+                "UPDATE digests SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+                " last_error = NULL, sending_at = NULL, uncertain_at = NULL"
+                " WHERE id = ? AND status = 'queued'",
+                (now, digest_id),
+            )
 
     def mark_retry(self, digest_id: int, *, error: str, next_attempt_at: str) -> None:
-        self.db.execute(
-            "UPDATE digests SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            " WHERE id = ? AND status = 'queued'",
-            (error, next_attempt_at, digest_id),
+        with self.write():
+            self.db.execute(
+                "UPDATE digests SET attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ?, sending_at = NULL WHERE id = ? AND status = 'queued'",
+                (error, next_attempt_at, digest_id),
+            )
+
+    def mark_uncertain(self, digest_id: int, *, error: str, now: str, hold_until: str) -> None:
+        """The outcome is unknown (reply lost after the final ".", or a crash while sending):
+        hold the digest back until ``hold_until`` instead of resending it at once."""
+        with self.write():
+            self.db.execute(
+                "UPDATE digests SET attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = ?, sending_at = NULL, uncertain_at = COALESCE(uncertain_at, ?)"
+                " WHERE id = ? AND status = 'queued'",
+                (error, hold_until, now, digest_id),
+            )
+
+    def interrupted_sends(self) -> list[OutboxEntry]:
+        """Digests marked "sending" whose outcome was never recorded (the process died)."""
+        rows = self._all(
+            "SELECT * FROM digests WHERE status = 'queued' AND sending_at IS NOT NULL ORDER BY id"
         )
+        return [_entry(r) for r in rows]
+
+    def uncertain_digests(self) -> list[OutboxEntry]:
+        rows = self._all(
+            "SELECT * FROM digests WHERE status = 'queued' AND uncertain_at IS NOT NULL ORDER BY id"
+        )
+        return [_entry(r) for r in rows]
 
     def mark_failed(self, digest_id: int, *, error: str) -> None:
         """Give up on a digest and release its ledger, so its papers go out next time."""
         with self.transaction():
             self.db.execute(
-                "UPDATE digests SET status = 'failed', attempts = attempts + 1, last_error = ?"
-                " WHERE id = ? AND status = 'queued'",
+                "UPDATE digests SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+                " sending_at = NULL WHERE id = ? AND status = 'queued'",
                 (error, digest_id),
             )
             self.db.execute("DELETE FROM deliveries WHERE digest_id = ?", (digest_id,))

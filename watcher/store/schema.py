@@ -391,6 +391,25 @@ def query_changes_and_citations(db: Database) -> None:
     )
 
 
+def outbox_sending_state(db: Database) -> None:
+    """The "sending" mark of a digest (``sending_at``: set and committed right before the
+    message is offered to the server, cleared when the outcome is known) and an outcome that
+    stayed unknown (``uncertain_at``: the reply to the final "." was lost, or the process
+    died while sending), which holds the digest back from an immediate resend and alerts
+    the admin."""
+    _run(
+        db,
+        "ALTER TABLE digests ADD COLUMN sending_at TEXT",
+        "ALTER TABLE digests ADD COLUMN uncertain_at TEXT",
+    )
+
+
+def runs_pid(db: Database) -> None:
+    """The process that ran each run, so a run whose process is gone shows as interrupted
+    at once instead of "running" until the next run."""
+    _run(db, "ALTER TABLE runs ADD COLUMN pid INTEGER")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
@@ -400,6 +419,8 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0006_registry_tables", registry_tables),
     ("0007_web_preferences", web_preferences),
     ("0008_query_changes_and_citations", query_changes_and_citations),
+    ("0009_outbox_sending_state", outbox_sending_state),
+    ("0010_runs_pid", runs_pid),
 )
 
 

@@ -3,20 +3,29 @@
 Addresses are stored in their normal ASCII form and looked up the same way (the column also
 ignores case), so " Zoe@EXAMPLE.org" and "zoe@example.org" are one subscriber. Every setting
 is checked here, with a ``StoreError`` naming the choices, before the table's CHECK
-constraints would see it. Each subscriber gets an unguessable unsubscribe token; unsubscribing
-or removing someone also drops their queued digests and those digests' ledger rows, so nothing
-more goes out to them.
+constraints would see it. A name goes into the ``To:`` header, so it must be one line of
+plain text: control characters (CR, LF, …) are refused, and so is an RFC 2047 encoded word
+that decodes to them, since the mail library decodes it again when it writes the header
+(``=?utf-8?q?A=0D=0ABcc:…?=`` would become a real ``Bcc:`` line). Rows stored before this
+check are checked again when a digest is composed (:func:`check_name`).
+
+Each subscriber gets an unguessable unsubscribe token; unsubscribing or removing someone also
+drops their queued digests and those digests' ledger rows, so nothing more goes out to them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
+from watcher import addresses
 from watcher.errors import StoreError
 from watcher.store.base import StoreBase
 from watcher.vocabulary import QUESTIONS
@@ -58,31 +67,66 @@ SUBSCRIBER_FIELDS = (
 )  # fmt: skip
 
 
-def normalize_address(address: str) -> str:
+def normalize_address(address: str, *, internal: bool = False) -> str:
     """A valid address in its normal, ASCII form (domain lower-cased, IDNA-encoded), or a
     StoreError saying why. ASCII because mail relays without SMTPUTF8 cannot take anything
     else; internationalised local parts are refused here rather than bounce later."""
     try:
-        valid = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
+        return addresses.normalize_address(address, internal=internal)
     except EmailNotValidError as error:
+        hint = "" if internal else " ([mail] allow_internal_domains = true admits x@hospital.local)"
         raise StoreError(
             f"{address!r} is not a valid email address: {error}; give the full address, "
-            "e.g. surgeon@example.org"
+            f"e.g. surgeon@example.org{hint}"
         ) from None
-    return valid.ascii_email or valid.normalized
+
+
+MAX_NAME_LENGTH = 200
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _control(text: str) -> str | None:
+    """The first control or line/paragraph separator character in ``text``, if any."""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char == "\ufeff":
+            return char
+    return None
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is safe in a ``To:`` header, else a StoreError saying what to fix."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise StoreError(f"a subscriber's name must be at most {MAX_NAME_LENGTH} characters")
+    bad = _control(name)
+    if bad is None and _ENCODED_WORD.search(name):
+        try:
+            decoded = str(make_header(decode_header(name)))
+        except (UnicodeError, LookupError, ValueError):
+            decoded = "\x00"
+        bad = _control(decoded)
+    if bad is not None:
+        raise StoreError(
+            f"the name {name!r} contains a control character ({ord(bad):#04x}, e.g. a line "
+            "break, possibly inside an =?...?= encoded word); give the name as one line of "
+            "plain text, e.g. --name 'Dr. A. Surgeon'"
+        )
+    return name
 
 
 def _lookup_form(address: str) -> str:
     try:
-        return normalize_address(address)
+        return normalize_address(address, internal=True)
     except StoreError:
         return address.strip()
 
 
 class SubscriberQueries(StoreBase):
-    def add_subscriber(self, email: str, *, now: str, **settings: Any) -> Subscriber:
-        """Validate and add a subscriber with an unguessable unsubscribe token."""
-        email = normalize_address(email)
+    def add_subscriber(
+        self, email: str, *, now: str, internal_domains: bool = False, **settings: Any
+    ) -> Subscriber:
+        """Validate and add a subscriber with an unguessable unsubscribe token
+        (``internal_domains``: also addresses such as x@hospital.local)."""
+        email = normalize_address(email, internal=internal_domains)
         values = _subscriber_values(settings)
         columns = ["email", "token", "created_at", "updated_at", *values]
         with self.transaction():
@@ -201,6 +245,10 @@ def _check_setting(key: str, value: Any) -> None:
         unknown = sorted(set(value) - set(QUESTIONS))
         if unknown:
             raise StoreError(f"unknown question {unknown[0]!r}; use one of {', '.join(QUESTIONS)}")
+    if key == "name":
+        if not isinstance(value, str):
+            raise StoreError(f"a subscriber's name must be text, not {value!r}")
+        check_name(value)
     if key == "max_items" and value is not None and not 1 <= value <= 1000:
         raise StoreError(f"max_items must be between 1 and 1000, not {value}")
 
