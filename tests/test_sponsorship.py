@@ -285,3 +285,45 @@ def test_generated_records_say_who_paid_and_what_went_wrong_as_labelled(profile:
         if labels["relevant_mild"]:
             assert sorted({e.kind for e in evidence.harms}) == sorted(labels["harms"]), record.pmid
     assert all(seen[value] >= 20 for value in SPONSORSHIP)
+
+
+def test_the_balance_benchmark_scores_harms_and_sponsorship(
+    tmp_path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/accuracy.py on a balance-labelled corpus: the numbers, and a miss reported."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy.py"
+    spec = importlib.util.spec_from_file_location("accuracy", script)
+    assert spec and spec.loader
+    accuracy = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "accuracy", accuracy)
+    spec.loader.exec_module(accuracy)
+
+    def record(pmid: int, results: str, coi: str, harms: list, sponsorship: str) -> str:
+        return json.dumps({
+            "pmid": pmid, "title": "[SYNTHETIC] The mild procedure: a case series",
+            "abstract": f"METHODS: Patients underwent the mild procedure.\nRESULTS: {results}",
+            "coi_statement": coi, "grants": [],
+            "labels": {"harms": harms, "absences": [], "sponsorship": sponsorship},
+        })  # fmt: skip
+
+    hematoma = {"kind": "hematoma_bleeding", "count": 1, "denominator": None,
+                "seriousness": "minor", "surgery": "no"}  # fmt: skip
+    corpus = tmp_path / "balance.jsonl"
+    corpus.write_text(
+        record(1, "One small hematoma was managed conservatively.", "", [hematoma], "not_stated")
+        + "\n"
+        + record(2, "Walking improved.", "Dr. A consults for Vertos Medical.", [], "independent")
+        + "\n"
+    )
+    assert accuracy.main([str(corpus)]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("## Harms and sponsorship accuracy: balance.jsonl")
+    assert "| harm hematoma_bleeding | P 1.00 / R 1.00 (labelled 1, found 1) |" in report
+    assert "| harm needed surgery agrees | 1 of 1 |" in report
+    assert "| sponsorship accuracy | 0.50 | ≥ 0.90 | NOT MET |" in report
+    assert "- 2 sponsorship: predicted industry, labelled independent." in report

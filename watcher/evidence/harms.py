@@ -14,11 +14,12 @@ Pure; the vocabulary is the profile's ``[harms]`` sections (``mild.toml``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from watcher.evidence.clauses import clause_spans, negated, stated_count
-from watcher.evidence.textcues import CueSet, Match, Segment, sentence_spans
+from watcher.evidence.textcues import CueSet, Match, Segment, sentence_of, sentence_spans
 from watcher.records import HarmEvent, Tag
 
 
@@ -28,7 +29,8 @@ class HarmLexicon:
 
     kinds: tuple[tuple[str, CueSet], ...]  # watcher.vocabulary.HARM_KINDS order
     unspecified: CueSet  # "complications", "adverse events": a harm only with a number
-    skip: CueSet  # a clause about what may happen, or about how it was measured
+    skip: CueSet  # a clause about what may happen
+    methods: CueSet  # a clause about how harms were measured: no event, but denials count
     unrelated: CueSet  # "unrelated to the procedure": not a harm of it
     serious: CueSet
     minor: CueSet
@@ -91,23 +93,57 @@ def _read_clause(
     clause = text[start:end]
     if lex.skip.spans(clause) or lex.unrelated.spans(clause):
         return
+    measured = bool(lex.methods.spans(clause))
     specific = [(kind, s, e) for kind, cues in lex.kinds for s, e in cues.spans(clause)]
     general = [] if specific else [("other", s, e) for s, e in lex.unspecified.spans(clause)]
-    for kind, s, e in specific + general:
+    hits = specific + general
+    for kind, s, e in hits:
         match = Match(seg, start + s, start + e)
         if negated(text, start, match.start, match.end):
             scope = kind if specific else ("serious" if lex.serious.spans(clause) else "any")
             absences.setdefault(scope, match)
             continue
-        count, denominator, percent = stated_count(clause, s, e)
+        if measured:
+            continue
+        p_start, p_end = _part(clause, s, e) if len(hits) > 1 else (0, len(clause))
+        part = clause[p_start:p_end]
+        count, denominator, percent = stated_count(part, s - p_start, e - p_start)
         if not specific and count is None and percent is None:
             continue  # "the rates of minor complications did not differ": no harm stated
+        surgery = _surgery(clause, lex)
+        if surgery == "unknown" and len({k for k, _, _ in hits}) == 1:
+            surgery = _follow_up(text, end, lex)
         mentions.append(
             _Mention(
-                kind, match, clause, count, denominator, percent,
-                _seriousness(clause, lex), _surgery(clause, lex),
+                kind, match, clause, count, denominator, percent, _seriousness(part, lex), surgery
             )
-        )  # fmt: skip
+        )
+
+
+_LIST_BREAK = re.compile(r",\s*|\s+and\s+|\s+or\s+")
+
+
+def _part(clause: str, start: int, end: int) -> tuple[int, int]:
+    """The part of a list ("one dural tear, two superficial infections and one small
+    hematoma") that names the harm at ``clause[start:end]``."""
+    before = [m.end() for m in _LIST_BREAK.finditer(clause, 0, start)]
+    after = _LIST_BREAK.search(clause, end)
+    return (before[-1] if before else 0), (after.start() if after else len(clause))
+
+
+def _follow_up(text: str, end: int, lex: HarmLexicon) -> str:
+    """How the harm was treated, said in a later clause of its sentence that speaks of the
+    same patients ("…; both resolved without surgery"), not of others it counts ("…; two
+    patients underwent open decompression")."""
+    _, s_end = sentence_of(text, max(0, end - 1))
+    for c_start, c_end in clause_spans(text, end, s_end):
+        later = text[c_start:c_end]
+        if stated_count(later, 0, 0)[0] is not None or any(k.spans(later) for _, k in lex.kinds):
+            return "unknown"
+        said = _surgery(later, lex)
+        if said != "unknown":
+            return said
+    return "unknown"
 
 
 def _seriousness(text: str, lex: HarmLexicon) -> str | None:
@@ -117,9 +153,13 @@ def _seriousness(text: str, lex: HarmLexicon) -> str | None:
 
 
 def _surgery(text: str, lex: HarmLexicon) -> str:
+    """ "yes", "no" or "unknown"; a denied operation ("none needed reoperation") is a no."""
     if lex.no_surgery.spans(text):
         return "no"
-    return "yes" if lex.surgery.spans(text) else "unknown"
+    said = lex.surgery.spans(text)
+    if not said:
+        return "unknown"
+    return "no" if all(negated(text, 0, s, e) for s, e in said) else "yes"
 
 
 def _event(found: list[_Mention], lex: HarmLexicon, case: Sequence[Segment] | None) -> HarmEvent:

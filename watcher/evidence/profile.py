@@ -297,7 +297,7 @@ def _questions(r: _Reader) -> tuple[tuple[str, CueSet], ...]:
 
 
 def _harms(r: _Reader) -> HarmLexicon:
-    keys = frozenset({"skip_sentences", "unrelated", "skip_sections"})
+    keys = frozenset({"skip_sentences", "methods_wording", "unrelated", "skip_sections"})
     table = r.table("harms", keys=keys)
     kinds = r.table("harms.kinds")
     if tuple(kinds) != HARM_KINDS:
@@ -308,6 +308,7 @@ def _harms(r: _Reader) -> HarmLexicon:
         kinds=tuple((key, r.cues(f"harms.kinds.{key}")) for key in HARM_KINDS),
         unspecified=r.cues("harms.unspecified"),
         skip=CueSet(r.strings(table, "harms", "skip_sentences")),
+        methods=CueSet(r.strings(table, "harms", "methods_wording")),
         unrelated=CueSet(r.strings(table, "harms", "unrelated")),
         serious=r.cues("harms.serious"),
         minor=r.cues("harms.minor"),

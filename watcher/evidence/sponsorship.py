@@ -87,22 +87,28 @@ def _statement(
     """What each clause of a funding or disclosure statement says, quoting the clause (or,
     when it is long, the words around the cue)."""
     start, end = span or (0, len(seg.text))
-    for c_start, c_end in clause_spans(seg.text, start, end):
-        value, where = _clause(seg.text, c_start, c_end, lex, disclosure=disclosure)
-        if value:
-            clause = seg.text[c_start:c_end].strip(" ;,")
-            quote = Match(seg, c_start + where[0], c_start + where[1]).snippet
+    clauses = clause_spans(seg.text, start, end)
+    for c_start, c_end in clauses:
+        values, where = _clause(seg.text, c_start, c_end, lex, disclosure=disclosure)
+        clause = seg.text[c_start:c_end].strip(" ;,")
+        quote = Match(seg, c_start + where[0], c_start + where[1]).snippet if values else ""
+        for value in values:
             yield Tag(value, clause if len(clause) <= SNIPPET_LIMIT else quote, seg.source)
+    for s, e in lex.no_funding.spans(seg.text[start:end]):  # "Funding: none" spans a break
+        if not any(c_start <= start + s and start + e <= c_end for c_start, c_end in clauses):
+            yield Tag.of("no_funding", Match(seg, start + s, start + e))
 
 
 def _clause(
     text: str, start: int, end: int, lex: SponsorshipLexicon, *, disclosure: bool
-) -> tuple[str | None, tuple[int, int]]:
-    """One clause's meaning (a SPONSORSHIP_CUES key, or None) and the words that carry it.
+) -> tuple[tuple[str, ...], tuple[int, int]]:
+    """What one clause says (SPONSORSHIP_CUES keys; none for most clauses) and the words that
+    carry it.
 
     A tie or funding cue counts unless a negation governs it ("received no payment"); a
     company named beside a live cue makes the clause an industry statement, whatever else it
-    declares.
+    declares. Denied industry money ("None of the authors received funding from industry")
+    declares no conflicts and, for funding, no industry funding.
     """
     clause = text[start:end]
     funding = lex.funding.spans(clause)
@@ -110,14 +116,18 @@ def _clause(
     live = [c for c in cues if not negated(text, start, start + c[0], start + c[1])]
     company = lex.makers.spans(clause) or lex.companies.spans(clause)
     if live and company:
-        return ("industry_funding" if set(live) & set(funding) else "industry_tie"), company[0]
+        return ("industry_funding" if set(live) & set(funding) else "industry_tie",), company[0]
     for value, phrases in (("no_conflicts", lex.no_conflicts), ("no_funding", lex.no_funding)):
         if said := phrases.spans(clause):
-            return value, said[0]
+            return (value,), said[0]
     if cues and not live:
-        return ("no_funding" if cues[0] in funding else "no_conflicts"), cues[0]
+        denied = ("no_funding",) if cues[0] in funding else ()
+        if company or cues[0] not in funding:
+            denied = ("no_conflicts", *denied)
+        return denied, cues[0]
     if live and lex.public.spans(clause):
-        return ("public_funding" if set(live) & set(funding) else None), live[0]
-    if live and disclosure and not set(live) & set(funding):
-        return "industry_tie", live[0]  # "Dr. A receives speaker fees": a tie, payer unnamed
-    return None, (0, 0)
+        return (("public_funding",) if set(live) & set(funding) else ()), live[0]
+    ties = [c for c in live if c not in funding]
+    if ties and disclosure:
+        return ("industry_tie",), ties[0]  # "Dr. A receives speaker fees": a tie, payer unnamed
+    return (), (0, 0)
