@@ -272,3 +272,35 @@ def test_the_samples_case_reports_and_series_report_harms(profile: Profile) -> N
         "infection",
         "dural_tear_csf_leak",
     }
+
+
+def test_each_harm_in_a_list_keeps_its_own_count_and_seriousness(profile: Profile) -> None:
+    source = article(
+        "Complications were one dural tear, two superficial infections and one small hematoma."
+    )
+    found = harms(classify(source, profile))
+    assert (found["dural_tear_csf_leak"].count, found["dural_tear_csf_leak"].seriousness) == (
+        1,
+        None,
+    )
+    assert (found["infection"].count, found["infection"].seriousness) == (2, "minor")
+    assert (found["hematoma_bleeding"].count, found["hematoma_bleeding"].seriousness) == (
+        1,
+        "minor",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "surgery"),
+    [
+        ("Epidural hematoma developed in 2 of 90 patients; both resolved without surgery.", "no"),
+        ("Epidural hematoma developed in 2 patients; both needed evacuation.", "yes"),
+        # a later clause about other patients says nothing about these
+        ("One patient had a dural tear; three patients (4%) later underwent open decompression.",
+         "unknown"),
+        ("Bleeding occurred in four patients, none of whom needed reoperation.", "no"),
+    ],
+)  # fmt: skip
+def test_whether_a_harm_needed_surgery(profile: Profile, sentence: str, surgery: str) -> None:
+    (event,) = classify(article(sentence), profile).harms
+    assert event.surgery == surgery

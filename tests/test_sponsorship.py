@@ -327,3 +327,15 @@ def test_the_balance_benchmark_scores_harms_and_sponsorship(
     assert "| harm needed surgery agrees | 1 of 1 |" in report
     assert "| sponsorship accuracy | 0.50 | ≥ 0.90 | NOT MET |" in report
     assert "- 2 sponsorship: predicted industry, labelled independent." in report
+
+
+@pytest.mark.parametrize(
+    ("coi", "value"),
+    [
+        ("The authors declare no conflicts of interest. Funding: none.", "independent"),
+        ("Dr. A consults for Vertos Medical.", "industry"),
+        ("None of the authors received money from industry for this work.", "not_stated"),
+    ],
+)
+def test_disclosure_wordings(profile: Profile, coi: str, value: str) -> None:
+    assert sponsorship(profile, coi).sponsorship == value
