@@ -347,3 +347,33 @@ def test_rows_stored_before_harms_and_sponsorship_read_and_are_retagged(store: S
     (change,) = report.changed
     assert change["changes"]["harms"] == [None, ["hematoma_bleeding"]]
     assert change["changes"]["against"] == [None, ["serious_harm"]]
+
+
+def test_the_web_evidence_map_shows_safety_and_a_badge_on_every_row(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    import httpx
+
+    from tests.websites import serve_site
+    from watcher.localpubmed.synthetic import JOURNALS
+    from watcher.localpubmed.synthetic_xml import SyntheticRecord, render_article
+
+    case = SyntheticRecord(
+        pmid=99000791,
+        title="[SYNTHETIC] Epidural hematoma after the mild procedure: a case report.",
+        journal=JOURNALS["spine"], entrez=datetime(2026, 1, 2, 6, 0), pub_date=NOW.date(),
+        abstract=(("", "A woman with lumbar spinal stenosis treated with percutaneous "
+                   "image-guided lumbar decompression needed evacuation of the hematoma."),),
+        publication_types=("Case Reports",), doi="10.99999/synthetic.test.99000791",
+        coi_statement="Dr. Ash is a consultant for Vertos Medical.",
+    )  # fmt: skip
+    with serve_site(tmp_path) as site:
+        with site.store() as store:
+            seed(store, [render_article(case)], at=NOW)
+        page = httpx.get(site.url + "/", timeout=10).text
+    safety = page[page.index("How safe is it?") :]
+    assert safety.index("Hematoma or bleeding") < safety.index("1 patient; needed surgery")
+    assert re.search(r"<dt>Who paid</dt><dd>Independent: 0 of \d+ studies", page)
+    rows = page.count('<tr class="study')
+    assert rows and page.count('class="badge sponsorship-') == rows
+    assert 'class="badge sponsorship-industry">Industry</span>' in page
