@@ -41,6 +41,8 @@ from benchmarks.accuracy_balance import (  # noqa: E402
     is_balance_corpus,
     report_balance,
 )
+from benchmarks.scoring import Counts  # noqa: E402
+from benchmarks.scoring import fmt as _fmt  # noqa: E402
 from watcher.evidence import CLASSIFIER_VERSION, classify, load_profile  # noqa: E402
 from watcher.records import AbstractSection, Article, Evidence, Tag  # noqa: E402
 from watcher.vocabulary import QUESTIONS  # noqa: E402
@@ -95,36 +97,6 @@ def load_corpus(path: Path) -> list[tuple[dict, Article]]:
     if missing:
         raise ValueError(f"no PubMed XML beside {path} for PMID {', '.join(missing[:5])}")
     return [(r, articles[str(r["pmid"])]) for r in records]
-
-
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, predicted: bool, actual: bool) -> None:
-        self.tp += predicted and actual
-        self.fp += predicted and not actual
-        self.fn += actual and not predicted
-
-    @property
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-
-    @property
-    def f1(self) -> float | None:
-        if not self.tp + self.fp + self.fn:
-            return None
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
 
 
 def followup_exact(predicted: float | None, label: float | None) -> bool:

@@ -20,6 +20,7 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
+from benchmarks.scoring import Counts, fmt
 from watcher.evidence import classify, load_profile
 from watcher.records import Article, Evidence, Grant
 from watcher.vocabulary import HARM_KINDS, SPONSORSHIP
@@ -46,31 +47,11 @@ def with_disclosures(record: dict, article: Article) -> Article:
     )
 
 
-@dataclass
-class Pairs:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, got: set, want: set) -> None:
-        self.tp += len(got & want)
-        self.fp += len(got - want)
-        self.fn += len(want - got)
-
-    def text(self) -> str:
-        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-        return (
-            f"P {_fmt(p)} / R {_fmt(r)} (labelled {self.tp + self.fn}, found {self.tp + self.fp})"
-        )
-
-    @property
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+def _rates(counts: Counts) -> str:
+    return (
+        f"P {fmt(counts.precision)} / R {fmt(counts.recall)} "
+        f"(labelled {counts.tp + counts.fn}, found {counts.tp + counts.fp})"
+    )
 
 
 @dataclass
@@ -89,10 +70,6 @@ class Agreement:
         return f"{self.agree} of {self.total}" if self.total else "n/a"
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
 def _verdict(value: float | None, target: float) -> str:
     return "n/a" if value is None else ("met" if value >= target else "NOT MET")
 
@@ -100,8 +77,8 @@ def _verdict(value: float | None, target: float) -> str:
 def evaluate_balance(corpus: list[tuple[dict, Article]]) -> tuple[list[tuple[str, ...]], list[str]]:
     """Rows of (metric, value, target, verdict) and one line per miss."""
     profile = load_profile()
-    kinds = {kind: Pairs() for kind in HARM_KINDS}
-    every_kind, absences = Pairs(), Pairs()
+    kinds = {kind: Counts() for kind in HARM_KINDS}
+    every_kind, absences = Counts(), Counts()
     count, seriousness, surgery = Agreement(), Agreement(), Agreement()
     absence_as_harm = sponsor_ok = no_conflicts_as_industry = 0
     confusion: Counter[tuple[str, str]] = Counter()
@@ -113,8 +90,8 @@ def evaluate_balance(corpus: list[tuple[dict, Article]]) -> tuple[list[tuple[str
         want = {h["kind"]: h for h in labels["harms"]}
         got = {event.kind: event for event in evidence.harms}
         for kind in HARM_KINDS:
-            kinds[kind].add({rid} if kind in got else set(), {rid} if kind in want else set())
-        every_kind.add({(rid, k) for k in got}, {(rid, k) for k in want})
+            kinds[kind].add_sets({rid} if kind in got else set(), {rid} if kind in want else set())
+        every_kind.add_sets({(rid, k) for k in got}, {(rid, k) for k in want})
         for kind in sorted(set(got) ^ set(want)):
             said = got[kind].snippet if kind in got else "nothing found"
             misses.append(
@@ -135,7 +112,7 @@ def evaluate_balance(corpus: list[tuple[dict, Article]]) -> tuple[list[tuple[str
                 f"{note} surgery {event.surgery} != {label['surgery']}",
             )
         scopes = {str(tag.value) for tag in evidence.absences}
-        absences.add({(rid, s) for s in scopes}, {(rid, s) for s in labels["absences"]})
+        absences.add_sets({(rid, s) for s in scopes}, {(rid, s) for s in labels["absences"]})
         absence_as_harm += bool(set(labels["absences"]) & set(got))
         for scope in sorted(scopes ^ set(labels["absences"])):
             misses.append(f"{rid} absence {scope}: {'found' if scope in scopes else 'missed'}")
@@ -156,18 +133,18 @@ def evaluate_balance(corpus: list[tuple[dict, Article]]) -> tuple[list[tuple[str
     total = len(corpus)
     precision, recall = every_kind.precision, every_kind.recall
     rows: list[tuple[str, ...]] = [
-        ("harm precision (all kinds)", _fmt(precision), f"≥ {TARGETS['harm precision']:.2f}",
+        ("harm precision (all kinds)", fmt(precision), f"≥ {TARGETS['harm precision']:.2f}",
          _verdict(precision, TARGETS["harm precision"])),
-        ("harm recall (all kinds)", _fmt(recall), f"≥ {TARGETS['harm recall']:.2f}",
+        ("harm recall (all kinds)", fmt(recall), f"≥ {TARGETS['harm recall']:.2f}",
          _verdict(recall, TARGETS["harm recall"])),
-        *((f"harm {kind}", pairs.text(), "", "") for kind, pairs in kinds.items()),
+        *((f"harm {kind}", _rates(pairs), "", "") for kind, pairs in kinds.items()),
         ("harm count agrees (kinds found and labelled)", count.text(), "", ""),
         ("harm seriousness agrees", seriousness.text(), "", ""),
         ("harm needed surgery agrees", surgery.text(), "", ""),
-        ("absence statements (record, scope)", absences.text(), "", ""),
+        ("absence statements (record, scope)", _rates(absences), "", ""),
         ("records with an absence read as a harm", str(absence_as_harm), "0",
          "met" if absence_as_harm == 0 else "NOT MET"),
-        ("sponsorship accuracy", _fmt(sponsor_ok / total if total else None),
+        ("sponsorship accuracy", fmt(sponsor_ok / total if total else None),
          f"≥ {TARGETS['sponsorship accuracy']:.2f}",
          _verdict(sponsor_ok / total if total else None, TARGETS["sponsorship accuracy"])),
         ("no conflicts read as an industry tie", str(no_conflicts_as_industry), "0",
