@@ -10,6 +10,11 @@ the classifier used. ``--write`` puts the same report in docs/benchmarks.md, in 
 "Evidence classifier accuracy" for the default corpus or "Evidence classifier accuracy: <file>"
 for another (created if missing; other sections are kept).
 
+A corpus labelled with harms and sponsorship (``benchmarks/balance_labels.jsonl``) is scored
+by ``benchmarks/accuracy_balance.py`` instead: precision and recall per harm kind, absence
+statements kept apart, sponsorship accuracy; its section is "Harms and sponsorship accuracy:
+<file>".
+
 Scoring (the corpus README's contract): relevance counts only ``relevant`` as positive; design
 accuracy is over all records; questions are scored per key over the records labelled as about
 MILD (``operator`` only when the corpus labels it at all; otherwise it is counted, not scored);
@@ -31,6 +36,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.accuracy_balance import (  # noqa: E402
+    evaluate_balance,
+    is_balance_corpus,
+    report_balance,
+)
+from benchmarks.scoring import Counts  # noqa: E402
+from benchmarks.scoring import fmt as _fmt  # noqa: E402
 from watcher.evidence import CLASSIFIER_VERSION, classify, load_profile  # noqa: E402
 from watcher.records import AbstractSection, Article, Evidence, Tag  # noqa: E402
 from watcher.vocabulary import QUESTIONS  # noqa: E402
@@ -85,36 +97,6 @@ def load_corpus(path: Path) -> list[tuple[dict, Article]]:
     if missing:
         raise ValueError(f"no PubMed XML beside {path} for PMID {', '.join(missing[:5])}")
     return [(r, articles[str(r["pmid"])]) for r in records]
-
-
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, predicted: bool, actual: bool) -> None:
-        self.tp += predicted and actual
-        self.fp += predicted and not actual
-        self.fn += actual and not predicted
-
-    @property
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-
-    @property
-    def f1(self) -> float | None:
-        if not self.tp + self.fp + self.fn:
-            return None
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
 
 
 def followup_exact(predicted: float | None, label: float | None) -> bool:
@@ -298,8 +280,15 @@ def main(argv: list[str] | None = None) -> int:
         corpus = load_corpus(args.corpus)
     except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
         parser.error(f"cannot read {args.corpus}: {exc}")
-    rows, misses, info = evaluate(corpus)
-    section = report(args.corpus, rows, misses, info)
+    records = [record for record, _ in corpus]
+    if is_balance_corpus(records):  # harms and sponsorship (benchmarks/balance_labels.jsonl)
+        balance_rows, balance_misses = evaluate_balance(corpus)
+        section = report_balance(
+            _shown(args.corpus), len(corpus), balance_rows, balance_misses, CLASSIFIER_VERSION
+        )
+    else:
+        rows, misses, info = evaluate(corpus)
+        section = report(args.corpus, rows, misses, info)
     print(section, end="")
     if args.write:
         write_section(BENCHMARKS_MD, section)

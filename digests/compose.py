@@ -5,7 +5,8 @@ covered it, whichever saved search found it. The first digest is a baseline (the
 and a selection of the strongest studies); everything it covers enters the ledger, so the
 next digest holds only what arrived since. Retracted papers and notices are never presented
 as evidence; they are covered silently, and a retraction or erratum of a paper S received
-becomes news in S's next digest (once: ``delivered_events``).
+becomes news in S's next digest (once: ``delivered_events``). A study reporting a harm, or a
+finding against the procedure, is always shown: neither the item cap nor S's questions cut it.
 
 Which subscribers are due and which period each digest covers is ``digests.periods``. A
 period with nothing to say queues a short "nothing new" note, or nothing, as the subscriber
@@ -35,6 +36,7 @@ from digests.model import ArticleUpdate, DigestView, Period, Recipient
 from digests.outbox import make_message_id, preferences_link, sender_header, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
+from digests.safety import must_show
 from digests.trials import annotate_items, headline_note, plan_trials
 from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
@@ -159,8 +161,11 @@ class Plan:
 
 
 def _follows(subscriber: Subscriber, candidate: Candidate) -> bool:
+    """A study on the subscriber's questions; harm reports and findings against the
+    procedure reach everyone (digests.safety.must_show)."""
     wanted = set(subscriber.questions)
-    return not wanted or bool(wanted & set(candidate.evidence.question_keys))
+    evidence = candidate.evidence
+    return not wanted or bool(wanted & set(evidence.question_keys)) or must_show(evidence)
 
 
 def plan_digest(
@@ -185,6 +190,7 @@ def plan_digest(
         chosen = set(baseline_selection(studies, min(cap, BASELINE_SELECTION)))
     else:
         chosen = set(range(min(cap, len(studies))))
+    chosen |= {i for i, (_, evidence) in enumerate(studies) if must_show(evidence)}  # past the cap
     shown = [studies[i] for i in sorted(chosen)]
     rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen]
     updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))

@@ -24,6 +24,7 @@ from digests.model import (
     Section,
     TimelineYear,
 )
+from digests.safety import build_independence, build_safety, item_balance
 from digests.wording import OTHER_SECTION, SECTION_ORDER, clip
 from watcher.records import Article, Evidence, Tag
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
@@ -32,7 +33,7 @@ from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 NOTICE_TYPES = frozenset(
     {"Published Erratum", "Retraction of Publication", "Expression of Concern"}
 )
-FIGURES_SHOWN = 6  # complication and reoperation statements each, strongest studies first
+FIGURES_SHOWN = 6  # reoperation statements, strongest studies first
 _FIGURE = re.compile(rf"\d|\b(?:no|none|zero|without|{NUMBER_WORDS})\b", re.IGNORECASE)
 
 Pair = tuple[Article, Evidence]
@@ -58,7 +59,8 @@ def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
     """Group items by question, each item once (under its first question in SECTION_ORDER).
 
     An item tagged with several questions is shown once, where it weighs most; its other
-    questions appear as tags on the item. Sections come in SECTION_ORDER, empty ones dropped.
+    questions appear as tags on the item. A study reporting a harm goes under "How safe is
+    it?", whatever else it addresses. Sections come in SECTION_ORDER, empty ones dropped.
     """
     buckets: dict[str, list[DigestItem]] = {key: [] for key in SECTION_ORDER}
     seen: set[str] = set()
@@ -67,6 +69,7 @@ def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
             continue
         seen.add(item.pmid)
         key = next((q for q in SECTION_ORDER if q in item.questions), OTHER_SECTION)
+        key = "safety" if item.harms else key
         buckets[key].append(item)
     return tuple(
         Section(key, tuple(sorted(found, key=item_sort_key)))
@@ -136,6 +139,7 @@ def make_item(
         pmcid=article.pmcid,
         synthetic=is_synthetic(article),
         found_by_citation=found_by_citation,
+        **item_balance(evidence),
     )
 
 
@@ -244,9 +248,10 @@ def build_landscape(
         longest_followup=_longest(studies, previous),
         studies_24_months=sum((e.followup_months or 0) >= 24 for e in evidence),
         studies_60_months=sum((e.followup_months or 0) >= 60 for e in evidence),
-        complications=_figures(studies, "complications", figures_limit),
         reoperations=_figures(studies, "reoperations", figures_limit),
         timeline=_timeline(studies),
+        safety=build_safety(sorted(studies, key=strength), citation),
+        independence=build_independence(studies),
     )
 
 

@@ -13,7 +13,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from watcher.vocabulary import DESIGN_LABELS, QUESTION_SHORT, QUESTION_TITLES
+from watcher.vocabulary import (
+    DESIGN_LABELS,
+    HARM_LABELS,
+    QUESTION_SHORT,
+    QUESTION_TITLES,
+    SPONSORSHIP_LABELS,
+)
 
 if TYPE_CHECKING:
     from digests.model import Kind, Landscape
@@ -54,6 +60,16 @@ def question_title(key: str) -> str:
 def question_short(key: str) -> str:
     """A tag-sized name: "long-term efficacy"."""
     return QUESTION_SHORT.get(key, key.replace("_", " "))
+
+
+def harm_label(kind: str) -> str:
+    """ "Hematoma or bleeding"."""
+    return HARM_LABELS.get(kind, _unknown(kind))
+
+
+def sponsorship_label(value: str) -> str:
+    """The badge: "Industry", "Independent", "Funding not stated"."""
+    return SPONSORSHIP_LABELS.get(value, _unknown(value))
 
 
 def level_label(level: str | None) -> str:

@@ -32,7 +32,11 @@ def pubmed() -> Iterator[LocalPubMed]:
 
 @pytest.fixture
 def client(pubmed: LocalPubMed) -> EntrezClient:
-    settings = EntrezSettings(email="tests@example.org", base_url=pubmed.base_url, api_key="0123456789abcdef0123456789abcdef0123")
+    settings = EntrezSettings(
+        email="tests@example.org",
+        base_url=pubmed.base_url,
+        api_key="0123456789abcdef0123456789abcdef0123",
+    )
     return EntrezClient(settings)
 
 
@@ -149,7 +153,11 @@ def test_records_added_later_link_at_once() -> None:
         "</ReferenceList></PubmedData>",
     )
     with LocalPubMed(SAMPLE_DIR) as server:
-        settings = EntrezSettings(email="t@example.org", base_url=server.base_url, api_key="0123456789abcdef0123456789abcdef0123")
+        settings = EntrezSettings(
+            email="t@example.org",
+            base_url=server.base_url,
+            api_key="0123456789abcdef0123456789abcdef0123",
+        )
         client = EntrezClient(settings)
         before = client.elink(["99000006"], linkname="pubmed_pubmed_citedin")["99000006"]
         server.add_xml(xml([citing]))

@@ -46,7 +46,6 @@ def evidence(
     followup: float | None = None,
     n: int | None = None,
     questions: tuple[str, ...] = (),
-    complications: tuple[Tag, ...] = (),
     reoperations: tuple[Tag, ...] = (),
 ) -> Evidence:
     return Evidence(
@@ -64,7 +63,6 @@ def evidence(
         sample_size=n,
         sample_size_tag=None,
         questions=tuple(tag(q) for q in questions),
-        complications=complications,
         reoperations=reoperations,
     )
 
@@ -143,18 +141,7 @@ def test_a_tie_on_follow_up_goes_to_the_stronger_study() -> None:
 
 def test_reported_figures_keep_their_sources_strongest_first() -> None:
     pairs = [
-        (
-            article("10", authors=("Lindqvist J",)),
-            evidence(
-                "10",
-                "case_series",
-                "IV",
-                complications=(
-                    tag("hematomas", "No hematomas or infections."),
-                    tag("death", "Death was a competing risk."),
-                ),
-            ),
-        ),
+        (article("10", authors=("Lindqvist J",)), evidence("10", "case_series", "IV")),
         (
             article("11", 2016),
             evidence(
@@ -169,14 +156,11 @@ def test_reported_figures_keep_their_sources_strongest_first() -> None:
     assert [f.text for f in land.reoperations] == ["Surgery in 8 of 149 patients (5.4%)."]
     assert land.reoperations[0].citation == "Deer TR et al. 2016"
     assert land.reoperations[0].pubmed_url == "https://pubmed.ncbi.nlm.nih.gov/11/"
-    # "hematomas" alone is no figure; "death" is not one either: only statements with a
-    # number, a rate or a "no" are figures.
-    assert land.complications == ()
     many = [
-        (article(str(i)), evidence(str(i), complications=(tag(f"{i} hematomas"),)))
+        (article(str(i)), evidence(str(i), reoperations=(tag(f"{i} of 99 patients"),)))
         for i in range(20, 30)
     ]
-    assert len(build_landscape(many, figures_limit=4).complications) == 4
+    assert len(build_landscape(many, figures_limit=4).reoperations) == 4
 
 
 def test_timeline_by_year_and_design(pairs) -> None:
@@ -213,6 +197,12 @@ def test_the_bundled_sample_landscape() -> None:
     land = build_landscape(pairs)
     assert land.longest_followup is not None and land.longest_followup.months == 60
     assert land.studies_60_months >= 1 and land.rct_count >= 1
-    assert all(f.pmid and f.citation for f in land.complications + land.reoperations)
+    assert all(f.pmid and f.citation for f in land.reoperations)
     retracted = {a.pmid for a, _ in pairs if a.retracted}
-    assert retracted and not retracted & {f.pmid for f in land.complications}
+    reports = {r.pmid for group in land.safety.harms for r in group.reports}
+    assert retracted and not retracted & reports
+    assert [g.kind for g in land.safety.harms][:3] == [
+        "hematoma_bleeding",
+        "infection",
+        "dural_tear_csf_leak",
+    ]

@@ -17,11 +17,15 @@ from digests.model import (
     Count,
     DigestItem,
     DigestView,
+    HarmGroup,
+    HarmReport,
+    Independence,
     Landscape,
     LongestFollowUp,
     Period,
     Recipient,
     ReportedFigure,
+    Safety,
     TimelineYear,
 )
 from digests.render import (
@@ -81,9 +85,30 @@ def landscape() -> Landscape:
         longest_followup=LongestFollowUp(60, "99000101", "Alder KM et al. 2026", True, 24),
         studies_24_months=3,
         studies_60_months=1,
-        complications=(ReportedFigure("no serious adverse events", "99000103", "Cedar L 2025"),),
         reoperations=(ReportedFigure("8.9% had open surgery by 5 years", "99000101", "Alder"),),
         timeline=timeline,
+        safety=Safety(
+            harms=(
+                HarmGroup(
+                    "hematoma_bleeding",
+                    (
+                        HarmReport(
+                            "99000103",
+                            "Cedar L 2025",
+                            "case_report",
+                            "1 patient; serious",
+                            "An epidural hematoma was evacuated.",
+                        ),
+                    ),
+                ),
+            ),
+            no_events=2,
+            no_serious=1,
+        ),
+        independence=Independence(
+            studies=(Count("industry", 2), Count("independent", 3), Count("not_stated", 2)),
+            patients=(Count("industry", 900), Count("independent", 402)),
+        ),
     )
 
 
@@ -233,7 +258,11 @@ def test_both_parts_carry_the_content(view: DigestView) -> None:
         assert "Where the evidence stands".lower() in part.lower()
         assert "1,302 patients randomized" in part
         assert "NEW" in part and "up from 24 months" in part  # the longest follow-up grew
-        assert "no serious adverse events" in part and "8.9% had open surgery" in part
+        assert "Hematoma or bleeding" in part and "8.9% had open surgery" in part
+        assert "1 patient; serious" in part and "An epidural hematoma was evacuated." in part
+        flowing = " ".join(part.split())  # the text part wraps lines
+        assert "2 studies stated that no procedure-related adverse events occurred" in flowing
+        assert "Independent: 3 of 7 studies (402 of 1,302 patients)" in flowing
         assert UNSUBSCRIBE in part
         assert MEDICAL_DISCLAIMER in " ".join(part.split())
         assert NLM_DISCLAIMER in " ".join(part.split())

@@ -240,7 +240,8 @@ class Tag:
 
     value: str | float | int
     snippet: str  # the article's own text (≤ ~200 characters), or the PubMed field
-    source: str  # "title" | "abstract" | "publication_type" | "mesh" | "keywords"
+    source: str  # "title" | "abstract" | "publication_type" | "mesh" | "keywords" |
+    # "coi_statement" | "grants" (PubMed's CoiStatement and GrantList)
 
     @classmethod
     def of(cls, value: str | float | int, match: Quote) -> Tag:
@@ -252,6 +253,33 @@ class Tag:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tag:
         return cls(data["value"], data["snippet"], data["source"])
+
+
+@dataclass(frozen=True)
+class HarmEvent:
+    """One harm a study reports happened (never a statement that nothing happened: those
+    are the Evidence's ``absences``). Numbers and seriousness are kept only where stated."""
+
+    kind: str  # one of watcher.vocabulary.HARM_KINDS
+    snippet: str  # the words that report it
+    source: str  # "title" | "abstract"
+    count: int | None = None  # patients (or events) affected, as stated
+    denominator: int | None = None  # "of 120 patients", as stated in the same words
+    percent: float | None = None
+    seriousness: str | None = None  # "serious" | "minor" (watcher.vocabulary.SERIOUSNESS)
+    surgery: str = "unknown"  # "yes" | "no" | "unknown" (watcher.vocabulary.SURGERY_NEEDED)
+
+    @property
+    def serious(self) -> bool:
+        """Serious as stated, or because it needed surgery (ISO 14155's definition)."""
+        return self.seriousness == "serious" or self.surgery == "yes"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HarmEvent:
+        return cls(**data)
 
 
 # Evidence fields ↔ JSON: plain values, single tags (JSON key, attribute) and tag lists.
@@ -284,6 +312,13 @@ class Evidence:
     outcomes: tuple[Tag, ...] = ()
     complications: tuple[Tag, ...] = ()
     reoperations: tuple[Tag, ...] = ()
+    # Balance (harms as events, who paid, findings against the procedure): JSON keys that
+    # older stored rows lack, read with defaults (see _BALANCE).
+    harms: tuple[HarmEvent, ...] = ()
+    absences: tuple[Tag, ...] = ()  # value: an ABSENCE_SCOPES key ("any", "serious", a kind)
+    sponsorship: str = "not_stated"  # one of watcher.vocabulary.SPONSORSHIP
+    sponsorship_tags: tuple[Tag, ...] = ()  # value: a SPONSORSHIP_CUES key
+    against: tuple[Tag, ...] = ()  # value: an AGAINST key
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe; the shape of the corpus README's output contract."""
@@ -297,6 +332,7 @@ class Evidence:
                 **{key: tag.to_dict() if tag else None for key, tag in single.items()},
                 **{key: [tag.to_dict() for tag in getattr(self, key)] for key in _MANY},
             },
+            **_balance_dict(self),
         }
 
     @classmethod
@@ -309,8 +345,40 @@ class Evidence:
             **{key: data[key] for key in _PLAIN},
             **{attr: Tag.from_dict(tags[key]) if tags[key] else None for key, attr in _SINGLE},
             **{key: tuple(Tag.from_dict(item) for item in tags[key]) for key in _MANY},
+            **_balance_fields(data),
         )
 
     @property
     def question_keys(self) -> tuple[str, ...]:
         return tuple(str(tag.value) for tag in self.questions)
+
+
+def _balance_dict(evidence: Evidence) -> dict[str, Any]:
+    """The balance fields' JSON: the values at the top level (harm kinds, sponsorship, …),
+    the events and quoted words under ``balance``."""
+    return {
+        "harms": [event.kind for event in evidence.harms],
+        "sponsorship": evidence.sponsorship,
+        "against": [tag.value for tag in evidence.against],
+        "balance": {
+            "harms": [event.to_dict() for event in evidence.harms],
+            **{key: [tag.to_dict() for tag in getattr(evidence, key)] for key in _BALANCE_TAGS},
+        },
+    }
+
+
+_BALANCE_TAGS = ("absences", "sponsorship_tags", "against")
+
+
+def _balance_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`_balance_dict`; rows stored before these fields existed read as
+    "nothing found" (reclassify fills them in)."""
+    balance = data.get("balance") or {}
+    return {
+        "harms": tuple(HarmEvent.from_dict(item) for item in balance.get("harms", ())),
+        "sponsorship": data.get("sponsorship", "not_stated"),
+        **{
+            key: tuple(Tag.from_dict(item) for item in balance.get(key, ()))
+            for key in _BALANCE_TAGS
+        },
+    }

@@ -68,6 +68,61 @@ QUESTIONS: tuple[str, ...] = tuple(q.key for q in _QUESTIONS)
 QUESTION_TITLES: dict[str, str] = {q.key: q.title for q in _QUESTIONS}
 QUESTION_SHORT: dict[str, str] = {q.key: q.short for q in _QUESTIONS}
 
+# --- balance: harms, who paid, findings against the procedure ----------------------------------
+# Harms are reported as events of a kind; statements that nothing happened are kept apart as
+# absence statements (their scope: "any" adverse event, "serious" ones, or one harm kind).
+
+_HARM_KINDS = (
+    ("hematoma_bleeding", "Hematoma or bleeding"),
+    ("infection", "Infection"),
+    ("dural_tear_csf_leak", "Dural tear or CSF leak"),
+    ("neural_injury", "Nerve or spinal-cord injury"),
+    ("other", "Other or unspecified complication"),
+)
+#: Kinds of harm, in the order "How safe is it?" lists them (the specific ones first).
+HARM_KINDS: tuple[str, ...] = tuple(key for key, _ in _HARM_KINDS)
+HARM_LABELS: dict[str, str] = dict(_HARM_KINDS)
+#: How serious a harm was, where the study says so (None when it does not).
+SERIOUSNESS: tuple[str, ...] = ("serious", "minor")
+#: Whether a harm needed surgery.
+SURGERY_NEEDED: dict[str, str] = {
+    "yes": "needed surgery",
+    "no": "no surgery needed",
+    "unknown": "surgery not stated",
+}
+#: What an absence statement rules out, besides one harm kind.
+ABSENCE_SCOPES: dict[str, str] = {
+    "any": "no procedure-related adverse events",
+    "serious": "no serious adverse events",
+    **{key: f"no {label.lower()}" for key, label in _HARM_KINDS},
+}
+
+_SPONSORSHIP = (
+    ("industry", "Industry", "funded by a device maker, or authors paid by one"),
+    ("independent", "Independent", "no conflicts declared and funding not from industry"),
+    ("not_stated", "Funding not stated", "the record does not say who paid and whether the "
+                                          "authors have ties to industry"),
+)  # fmt: skip
+#: Who paid for a study: each study carries one value, with the words behind it.
+SPONSORSHIP: tuple[str, ...] = tuple(key for key, _, _ in _SPONSORSHIP)
+SPONSORSHIP_LABELS: dict[str, str] = {key: label for key, label, _ in _SPONSORSHIP}
+SPONSORSHIP_MEANING: dict[str, str] = {key: meaning for key, _, meaning in _SPONSORSHIP}
+#: What each quoted funding or disclosure statement says.
+SPONSORSHIP_CUES: dict[str, str] = {
+    "industry_funding": "funded by industry",
+    "industry_tie": "author tie to industry",
+    "no_conflicts": "no conflicts declared",
+    "public_funding": "funded from non-industry sources",
+    "no_funding": "no external funding",
+}
+
+#: Findings that go against the procedure: never cut from a digest by the item cap.
+AGAINST: dict[str, str] = {
+    "serious_harm": "Serious harm",
+    "high_reoperation_rate": "High rate of further treatment or surgery",
+    "no_radiological_decompression": "No decompression on imaging",
+}
+
 # --- numbers written as words ------------------------------------------------------------------
 # The classifier reads counts and durations spelled out ("Seventy-five patients", "two years"),
 # the digests recognise a stated figure by them, and the synthetic records spell numbers so.

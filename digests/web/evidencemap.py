@@ -15,10 +15,18 @@ from dataclasses import dataclass, replace
 
 from digests.landscape import build_landscape, is_notice, is_synthetic, level_rank, make_item
 from digests.model import DigestItem, Landscape
-from digests.wording import design_label, format_months, question_short
+from digests.safety import harm_facts
+from digests.wording import design_label, format_months, harm_label, question_short
 from watcher.errors import WebInputError
-from watcher.records import Article, Evidence, Tag
-from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
+from watcher.records import Article, Evidence, Quote
+from watcher.vocabulary import (
+    ABSENCE_SCOPES,
+    AGAINST,
+    DESIGNS,
+    LEVELS,
+    QUESTIONS,
+    SPONSORSHIP_CUES,
+)
 
 Pair = tuple[Article, Evidence]
 
@@ -130,7 +138,7 @@ class MapRow:
 
 def tag_lines(evidence: Evidence) -> tuple[TagLine, ...]:
     """Every tag of ``evidence`` with its snippet, in the order a reader weighs them."""
-    lines: list[tuple[str, str, Tag | None]] = [
+    lines: list[tuple[str, str, Quote | None]] = [
         ("Design", design_label(evidence.design), evidence.design_tag),
         (
             "Follow-up",
@@ -144,6 +152,14 @@ def tag_lines(evidence: Evidence) -> tuple[TagLine, ...]:
     lines += [("Outcome", str(t.value), t) for t in evidence.outcomes]
     lines += [("Complication", str(t.value), t) for t in evidence.complications]
     lines += [("Reoperation", str(t.value), t) for t in evidence.reoperations]
+    lines += [(f"Harm: {harm_label(h.kind)}", harm_facts(h), h) for h in evidence.harms]
+    lines += [
+        ("No adverse events", ABSENCE_SCOPES.get(str(t.value), ""), t) for t in evidence.absences
+    ]
+    lines += [
+        ("Who paid", SPONSORSHIP_CUES.get(str(t.value), ""), t) for t in evidence.sponsorship_tags
+    ]
+    lines += [("Against the procedure", AGAINST.get(str(t.value), ""), t) for t in evidence.against]
     lines.append(("Relevance", evidence.relevance.replace("_", " "), evidence.relevance_tag))
     return tuple(
         TagLine(label, value, tag.snippet, tag.source)

@@ -65,7 +65,7 @@ def reclassify(app: App, everything: bool) -> None:
 @pass_app
 def evidence_command(app: App, include_uncertain: bool) -> None:
     """How the evidence on MILD stands: designs and levels, longest follow-up and its study,
-    studies per question, reported complications and reoperations, a table per year."""
+    who paid, studies per question, harms by kind and reoperations reported, a table per year."""
     relevance = ("relevant", "uncertain") if include_uncertain else ("relevant",)
     pairs = app.store.classified(relevance)
     for line in show.landscape_lines(build_landscape(pairs)):

@@ -10,8 +10,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from digests.chart import timeline_table
-from digests.model import Landscape
-from digests.wording import design_label, format_months, question_short, question_title
+from digests.model import Landscape, Safety
+from digests.safety import harm_facts
+from digests.wording import (
+    design_label,
+    format_months,
+    harm_label,
+    plural,
+    question_short,
+    question_title,
+    sponsorship_label,
+)
 from watcher.citations import CitationReport
 from watcher.cli.jobs import MailReport
 from watcher.config import ScheduleSettings
@@ -21,13 +30,14 @@ from watcher.records import (
     ArticleEvent,
     Evidence,
     PollState,
+    Quote,
     Run,
     Search,
-    Tag,
     plain_text,
 )
 from watcher.scheduler import standard_triggers
 from watcher.store import ArticleSummary, OutboxEntry, RecallGap, Subscriber
+from watcher.vocabulary import ABSENCE_SCOPES, AGAINST, SPONSORSHIP_CUES
 
 SYNTHETIC_NOTE = (
     "Note: records whose title starts with [SYNTHETIC] are made-up sample data for the "
@@ -126,7 +136,7 @@ def evidence_lines(evidence: Evidence) -> list[str]:
         f"{evidence.profile_version}; assigned automatically, check the source):"
     ]
 
-    def tag(label: str, value: object, source: Tag | None) -> None:
+    def tag(label: str, value: object, source: Quote | None) -> None:
         if value is None and source is None:
             return
         lines.append(f"  {label}: {value if value is not None else '-'}")
@@ -155,6 +165,15 @@ def evidence_lines(evidence: Evidence) -> list[str]:
     ):
         for item in tags:
             tag(label, item.value, item)
+    for event in evidence.harms:
+        tag(f"harm ({harm_label(event.kind)})", harm_facts(event), event)
+    for item in evidence.absences:
+        tag("absence statement", ABSENCE_SCOPES.get(str(item.value), item.value), item)
+    lines.append(f"  who paid: {sponsorship_label(evidence.sponsorship)}")
+    for item in evidence.sponsorship_tags:
+        tag("  said", SPONSORSHIP_CUES.get(str(item.value), item.value), item)
+    for item in evidence.against:
+        tag("against the procedure", AGAINST.get(str(item.value), item.value), item)
     return lines
 
 
@@ -263,18 +282,35 @@ def landscape_lines(landscape: Landscape) -> list[str]:
         f"Studies with follow-up ≥ 24 months: {landscape.studies_24_months}; "
         f"≥ 60 months: {landscape.studies_60_months}"
     )
+    if landscape.independence.studies:
+        lines.append(f"Who paid: {landscape.independence.line}")
     lines.extend(["", "Studies per question:"])
     lines.extend(f"  {question_title(c.key):<60} {c.count:>4}" for c in landscape.by_question)
-    for title, figures in (
-        ("Reported complications", landscape.complications),
-        ("Reported reoperations / subsequent surgery", landscape.reoperations),
-    ):
-        if figures:
-            lines.extend(["", f"{title}:"])
-            lines.extend(f'  "{clip(f.text, 150)}" — {f.citation}, PMID {f.pmid}' for f in figures)
+    lines.extend(safety_lines(landscape.safety))
+    if landscape.reoperations:
+        lines.extend(["", "Reported reoperations / subsequent surgery:"])
+        lines.extend(
+            f'  "{clip(f.text, 150)}" — {f.citation}, PMID {f.pmid}' for f in landscape.reoperations
+        )
     table = timeline_table(landscape.timeline)
     if table:
         lines.extend(["", "Per year:", *table.splitlines()])
+    return lines
+
+
+def safety_lines(safety: Safety) -> list[str]:
+    """How safe it is: harms first, by kind, each study with what it states; then the one
+    line of studies that said none occurred."""
+    lines = ["", "How safe is it? Harms reported, by kind (case reports included):"]
+    if not safety.harms:
+        lines.append("  none reported")
+    for group in safety.harms:
+        lines.append(f"  {group.label} — {plural(len(group.reports), 'study', 'studies')}")
+        for r in group.reports:
+            lines.append(f"    {r.citation}, PMID {r.pmid} ({r.design_label}): {r.facts}")
+            lines.append(f'        "{clip(r.snippet, 150)}"')
+    if safety.absence_line:
+        lines.append(f"No adverse events: {safety.absence_line}")
     return lines
 
 

@@ -4,6 +4,10 @@ words behind it; its vocabulary in a topic profile a librarian edits (``mild.tom
     classify.py   the rules: relevance, design and level, questions, findings' tags
     extract.py    longest follow-up and sample size, and the numbers they read
     findings.py   comparators, complications, reoperations; cue matching and ranking
+    harms.py      harms as events (kind, count, seriousness, surgery) and absence statements
+    sponsorship.py  who paid: industry, independent or not stated (CoiStatement, GrantList)
+    against.py    findings against the procedure (serious harm, high reoperation rate, imaging)
+    clauses.py    clauses, negation and stated counts, for the three above
     textcues.py   segments, sentences, snippets, phrase cues (``CueSet``)
     profile.py    the topic profile (TOML) → a validated ``Profile``
     mild.toml     the bundled profile: default searches and the MILD vocabulary

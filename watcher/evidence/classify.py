@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+from watcher.evidence.against import findings_against
 from watcher.evidence.extract import followup_mentions, sample_size
 from watcher.evidence.findings import (
     comparisons,
@@ -26,12 +28,14 @@ from watcher.evidence.findings import (
     ranked,
     reoperations,
 )
+from watcher.evidence.harms import read_harms
 from watcher.evidence.profile import Profile
+from watcher.evidence.sponsorship import read_sponsorship
 from watcher.evidence.textcues import CueSet, Match, Segment, sentence_around
 from watcher.records import Article, Evidence, Tag, plain_text
 from watcher.vocabulary import DESIGNS, QUESTIONS
 
-CLASSIFIER_VERSION = "2026.11.1"
+CLASSIFIER_VERSION = "2026.11.2"
 
 # Relevance points (see the [relevance] comment in mild.toml).
 _NAME, _AMBIGUOUS, _GENERIC, _CONTEXT, _CONTEXT_CAP, _GROUP_CAP = 1.0, 0.7, 0.35, 0.25, 1.0, 3.0
@@ -263,8 +267,32 @@ def classify(article: Article, profile: Profile) -> Evidence:
             Tag.of(key, m) for key, cues in profile.outcomes if (m := cues.first(segments))
         ),
         complications=_tags(complications(question_matches("safety", segments, profile), profile)),
-        reoperations=_tags(reoperations(segments, profile)),
+        reoperations=(reoperation_tags := _tags(reoperations(segments, profile))),
+        **_balance(article, segments, profile, design, reoperation_tags, about_mild),
     )
+
+
+def _balance(
+    article: Article,
+    segments: Sequence[Segment],
+    profile: Profile,
+    design: str,
+    reoperation_tags: tuple[Tag, ...],
+    about_mild: bool,
+) -> dict[str, Any]:
+    """Harms as events, absence statements, sponsorship and findings against the procedure
+    (harms only for articles about it: another treatment's harms are not its harms)."""
+    value, sponsors = read_sponsorship(article, segments, profile.sponsorship)
+    if not about_mild:
+        return {"sponsorship": value, "sponsorship_tags": sponsors}
+    harms, absences = read_harms(segments, profile.harms, case_report=design == "case_report")
+    return {
+        "harms": harms,
+        "absences": absences,
+        "sponsorship": value,
+        "sponsorship_tags": sponsors,
+        "against": findings_against(segments, harms, reoperation_tags, profile.against),
+    }
 
 
 def _not_a_study(article: Article, profile: Profile, notice: Tag) -> Evidence:

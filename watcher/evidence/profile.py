@@ -2,7 +2,8 @@
 can edit (``mild.toml`` is the bundled default).
 
 Only the classifier's own sections are read and validated here (``[relevance]``, ``[design]``,
-``[followup]``, ``[questions.*]``, ``[comparators.*]``, ``[outcomes.*]``, ``[complications]``);
+``[followup]``, ``[questions.*]``, ``[comparators.*]``, ``[outcomes.*]``, ``[complications]``,
+``[harms.*]``, ``[sponsorship.*]``, ``[against.*]``);
 ``[profile]`` gives the name and version, and ``[[searches]]`` belongs to ``watcher.searches``.
 Every mistake is a :class:`~watcher.errors.ConfigError` naming the file, the key and, where it
 can be found, the line.
@@ -16,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import ConfigError
+from watcher.evidence.against import AgainstLexicon
+from watcher.evidence.harms import HarmLexicon
+from watcher.evidence.sponsorship import SponsorshipLexicon
 from watcher.evidence.textcues import CueSet
 from watcher.tomlfile import TomlFile
-from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
+from watcher.vocabulary import DESIGNS, HARM_KINDS, LEVELS, QUESTIONS
 
 _CUE_KEYS = frozenset({"phrases", "case_sensitive", "unless"})
 
@@ -77,6 +81,9 @@ class Profile:
     comparators: tuple[tuple[str, CueSet], ...]
     outcomes: tuple[tuple[str, CueSet], ...]
     complications: CueSet
+    harms: HarmLexicon
+    sponsorship: SponsorshipLexicon
+    against: AgainstLexicon
 
     def question(self, key: str) -> CueSet:
         return dict(self.questions)[key]
@@ -193,6 +200,9 @@ def _build(r: _Reader) -> Profile:
         comparators=r.cue_tables("comparators"),
         outcomes=r.cue_tables("outcomes"),
         complications=r.cues("complications"),
+        harms=_harms(r),
+        sponsorship=_sponsorship(r),
+        against=_against(r),
     )
 
 
@@ -283,4 +293,54 @@ def _questions(r: _Reader) -> tuple[tuple[str, CueSet], ...]:
     return tuple(
         (key, r.cues(f"questions.{key}", extra=frozenset({"skip_sentences", *extras.get(key, ())})))
         for key in QUESTIONS
+    )
+
+
+def _harms(r: _Reader) -> HarmLexicon:
+    keys = frozenset({"skip_sentences", "methods_wording", "unrelated", "skip_sections"})
+    table = r.table("harms", keys=keys)
+    kinds = r.table("harms.kinds")
+    if tuple(kinds) != HARM_KINDS:
+        raise r.fail(
+            "harms.kinds", f"needs exactly these kinds, in this order: {', '.join(HARM_KINDS)}"
+        )
+    return HarmLexicon(
+        kinds=tuple((key, r.cues(f"harms.kinds.{key}")) for key in HARM_KINDS),
+        unspecified=r.cues("harms.unspecified"),
+        skip=CueSet(r.strings(table, "harms", "skip_sentences")),
+        methods=CueSet(r.strings(table, "harms", "methods_wording")),
+        unrelated=CueSet(r.strings(table, "harms", "unrelated")),
+        serious=r.cues("harms.serious"),
+        minor=r.cues("harms.minor"),
+        surgery=r.cues("harms.surgery"),
+        no_surgery=r.cues("harms.no_surgery"),
+        skip_sections=_sections(r, table, "harms", "skip_sections"),
+    )
+
+
+def _sections(r: _Reader, table: dict[str, Any], dotted: str, key: str) -> tuple[str, ...]:
+    return tuple(s.upper() for s in r.strings(table, dotted, key))
+
+
+def _sponsorship(r: _Reader) -> SponsorshipLexicon:
+    table = r.table("sponsorship", keys=frozenset({"disclosure_sections"}))
+    return SponsorshipLexicon(
+        makers=r.cues("sponsorship.makers"),
+        companies=r.cues("sponsorship.companies"),
+        ties=r.cues("sponsorship.ties"),
+        funding=r.cues("sponsorship.funding"),
+        no_conflicts=r.cues("sponsorship.no_conflicts"),
+        no_funding=r.cues("sponsorship.no_funding"),
+        public=r.cues("sponsorship.public"),
+        statements=r.cues("sponsorship.statements"),
+        disclosure_sections=_sections(r, table, "sponsorship", "disclosure_sections"),
+    )
+
+
+def _against(r: _Reader) -> AgainstLexicon:
+    table = r.table("against", keys=frozenset({"high_reoperation_percent"}))
+    return AgainstLexicon(
+        high_reoperation_percent=r.number(table, "against", "high_reoperation_percent", 0, 100),
+        no_decompression=r.cues("against.no_decompression"),
+        skip_sections=_sections(r, r.table("harms"), "harms", "skip_sections"),
     )

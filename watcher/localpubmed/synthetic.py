@@ -18,7 +18,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 from watcher.errors import MildwatchError
-from watcher.localpubmed.synthetic_abstracts import TOPICS, write_abstract
+from watcher.localpubmed.synthetic_abstracts import (
+    TOPICS,
+    add_harm,
+    write_abstract,
+    write_disclosure,
+)
 from watcher.localpubmed.synthetic_xml import (
     TITLE_PREFIX,
     Author,
@@ -82,7 +87,8 @@ def _record(
     pmid: int, entrez: datetime, topic: str, design: str, rng: random.Random, end: date
 ) -> SyntheticRecord:
     t = TOPICS[topic]
-    draft = write_abstract(t, design, rng, entrez.year)
+    draft = add_harm(write_abstract(t, design, rng, entrez.year), t, design, pmid)
+    disclosure = write_disclosure(t, pmid)
     fresh = (end - entrez.date()).days < 365  # not yet indexed for MEDLINE
     pages = "" if fresh or rng.random() < 0.3 else f"{(p := rng.randint(1, 900))}-{p + 9}"
     k = rng.randint(1, 7)
@@ -104,7 +110,8 @@ def _record(
         mesh=() if fresh else t.mesh,
         keywords=("lumbar spinal stenosis", "ligamentum flavum") if rng.random() < 0.3 else (),
         doi=f"{DOI_PREFIX}{pmid}", pmcid=f"PMC{pmid}" if rng.random() < 0.3 else None,
-        labels=draft.labels,
+        grants=disclosure.grants, coi_statement=escape(disclosure.coi_statement),
+        labels={**draft.labels, "sponsorship": disclosure.sponsorship},
     )  # fmt: skip
 
 

@@ -225,10 +225,12 @@ def _study(t: Topic, design: str, rng: random.Random, year: int) -> Draft:
 def _case_report(t: Topic, rng: random.Random) -> Draft:
     name = rng.choice(_MILD_NAMES)
     background, short = _intro(t, name, rng)
-    event, treatment = rng.choice([
-        ("a symptomatic epidural hematoma", "urgent evacuation by open laminectomy"),
-        ("an incidental dural tear", "bed rest, without further surgery"),
-        ("a deep wound infection", "surgical debridement and six weeks of intravenous antibiotics"),
+    event, treatment, kind = rng.choice([
+        ("a symptomatic epidural hematoma", "urgent evacuation by open laminectomy",
+         "hematoma_bleeding"),
+        ("an incidental dural tear", "bed rest, without further surgery", "dural_tear_csf_leak"),
+        ("a deep wound infection", "surgical debridement and six weeks of intravenous antibiotics",
+         "infection"),
     ])  # fmt: skip
     months = rng.choice((None, 3, 6))
     text = (
@@ -245,7 +247,8 @@ def _case_report(t: Topic, rng: random.Random) -> Draft:
     title = (
         f"{event.split(' ', 1)[1].capitalize()} after {name[0].lower() + name[1:]}: a case report"
     )
-    return Draft(title, [("", text)], _labels(t, "case_report", months, 1, concerns))
+    labels = {**_labels(t, "case_report", months, 1, concerns), "harms": [kind]}
+    return Draft(title, [("", text)], labels)
 
 
 def _synthesis(t: Topic, design: str, rng: random.Random) -> Draft:
@@ -300,3 +303,75 @@ def write_abstract(t: Topic, design: str, rng: random.Random, year: int) -> Draf
     if design in _HOW:
         return _study(t, design, rng, year)
     return _case_report(t, rng) if design == "case_report" else _synthesis(t, design, rng)
+
+
+# --- who paid, and harms a study reports ------------------------------------------------------
+# Drawn from a second random stream (seeded by the PMID), so that adding them left every
+# record's text and labels as they were before.
+
+_MAKER = "Example Spine Devices Inc."  # invented, like the trials and journals
+_INDUSTRY = (
+    (f"The study was funded by {_MAKER} Two authors are paid consultants for the company; "
+     "the other authors declare no conflicts of interest.", ()),
+    (f"One author is an employee of {_MAKER} and holds stock in the company. The other "
+     "authors have nothing to disclose.", ()),
+    ("The authors report personal fees from the device manufacturer outside the submitted "
+     "work.", (("", "", _MAKER, "United States"),)),
+)  # fmt: skip
+_INDEPENDENT = (
+    ("The authors declare no conflicts of interest.",
+     (("EX-{pmid}", "", "Example National Research Council", "Canada"),)),
+    ("The authors have nothing to disclose. This work received no external funding.", ()),
+    ("None of the authors has a financial relationship with a device manufacturer.",
+     (("EF-{pmid}", "", "Example Foundation for Spine Research", "United Kingdom"),)),
+)  # fmt: skip
+_HARMS = (
+    ("hematoma_bleeding", "One patient developed a small epidural hematoma that was managed "
+                          "conservatively."),
+    ("dural_tear_csf_leak", "An incidental dural tear occurred in one patient and healed "
+                            "without further surgery."),
+    ("infection", "One superficial wound infection resolved with oral antibiotics."),
+    ("neural_injury", "One patient had transient new paresthesia in the leg after the "
+                      "procedure, which resolved within 6 weeks."),
+)  # fmt: skip
+
+
+class Disclosure(NamedTuple):
+    """A record's conflict-of-interest statement and grants, and the sponsorship label."""
+
+    coi_statement: str
+    grants: tuple[tuple[str, str, str, str], ...]  # (GrantID, Acronym, Agency, Country)
+    sponsorship: str  # "industry" | "independent" | "not_stated"
+
+
+def write_disclosure(t: Topic, pmid: int) -> Disclosure:
+    """Some industry-funded, some independent, many silent, as in the real literature
+    (MILD studies more often industry-funded than the near-misses)."""
+    rng = random.Random(pmid)
+    draw = rng.random()
+    industry = 0.35 if t.relevant else 0.1
+    if draw < industry:
+        coi, grants = rng.choice(_INDUSTRY)
+        return Disclosure(coi, grants, "industry")
+    if draw < industry + 0.25:
+        coi, grants = rng.choice(_INDEPENDENT)
+        grants = tuple((gid.format(pmid=pmid), *rest) for gid, *rest in grants)
+        return Disclosure(coi, grants, "independent")
+    return Disclosure("", (), "not_stated")
+
+
+def add_harm(draft: Draft, t: Topic, design: str, pmid: int) -> Draft:
+    """One in five MILD studies also reports a minor harm in its results (labelled)."""
+    rng = random.Random(-pmid)
+    labels = dict(draft.labels)
+    labels.setdefault("harms", [])
+    sections = list(draft.sections)
+    results = [i for i, (label, _) in enumerate(sections) if label == "RESULTS"]
+    if t.relevant and design in _HOW and results and rng.random() < 0.2:
+        kind, sentence = rng.choice(_HARMS)
+        label, text = sections[results[0]]
+        sections[results[0]] = (label, f"{text} {sentence}")
+        labels["harms"] = [kind]
+        if "safety" not in labels["concerns"]:
+            labels["concerns"] = sorted([*labels["concerns"], "safety"])  # type: ignore[list-item]
+    return Draft(draft.title, sections, labels)

@@ -104,7 +104,8 @@ class EvidenceQueries(StoreBase):
 
 _TAG_FIELDS = (
     "relevance", "design", "level", "followup_months", "sample_size", "questions",
-    "comparators", "outcomes", "complications", "reoperations",
+    "comparators", "outcomes", "complications", "reoperations", "harms", "sponsorship",
+    "against",
 )  # fmt: skip
 
 
