@@ -216,3 +216,37 @@ def test_revised_records_become_update_and_retraction_events(
     pubmed.clear_log()
     poll(store, client, now=at(date(2026, 3, 20)))
     assert pubmed.requests("efetch") == []
+
+
+def test_backfill_from_moved_earlier_polls_the_years_never_polled(
+    pubmed: LocalPubMed, store: Store
+) -> None:
+    """The first polls covered 2020 on; the admin then sets backfill_from to 2010: the next
+    poll covers 2010 on once (fetching only what is missing), then goes back to windows."""
+    pubmed.add_xml(xml([record(99000301, date(2012, 5, 1)), record(99000302, date(2021, 3, 1))]))
+    client = client_for(pubmed)
+    poll(store, client, now=at(date(2026, 3, 1)), backfill_from="2020/01/01")
+    assert stored(store) == {"99000302"}
+    assert store.poll_state(1).covered_from == "2020/01/01"
+    again = poll(store, client, now=at(date(2026, 3, 2)), backfill_from="2020/01/01")
+    assert again.outcomes[0].window == ("2026/02/26", "2026/03/02")  # unchanged: incremental
+
+    moved = poll(store, client, now=at(date(2026, 3, 3)), backfill_from="2010/01/01")
+    assert moved.ok and moved.outcomes[0].window == ("2010/01/01", "2026/03/03")
+    assert [e.pmid for e in moved.events if e.kind == "new"] == ["99000301"]
+    assert store.poll_state(1).covered_from == "2010/01/01"
+    later = poll(store, client, now=at(date(2026, 3, 4)), backfill_from="2010/01/01")
+    assert later.outcomes[0].window == ("2026/02/28", "2026/03/04")
+
+
+def test_a_search_polled_before_coverage_was_recorded_adopts_the_current_setting(
+    pubmed: LocalPubMed, store: Store
+) -> None:
+    pubmed.add_xml(xml([record(99000401, date(2026, 3, 1))]))
+    client = client_for(pubmed)
+    poll(store, client, now=at(date(2026, 3, 2)))
+    with store.transaction():  # as an older mildwatch left it
+        store.db.execute("UPDATE poll_state SET covered_from = NULL")
+    report = poll(store, client, now=at(date(2026, 3, 3)), backfill_from="2000/01/01")
+    assert report.outcomes[0].window == ("2026/02/27", "2026/03/03")  # no surprise backfill
+    assert store.poll_state(1).covered_from == "2000/01/01"

@@ -31,7 +31,7 @@ from watcher.citations import CitationReport, track_citations
 from watcher.clock import days_before, iso, parse_pubmed_date, pubmed_date, utc_now
 from watcher.errors import EntrezError, PubMedUnreachable
 from watcher.pubmed import EntrezClient, SearchResult
-from watcher.records import Article, ArticleEvent, Search
+from watcher.records import Article, ArticleEvent, PollState, Search
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,10 @@ class _Planned:
     window: tuple[str, str]
     covered: set[str]
     full: bool = False  # the whole result since backfill_from: what it lacks is unmatched
+    # Where the search's coverage starts once this window is stored: backfill_from after a
+    # backfill, or for a search polled before coverage was recorded (assumed to have
+    # backfilled from today's setting); None leaves it as it is.
+    covered_from: str | None = None
 
 
 def window_term(query: str, start: str, end: str) -> str:
@@ -164,7 +168,8 @@ def _poll_searches(
         if run.progress:
             run.progress("search", position - 1, len(searches))
         state = store.poll_state(search.id)
-        start = _window_start(state.watermark, today, overlap_days, backfill_from)
+        full = _needs_backfill(state, backfill_from)
+        start = backfill_from if full else _window_start(state.watermark, today, overlap_days)
         window = (start, pubmed_date(today))
         if unreachable:  # the server answered nobody: do not spend the retries again
             error = f"not tried: PubMed could not be reached ({unreachable})"
@@ -189,8 +194,8 @@ def _poll_searches(
             )
             run.report.outcomes.append(run.fail(search, window, reason, result))
             continue
-        full = state.watermark is None
-        planned.append(_Planned(search, result, window, set(result.ids), full))
+        covered_from = backfill_from if full or state.covered_from is None else None
+        planned.append(_Planned(search, result, window, set(result.ids), full, covered_from))
 
     fetch_error = run.fetch_new(planned)
     for plan in planned:
@@ -217,9 +222,17 @@ def _poll_searches(
     return report
 
 
-def _window_start(watermark: str | None, today: date, overlap: int, backfill_from: str) -> str:
-    if watermark is None:
-        return backfill_from
+def _needs_backfill(state: PollState, backfill_from: str) -> bool:
+    """Poll everything since ``backfill_from``: a search never polled (or whose query changed),
+    or one whose coverage starts later than the configured ``backfill_from`` — the setting
+    was moved earlier, and the days before the old start were never polled."""
+    if state.watermark is None:
+        return True
+    covered = state.covered_from
+    return covered is not None and parse_pubmed_date(backfill_from) < parse_pubmed_date(covered)
+
+
+def _window_start(watermark: str, today: date, overlap: int) -> str:
     return pubmed_date(min(days_before(parse_pubmed_date(watermark), overlap), today))
 
 
@@ -319,6 +332,7 @@ class _Run:
                 count=result.count,
                 translation=result.translation,
                 now=self.stamp,
+                covered_from=plan.covered_from,
             )
         return SearchOutcome(
             search.name,

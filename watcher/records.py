@@ -187,7 +187,9 @@ class SearchRevision:
 
 @dataclass(frozen=True)
 class PollState:
-    """Where a search's polling stands. ``watermark`` is the last day fully polled (YYYY/MM/DD)."""
+    """Where a search's polling stands. ``watermark`` is the last day fully polled (YYYY/MM/DD);
+    ``covered_from`` the first day its polls have covered (the ``backfill_from`` of its full
+    backfill), so moving ``backfill_from`` earlier backfills the gap."""
 
     search_id: int
     watermark: str | None = None
@@ -197,6 +199,7 @@ class PollState:
     last_translation: str | None = None
     last_error: str | None = None
     consecutive_failures: int = 0
+    covered_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -410,6 +410,13 @@ def runs_pid(db: Database) -> None:
     _run(db, "ALTER TABLE runs ADD COLUMN pid INTEGER")
 
 
+def poll_state_covered_from(db: Database) -> None:
+    """The first day a search's polls have covered, so a ``backfill_from`` moved earlier in
+    the config backfills the days before it instead of leaving them unpolled. NULL for
+    searches polled before: their next successful poll records the current setting."""
+    _run(db, "ALTER TABLE poll_state ADD COLUMN covered_from TEXT")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
@@ -421,6 +428,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0008_query_changes_and_citations", query_changes_and_citations),
     ("0009_outbox_sending_state", outbox_sending_state),
     ("0010_runs_pid", runs_pid),
+    ("0011_poll_state_covered_from", poll_state_covered_from),
 )
 
 

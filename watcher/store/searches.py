@@ -127,19 +127,28 @@ class SearchQueries(StoreBase):
         return PollState(**row) if row else PollState(search_id=search_id)
 
     def record_poll_success(
-        self, search_id: int, *, watermark: str, count: int, translation: str, now: str
+        self,
+        search_id: int,
+        *,
+        watermark: str,
+        count: int,
+        translation: str,
+        now: str,
+        covered_from: str | None = None,
     ) -> None:
-        """Advance the watermark. Call inside the transaction that stored the window's records."""
+        """Advance the watermark (and, after a backfill, where coverage starts). Call inside
+        the transaction that stored the window's records."""
         self.db.execute(
             "INSERT INTO poll_state (search_id, watermark, last_attempt_at, last_success_at,"
-            " last_count, last_translation, last_error, consecutive_failures)"
-            " VALUES (?, ?, ?, ?, ?, ?, NULL, 0)"
+            " last_count, last_translation, last_error, consecutive_failures, covered_from)"
+            " VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?)"
             " ON CONFLICT(search_id) DO UPDATE SET watermark = excluded.watermark,"
             " last_attempt_at = excluded.last_attempt_at,"
             " last_success_at = excluded.last_success_at, last_count = excluded.last_count,"
             " last_translation = excluded.last_translation, last_error = NULL,"
-            " consecutive_failures = 0",
-            (search_id, watermark, now, now, count, translation),
+            " consecutive_failures = 0,"
+            " covered_from = COALESCE(excluded.covered_from, poll_state.covered_from)",
+            (search_id, watermark, now, now, count, translation, covered_from),
         )
 
     def record_poll_failure(self, search_id: int, *, error: str, now: str) -> PollState:
