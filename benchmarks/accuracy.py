@@ -1,14 +1,21 @@
 """Accuracy of the evidence classifier on a labelled JSONL corpus.
 
-    uv run python benchmarks/accuracy.py [LABELLED.jsonl] [--write]
+    uv run python benchmarks/accuracy.py [LABELLED.jsonl] [--records 25-51] [--write]
+    uv run python benchmarks/accuracy.py --records 25-51 --keep "first look" --date 2026-11-25
 
-The default corpus is ``../shared/corpus/dev.jsonl`` relative to the repository (the
-development set; its format is described in that folder's README). A labels file without the
-article text (``watcher/localpubmed/sample/labels.jsonl``) is read with the PubMed XML files
-beside it. Prints per-field precision/recall/F1 and accuracy, then every miss with the snippet
-the classifier used. ``--write`` puts the same report in docs/benchmarks.md, in the section
-"Evidence classifier accuracy" for the default corpus or "Evidence classifier accuracy: <file>"
-for another (created if missing; other sections are kept).
+The default corpus is ``shared/corpus/dev.jsonl`` in the folder above the repository (or above
+a worktree's folder: the first parent that has one; the development set, its format in that
+folder's README). A labels file without the article text
+(``watcher/localpubmed/sample/labels.jsonl``) is read with the PubMed XML files beside it.
+``--records`` scores a slice of the corpus by line number (1-based, inclusive: "25-51", "25-",
+"7"), so that a split such as "the records added later" is reproducible.
+
+Prints per-field precision/recall/F1 and accuracy, then every miss with the snippet the
+classifier used. ``--write`` puts the same report in docs/benchmarks.md, in the section
+"Evidence classifier accuracy" for the whole default corpus or "Evidence classifier accuracy:
+<file>[ records A-B]" otherwise (created if missing; other sections are kept). ``--keep TITLE``
+instead adds a dated section that is never replaced afterwards, neither by ``--write`` nor by
+another ``--keep`` (a score taken before the rules changed must stay as it was taken).
 
 A corpus labelled with harms and sponsorship (``benchmarks/balance_labels.jsonl``) is scored
 by ``benchmarks/accuracy_balance.py`` instead: precision and recall per harm kind, absence
@@ -25,6 +32,7 @@ within tolerance when within 10% (follow-up: or 1 month).
 from __future__ import annotations
 
 import argparse
+import datetime
 import html
 import json
 import re
@@ -47,9 +55,15 @@ from watcher.evidence import CLASSIFIER_VERSION, classify, load_profile  # noqa:
 from watcher.records import AbstractSection, Article, Evidence, Tag  # noqa: E402
 from watcher.vocabulary import QUESTIONS  # noqa: E402
 
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "dev.jsonl"
+_CORPUS = Path("shared") / "corpus" / "dev.jsonl"
+# ../shared beside the main checkout, or beside the folder that holds a worktree.
+DEFAULT_CORPUS = next(
+    (folder / _CORPUS for folder in REPO.parents if (folder / _CORPUS).is_file()),
+    REPO.parent / _CORPUS,
+)
 BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 SECTION_TITLE = "## Evidence classifier accuracy"
+KEPT_MARK = "<!-- kept: benchmarks/accuracy.py never replaces this section -->"
 # Every question but "operator", which is scored only when the corpus labels it at all.
 SCORED_QUESTIONS = tuple(q for q in QUESTIONS if q != "operator")
 TARGETS = {
@@ -80,6 +94,25 @@ def article_from_record(record: dict) -> Article:
         pub_year=record.get("year"),
         publication_types=tuple(record.get("publication_types") or ()),
     )
+
+
+def parse_records(spec: str) -> tuple[int, int | None]:
+    """ "25-51" → (25, 51), "25-" → (25, None), "7" → (7, 7): 1-based line numbers."""
+    found = re.fullmatch(r"\s*(\d+)\s*(?:(-)\s*(\d*)\s*)?", spec)
+    if not found or int(found.group(1)) < 1:
+        raise ValueError(f"--records {spec!r}: give line numbers like 25-51, 25- or 7")
+    first = int(found.group(1))
+    last = int(found.group(3)) if found.group(3) else (None if found.group(2) else first)
+    if last is not None and last < first:
+        raise ValueError(f"--records {spec!r}: the last line comes before the first")
+    return first, last
+
+
+def select_records(corpus: list, first: int, last: int | None) -> list:
+    """Lines ``first``..``last`` (1-based, inclusive) of a loaded corpus."""
+    if first > len(corpus) or (last is not None and last > len(corpus)):
+        raise ValueError(f"--records: the corpus has only {len(corpus)} records")
+    return corpus[first - 1 : last]
 
 
 def load_corpus(path: Path) -> list[tuple[dict, Article]]:
@@ -213,10 +246,15 @@ def _verdict(value: float | None, target: float) -> str:
     return "n/a" if value is None else ("met" if value >= target else "NOT MET")
 
 
-def section_title(corpus: Path) -> str:
-    if corpus.resolve() == DEFAULT_CORPUS.resolve():
+def section_title(corpus: Path, records: str = "", kept: str = "", day: str = "") -> str:
+    """The report's heading: the live section of the whole default corpus, a slice or another
+    corpus, or a kept, dated section."""
+    if kept:
+        return f"{SECTION_TITLE}, kept: {kept} ({day})"
+    slice_ = f" records {records}" if records else ""
+    if corpus.resolve() == DEFAULT_CORPUS.resolve() and not slice_:
         return SECTION_TITLE
-    return f"{SECTION_TITLE}: {_shown(corpus)}"
+    return f"{SECTION_TITLE}: {_shown(corpus)}{slice_}"
 
 
 def _shown(corpus: Path) -> str:
@@ -224,12 +262,24 @@ def _shown(corpus: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
 
 
-def report(corpus: Path, rows: Iterable[tuple[str, str, str, str]], misses: list[Miss], info: dict):
+def report(
+    corpus: Path,
+    rows: Iterable[tuple[str, str, str, str]],
+    misses: list[Miss],
+    info: dict,
+    *,
+    records: str = "",
+    kept: str = "",
+    day: str = "",
+) -> str:
     profile = info["profile"]
+    options = f" --records {records}" if records else ""
+    which = f"records {records} of `{_shown(corpus)}`" if records else f"`{_shown(corpus)}`"
     lines = [
-        section_title(corpus),
+        section_title(corpus, records, kept, day),
         "",
-        f"Measured with `uv run python benchmarks/accuracy.py` on `{_shown(corpus)}` "
+        *([KEPT_MARK, ""] if kept else []),
+        f"Measured on {day} with `uv run python benchmarks/accuracy.py{options}` on {which} "
         f"({info['total']} records: {info['mild']} about MILD, "
         f"{info['total'] - info['mild']} near-misses); classifier {CLASSIFIER_VERSION}, "
         f"profile {profile.name} version {profile.version}.",
@@ -256,16 +306,25 @@ def report(corpus: Path, rows: Iterable[tuple[str, str, str, str]], misses: list
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the section with the same heading, keeping everything else."""
+    """Replace (or append) the section with the same heading, keeping everything else; a
+    kept section (one carrying ``KEPT_MARK``) is never replaced."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     heading = section.splitlines()[0]
     found = re.search(rf"^{re.escape(heading)}\n", text, re.MULTILINE)
-    if not found:
-        text = text.rstrip("\n") + "\n\n" + section
+    if not found:  # after the last accuracy section, so that they stay together
+        kin = list(re.finditer(rf"^{re.escape(SECTION_TITLE)}\b.*\n", text, re.MULTILINE))
+        following = re.search(r"^## ", text[kin[-1].end() :], re.MULTILINE) if kin else None
+        if following:
+            at = kin[-1].end() + following.start()
+            text = text[:at] + section + "\n" + text[at:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
     else:
         start = found.start()
         following = re.search(r"^## ", text[found.end() :], re.MULTILINE)
         end = found.end() + following.start() if following else len(text)
+        if KEPT_MARK in text[start:end]:
+            raise ValueError(f"{path}: {heading!r} is a kept section; it is never replaced")
         text = text[:start] + section + ("\n" + text[end:] if following else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -274,12 +333,23 @@ def write_section(path: Path, section: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--records", default="", help="score lines A-B only (1-based): 25-51")
     parser.add_argument("--write", action="store_true", help=f"update {BENCHMARKS_MD}")
+    parser.add_argument(
+        "--keep", default="", metavar="TITLE", help="add a dated section never replaced later"
+    )
+    parser.add_argument("--date", default="", help="the date a kept score was taken (today)")
     args = parser.parse_args(argv)
     try:
         corpus = load_corpus(args.corpus)
     except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
         parser.error(f"cannot read {args.corpus}: {exc}")
+    try:
+        if args.records:
+            corpus = select_records(corpus, *parse_records(args.records))
+        day = datetime.date.fromisoformat(args.date) if args.date else datetime.date.today()
+    except ValueError as exc:
+        parser.error(f"{exc}; --date takes YYYY-MM-DD" if "records" not in str(exc) else str(exc))
     records = [record for record, _ in corpus]
     if is_balance_corpus(records):  # harms and sponsorship (benchmarks/balance_labels.jsonl)
         balance_rows, balance_misses = evaluate_balance(corpus)
@@ -288,10 +358,21 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         rows, misses, info = evaluate(corpus)
-        section = report(args.corpus, rows, misses, info)
+        section = report(
+            args.corpus,
+            rows,
+            misses,
+            info,
+            records=args.records.replace(" ", ""),
+            kept=args.keep.strip(),
+            day=day.isoformat(),
+        )
     print(section, end="")
-    if args.write:
-        write_section(BENCHMARKS_MD, section)
+    if args.write or args.keep:
+        try:
+            write_section(BENCHMARKS_MD, section)
+        except ValueError as exc:
+            parser.error(str(exc))
         print(f"\nwritten to {BENCHMARKS_MD}")
     return 0
 

@@ -671,3 +671,35 @@ def test_benchmark_write_keeps_other_sections(accuracy, tmp_path: Path) -> None:
     text = target.read_text()
     assert text.count("## Evidence classifier accuracy") == 1
     assert "new" in text and "old" not in text and "## Poll speed\n\nfast" in text
+
+
+def test_benchmark_never_replaces_a_kept_section(accuracy, tmp_path: Path) -> None:
+    target = tmp_path / "benchmarks.md"
+    target.write_text("# Benchmarks\n\n## Evidence classifier accuracy\n\nlive\n\n## Poll\n\nx\n")
+    kept = accuracy.section_title(accuracy.DEFAULT_CORPUS, kept="first look", day="2026-11-25")
+    first = f"{kept}\n\n{accuracy.KEPT_MARK}\n\nbefore\n"
+    accuracy.write_section(target, first)
+    with pytest.raises(ValueError, match="kept section"):
+        accuracy.write_section(target, f"{kept}\n\nafter\n")
+    accuracy.write_section(target, "## Evidence classifier accuracy\n\nlive again\n")
+    text = target.read_text()
+    assert "before" in text and "after" not in text and "live again" in text
+    # A new accuracy section goes next to the others, not after unrelated ones.
+    assert text.index(kept) < text.index("## Poll")
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"), [("25-51", (25, 51)), ("25-", (25, None)), ("7", (7, 7))]
+)
+def test_benchmark_scores_a_slice_of_the_corpus(accuracy, spec: str, expected: tuple) -> None:
+    assert accuracy.parse_records(spec) == expected
+    lines = list(range(1, 52))
+    first, last = expected
+    assert accuracy.select_records(lines, first, last)[0] == first
+    assert accuracy.select_records(lines, first, last)[-1] == (last or 51)
+
+
+@pytest.mark.parametrize("spec", ["x", "0-3", "9-2", "1-99"])
+def test_benchmark_refuses_a_bad_slice(accuracy, spec: str) -> None:
+    with pytest.raises(ValueError, match="--records"):
+        accuracy.select_records(list(range(51)), *accuracy.parse_records(spec))
