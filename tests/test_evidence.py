@@ -310,7 +310,7 @@ def test_a_review_type_is_refined_by_the_title(profile: Profile) -> None:
 
 def test_a_meta_analysis_of_randomised_trials_is_level_one(profile: Profile) -> None:
     evidence = classify(
-        article("The mild® procedure: a meta-analysis of randomized controlled trials"), profile
+        article("Pooling what is known of the mild® procedure: a meta-analysis of RCTs"), profile
     )
     assert (evidence.design, evidence.level) == ("systematic_review_meta_analysis", "I")
 
@@ -319,7 +319,8 @@ def test_a_meta_analysis_of_randomised_trials_is_level_one(profile: Profile) -> 
     ("sections", "design", "level"),
     [
         ((("STUDY DESIGN", "Retrospective cohort study."),), "retrospective_cohort", "III"),
-        ((("STUDY DESIGN", "Prospective clinical series."),), "case_series", "IV"),
+        ((("STUDY DESIGN", "Single-centre clinical series, followed prospectively."),),
+         "case_series", "IV"),
         ((("DESIGN", "Multicenter, single-arm, prospective study."),), "prospective_cohort", "II"),
         ((("METHODS", "We retrospectively reviewed the charts of 40 patients."),),
          "retrospective_cohort", "III"),
@@ -379,7 +380,7 @@ def test_a_review_has_no_follow_up_of_its_own(profile: Profile) -> None:
     evidence = classify(
         article(
             "The mild® procedure: a systematic review",
-            "Eligible studies had at least 5 years of follow-up.",
+            "Only studies reporting five or more years of follow-up were eligible.",
         ),
         profile,
     )
@@ -414,7 +415,7 @@ def keys(profile: Profile, *sections: str | tuple[str, str], **fields: tuple[str
 def test_safety_is_about_the_procedure_not_other_treatments(profile: Profile) -> None:
     assert "safety" in keys(profile, "There were no dural tears or infections.")
     assert "safety" not in keys(
-        profile, "Open surgery carries a high complication risk in the elderly."
+        profile, "Complications are common after open fusion in frail patients."
     )
 
 
@@ -487,7 +488,7 @@ def test_to_dict_has_the_contract_shape_and_round_trips(profile: Profile) -> Non
     assert data["followup_months"] == 24.0 and data["sample_size"] == 112
     assert data["questions"] == list(evidence.question_keys)
     assert data["comparators"] == ["epidural_steroid_injection"]
-    assert (data["classifier_version"], data["profile_version"]) == (CLASSIFIER_VERSION, "1")
+    assert (data["classifier_version"], data["profile_version"]) == (CLASSIFIER_VERSION, "2")
     assert set(data["evidence"]) == {
         "relevance",
         "design",
@@ -541,14 +542,15 @@ def test_bundled_profile_seeds_the_mild_search() -> None:
 
 
 def test_a_librarian_can_tune_the_vocabulary(tmp_path: Path) -> None:
-    path = copy_profile(tmp_path, '    "Vertos",\n', '    "Vertos",\n    "spine whisperer",\n')
-    path.write_text(path.read_text().replace('version = "1"', 'version = "2"', 1))
+    debulking = '    "ligamentum flavum debulking",\n'
+    path = copy_profile(tmp_path, debulking, debulking + '    "spine whisperer",\n')
+    path.write_text(path.read_text().replace('version = "2"', 'version = "3"', 1))
     tuned = load_profile(path)
     source = article("Outcomes of the spine whisperer in 30 patients")
     assert classify(source, load_profile()).relevance == "not_relevant"
     evidence = classify(source, tuned)
     assert evidence.relevance == "relevant"
-    assert evidence.profile_version == "2"
+    assert evidence.profile_version == "3"
 
 
 def test_missing_profile_file(tmp_path: Path) -> None:

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.evidence.extract import (
-    find_durations,
-    longest_followup,
-    parse_number,
-    sample_size,
-    to_months,
-)
+from watcher.evidence.extract import find_durations, longest_followup, parse_number, to_months
+from watcher.evidence.samplesize import sample_size
 from watcher.evidence.textcues import CueSet, Segment, sentence_spans, snippet
 
 
@@ -110,13 +105,19 @@ def test_find_durations_ignores_numbers_without_a_unit() -> None:
         ("Relief was sustained for more than two years in most patients.", 24.0),
         ("Disability improved 12 months after the procedure.", 12.0),
         ("Follow-up ranged from 12 to 36 months.", 36.0),
-        ("Follow-up lasted twelve months.", 12.0),
+        ("The follow-up period lasted eighteen months.", 18.0),
         ("We present 1-, 2- and 5-year results.", 60.0),
         ("Three patients needed surgery by 2 years.", 24.0),
-        ("Seventeen patients had 1-year follow-up.", 12.0),
-        ("MRI was repeated 2 to 5 days postoperatively.", 0.2),
+        ("Nineteen patients completed a one-year follow-up visit.", 12.0),
+        ("Scans were taken 3 to 6 days postoperatively.", 0.2),
         ("Walking improved up to 18 months after treatment.", 18.0),
-        ("Benefit was assessed in the short (6 weeks) and long term (52 weeks).", 12.0),
+        ("Relief was rated over the short term (4 weeks) and the long term (52 weeks).", 12.0),
+        ("Disability was scored before the procedure and 3, 12 and 36 months afterwards.", 36.0),
+        ("Mean ODI improved steadily over 4 years.", 48.0),
+        ("The 30-day readmission rate was 2%.", 1.0),
+        ("Patients were reached by telephone at a mean of 5.2 years.", 62.4),
+        ("Use of services was counted during 3.5 years after the diagnosis.", 42.0),
+        ("Mean follow-up was 19 months (range, 6-44 months).", 44.0),
     ],
 )
 def test_followup_read_from_follow_up_wording(text: str, months: float) -> None:
@@ -135,9 +136,12 @@ def test_followup_read_from_follow_up_wording(text: str, months: float) -> None:
         "Patients treated between 2010 and 2015 were reviewed.",
         "A Markov model with a 5-year time horizon was built.",
         "Outcomes over a 10-year horizon were simulated.",
-        "A one-year visit is planned, and 2-year data will be collected.",
+        "A two-year visit is planned and will be reported later.",
+        "Visits are scheduled at 3, 6 and 12 months.",
         "All patients were aged 65 years or older.",
-        "Mean age was 64 years (range 41-81).",
+        "Patients over 70 years were eligible.",
+        "Mean age was 71 years (range 52-88).",
+        "Payments for spine procedures have fallen over 15 years.",
         "The estimated 2-year survival of the device was 90%.",
         "Soreness lasted 3 days on average.",
         "Conservative care for at least 6 months had failed in every patient.",
@@ -174,7 +178,7 @@ def test_longest_followup_across_sections() -> None:
 @pytest.mark.parametrize(
     ("text", "n"),
     [
-        ("A total of 302 patients were randomized (n = 149 MILD, n = 153 control).", 302),
+        ("In all, 212 patients were randomized (n = 104 mild, n = 108 injection).", 212),
         ("Patients (N=75) were treated with the procedure.", 75),
         ("Seventy-five patients were treated.", 75),
         ("One hundred and two patients underwent the procedure.", 102),
@@ -187,7 +191,7 @@ def test_longest_followup_across_sections() -> None:
         ("Six trials (249 MILD patients and 241 control patients) were pooled.", 490),
         ("In total 96 were randomised.", 96),
         ("Data for 50 consecutive elderly patients were analysed.", 50),
-        ("The lumbar spines of 24 supine volunteers were imaged.", 24),
+        ("Upright scans of 26 healthy volunteers were compared.", 26),
         ("Forty-five patients were enrolled, and 38 patients (84%) completed 2 years.", 45),
     ],
 )
@@ -199,15 +203,53 @@ def test_sample_size_phrasings(text: str, n: int) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        # years are dates, not counts
+        ("Patients treated between May 2016 and May 2018 were analysed; 44 patients in all.", 44),
+        # the population a registry study drew from is not its sample
+        ("Of 41,000 patients in the national registry, 615 patients received the implant.", 615),
+        # arms stated without a total add up
+        ("The procedure arm included 60 patients and the therapy arm 58.", 118),
+        ("Patients chose the procedure (n = 40) or physical therapy (n = 44).", 84),
+        ("Results for 131 mild and 128 injection patients are reported.", 259),
+        # enrolled or randomised beats analysed, and a later visit is a part of the sample
+        ("A total of 150 were randomised; 71 and 69 patients were analysed.", 150),
+    ],
+)
+def test_sample_size_traps(text: str, n: int) -> None:
+    found = sample_size(abstract(text))
+    assert found is not None and found.value == n
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ("Three patients (4%) had a wound infection.",),
+        ("Breakage made up 40% (n = 212) of the 530 adverse event reports.",),
+        ("At 24 months, 61 patients returned for assessment.",),
+    ],
+)
+def test_a_part_of_the_sample_is_never_the_sample(texts: tuple[str, ...]) -> None:
+    assert sample_size(abstract(*texts)) is None
+
+
+def test_a_later_visit_count_does_not_replace_the_sample() -> None:
+    text = ("Ninety patients were treated.", "At 60 months, 41 patients returned for assessment.")
+    found = sample_size(abstract(*text))
+    assert found is not None and found.value == 90
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "In 58% of patients the stenosis was severe.",
         "Patients aged 72 years or older were eligible.",
-        "The power calculation called for 41 patients per group.",
+        "A sample size calculation required 55 patients in each group.",
         "Levels treated: 2 in most cases.",
         "Twelve studies were included in the review.",
         "Mean ODI improved by 12.5 points.",
-        "Of 133 eligible patients, 17 were not allocated.",
+        "Of 140 eligible patients, 12 were never allocated.",
         "Fourteen interventional pain physicians took part.",
     ],
 )
@@ -216,15 +258,15 @@ def test_counts_that_are_not_the_sample_are_ignored(text: str) -> None:
 
 
 def test_screening_flow_is_not_the_sample() -> None:
-    text = "Overall 461 patients were assessed; 328 were excluded for comorbidity."
+    text = "In total 390 patients were assessed and 270 were excluded."
     assert sample_size(abstract(text)) is None
 
 
 def test_case_report_is_one_patient_unless_stated() -> None:
-    text = "We describe an 83-year-old woman with claudication treated percutaneously."
+    text = "We describe a 91-year-old man whose claudication was treated percutaneously."
     found = sample_size(abstract(text), case_report=True)
     assert found is not None and found.value == 1
-    assert found.match.text == "an 83-year-old"
+    assert found.match.text == "a 91-year-old"
     case = sample_size(abstract("We present a case of dural tear."), case_report=True)
     assert case is not None and (case.value, case.match.text) == (1, "a case")
     two = sample_size(abstract("Two patients were treated; both recovered."), case_report=True)

@@ -1,8 +1,10 @@
 """The evidence classifier: ``Article`` → ``Evidence``, pure and versioned, every tag with the
 words behind it; its vocabulary in a topic profile a librarian edits (``mild.toml``).
 
-    classify.py   the rules: relevance, design and level, questions, findings' tags
-    extract.py    longest follow-up and sample size, and the numbers they read
+    classify.py   the rules: relevance, questions, findings' tags; the Evidence record
+    design.py     study design and level: publication types, the authors' words, inference
+    extract.py    longest follow-up, and the numbers and durations it reads
+    samplesize.py sample size: counts of patients, arms, parts of the sample
     findings.py   comparators, complications, reoperations; cue matching and ranking
     harms.py      harms as events (kind, count, seriousness, surgery) and absence statements
     sponsorship.py  who paid: industry, independent or not stated (CoiStatement, GrantList)

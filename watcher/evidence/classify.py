@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from watcher.evidence.against import findings_against
-from watcher.evidence.extract import followup_mentions, sample_size
+from watcher.evidence.design import design_tag, level
+from watcher.evidence.extract import followup_mentions
 from watcher.evidence.findings import (
     comparisons,
     complications,
@@ -30,12 +31,13 @@ from watcher.evidence.findings import (
 )
 from watcher.evidence.harms import read_harms
 from watcher.evidence.profile import Profile
+from watcher.evidence.samplesize import sample_size
 from watcher.evidence.sponsorship import read_sponsorship
-from watcher.evidence.textcues import CueSet, Match, Segment, sentence_around
+from watcher.evidence.textcues import CueSet, Match, Segment, field_segments, sentence_around
 from watcher.records import Article, Evidence, Tag, plain_text
-from watcher.vocabulary import DESIGNS, QUESTIONS
+from watcher.vocabulary import QUESTIONS
 
-CLASSIFIER_VERSION = "2026.11.2"
+CLASSIFIER_VERSION = "2026.11.3"
 
 # Relevance points (see the [relevance] comment in mild.toml).
 _NAME, _AMBIGUOUS, _GENERIC, _CONTEXT, _CONTEXT_CAP, _GROUP_CAP = 1.0, 0.7, 0.35, 0.25, 1.0, 3.0
@@ -55,10 +57,6 @@ def article_segments(article: Article) -> tuple[Segment, ...]:
     return title + sections
 
 
-def _fields(values: Sequence[str], source: str) -> tuple[Segment, ...]:
-    return tuple(Segment(source, value) for value in values if value.strip())
-
-
 # --- relevance -------------------------------------------------------------------------------
 
 
@@ -70,11 +68,29 @@ def _blocked(match: Match, cues: CueSet) -> bool:
     return any(match.overlaps(found) for found in cues.matches([match.segment]))
 
 
-def _points(hits: Sequence[Match], weight: float, profile: Profile) -> float:
+def _points(hits: Sequence[Match], weight: float, profile: Profile, synthesis: bool) -> float:
     total = 0.0
     for m in hits:
-        total += weight * (2 if m.source == "title" else 0.5 if in_background(m, profile) else 1)
+        aside = in_background(m, profile, synthesis=synthesis) or _in_passing(m, profile)
+        total += weight * (2 if m.source == "title" else 0.5 if aside else 1)
     return min(_GROUP_CAP, total)
+
+
+_SHARE_TREATED = re.compile(
+    r"\d\s*%[^.;]*\b(?:received|had|underwent|used)\b|\b(?:received|had|underwent|used)\b"
+    r"[^.;]*\d\s*%",
+    re.IGNORECASE,
+)
+
+
+def _in_passing(match: Match, profile: Profile) -> bool:
+    """Named as one of several treatments in a share of patients ("fewer than 1% received a
+    spacer or the procedure"): how a care-pathway or claims study lists what patients got,
+    not the subject of the paper."""
+    sentence = sentence_around(match)
+    return bool(_SHARE_TREATED.search(sentence)) and any(
+        cues.spans(sentence) for _, cues in profile.comparators
+    )
 
 
 _DEFINED = re.compile(r"^\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")
@@ -82,12 +98,16 @@ _DEFINED = re.compile(r"^\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")
 
 def _aliases(named: Sequence[Match], segments: Sequence[Segment], blocked: CueSet) -> list[Match]:
     """Where the article defines an abbreviation for a name ("... decompression (mild)"), its
-    later uses, which the lexicon cannot know ("the panel recommends mild")."""
+    later uses, which the lexicon cannot know ("the panel recommends mild"). A lower-case
+    abbreviation is the device maker's spelling, so its definition counts too; "(MILD)" is
+    also what surgeons call their own tubular decompression."""
     defined = {}
     for m in named:
         found = _DEFINED.match(m.segment.text[m.end :])
         if found:
-            defined.setdefault(found.group(1), (m.segment, m.end + found.end()))
+            alias = found.group(1)
+            at = found.start(1) if alias.islower() else found.end()
+            defined.setdefault(alias, (m.segment, m.end + at))
     hits = []
     for alias, (home, after) in defined.items():
         spellings = {alias, alias[0].upper() + alias[1:]}  # "mild", and "Mild" opening a sentence
@@ -103,19 +123,26 @@ def _aliases(named: Sequence[Match], segments: Sequence[Segment], blocked: CueSe
 def _notice(article: Article, segments: Sequence[Segment], profile: Profile) -> Match | None:
     """An erratum or retraction notice: about another article, not evidence in itself."""
     titles = [s for s in segments if s.source == "title"]
-    fields = _fields(article.publication_types, "publication_type")
+    fields = field_segments(article.publication_types, "publication_type")
     return profile.relevance.notices.first([*fields, *titles])
 
 
-def _relevance(segments: Sequence[Segment], profile: Profile) -> tuple[str, float, Tag | None]:
+def _relevance(
+    segments: Sequence[Segment], profile: Profile, design: str
+) -> tuple[str, float, Tag | None]:
+    """Relevance, its score and the words behind it. In a review or a guideline the studies
+    it names are its subject, so a name in a sentence about studies counts in full there."""
     lex = profile.relevance
+    synthesis = design in profile.no_followup_designs
     names = _hits(lex.names, segments, lex.collisions)
-    ambiguous = _hits(lex.ambiguous_names, segments, lex.collisions)
-    generic = _hits(lex.generic_names, segments, lex.collisions)
+    ambiguous, generic = [], []
+    if lex.topic.first(segments):  # without it, "the MILD trial" is of something else
+        ambiguous = _hits(lex.ambiguous_names, segments, lex.collisions)
+        generic = _hits(lex.generic_names, segments, lex.collisions)
     aliases = _aliases(names + ambiguous + generic, segments, lex.collisions)
-    sure = _points(names, _NAME, profile)
-    unsure = _points(ambiguous + aliases, _AMBIGUOUS, profile)
-    unsure += _points(generic, _GENERIC, profile)
+    sure = _points(names, _NAME, profile, synthesis)
+    unsure = _points(ambiguous + aliases, _AMBIGUOUS, profile, synthesis)
+    unsure += _points(generic, _GENERIC, profile, synthesis)
     named = names + ambiguous + generic + aliases
     if named:  # context confirms a name; the name's own words ("percutaneous ...") do not count
         cues = {
@@ -139,54 +166,6 @@ def _relevance(segments: Sequence[Segment], profile: Profile) -> tuple[str, floa
     else:
         reasons = ranked(names, profile) + ranked(ambiguous + generic + aliases, profile)
     return relevance, score, Tag.of(reasons[0].text, reasons[0]) if reasons else None
-
-
-# --- design and level --------------------------------------------------------------------------
-
-
-def _design(article: Article, segments: Sequence[Segment], profile: Profile) -> Tag | None:
-    """The design and what justifies it, by order of authority (mild.toml [design]); None
-    when nothing does (the design is then "other", untagged)."""
-    lex = profile.design
-    priority = [design for design, _ in lex.cues]
-    rank = {d: priority.index(d) if d in priority else len(priority) for d in DESIGNS}
-
-    def from_types(mapping: tuple[tuple[str, str], ...]) -> Tag | None:
-        known = dict(mapping)
-        found = [(rank[known[pt]], pt) for pt in article.publication_types if pt in known]
-        return Tag(known[min(found)[1]], min(found)[1], "publication_type") if found else None
-
-    def from_text(tier: Sequence[Segment], keep: Callable[[Match], bool] | None = None):
-        for design, cues in lex.cues:
-            for m in cues.matches(tier):
-                if keep is None or keep(m):
-                    return Tag.of(design, m)
-        return None
-
-    abstract = [s for s in segments if s.source == "abstract"]
-    design_part = [s for s in abstract if any(k in s.label for k in lex.design_sections)]
-    methods = [s for s in abstract if any(k in s.label for k in lex.methods_sections)]
-
-    def about_this_study(m: Match) -> bool:
-        return not lex.other_studies.spans(sentence_around(m))
-
-    return (
-        from_types(lex.publication_types)
-        or from_text(design_part)
-        or from_text([s for s in segments if s.source == "title"])
-        or from_text(methods)
-        or from_text(_fields(article.mesh_terms, "mesh"))
-        or from_types(lex.weak_publication_types)
-        or from_text(abstract, about_this_study)
-    )
-
-
-def _level(design: str, segments: Sequence[Segment], profile: Profile) -> str | None:
-    if design == "systematic_review_meta_analysis" and profile.design.reviews_of_rcts.first(
-        segments
-    ):
-        return "I"
-    return profile.level_for(design)
 
 
 # --- questions and the findings' tags ---------------------------------------------------------
@@ -223,14 +202,16 @@ def _tags(found: Iterable[tuple[str, Match]]) -> tuple[Tag, ...]:
 def classify(article: Article, profile: Profile) -> Evidence:
     """Classify one article. Pure: the same article and profile give the same Evidence."""
     segments = article_segments(article)
-    keywords = _fields(article.keywords, "keywords")
+    keywords = field_segments(article.keywords, "keywords")
     notice = _notice(article, segments, profile)
     if notice:
         return _not_a_study(article, profile, Tag.of(notice.text, notice))
-    relevance, score, relevance_tag = _relevance(segments + keywords, profile)
-    design_tag = _design(article, segments, profile)
-    design = str(design_tag.value) if design_tag else "other"
+    found_design = design_tag(article, segments, profile)
+    design = str(found_design.value) if found_design else "other"
+    relevance, score, relevance_tag = _relevance(segments + keywords, profile, design)
     followups = followup_mentions(segments)
+    if design == "economic_analysis" and profile.model_words.first(segments):
+        followups = []  # a model's durations are time horizons, not follow-up
     longest = max(followups, key=lambda f: f[0]) if followups else None
     if design in profile.no_followup_designs:
         longest = None
@@ -246,8 +227,8 @@ def classify(article: Article, profile: Profile) -> Evidence:
         relevance_score=score,
         relevance_tag=relevance_tag,
         design=design,
-        design_tag=design_tag,
-        level=_level(design, segments, profile),
+        design_tag=found_design,
+        level=level(design, segments, profile),
         followup_months=longest[0] if longest else None,
         followup_tag=Tag.of(longest[0], longest[1]) if longest else None,
         sample_size=count.value if count else None,
@@ -255,7 +236,7 @@ def classify(article: Article, profile: Profile) -> Evidence:
         comparators=_tags(comparators),
         questions=(
             _questions(
-                segments + keywords + _fields(article.mesh_terms, "mesh"),
+                segments + keywords + field_segments(article.mesh_terms, "mesh"),
                 profile,
                 comparative,
                 followups,

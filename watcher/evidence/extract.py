@@ -1,16 +1,18 @@
-"""The evidence classifier's two numeric extractors, longest follow-up and sample size, and
-the numbers and durations they read.
+"""Longest follow-up, and the numbers and durations it reads (sample size, which reads the
+same numbers, is :mod:`~watcher.evidence.samplesize`).
 
 Pure functions over plain text, returning :class:`~watcher.evidence.textcues.Match` spans so
-that a tag can quote the article. Durations and counts are read in context, never as bare
-numbers: a number is follow-up only next to follow-up wording ("at 12 months", "followed for
-2 years", "6 weeks after treatment"), and a count is a sample only when it counts patients.
+that a tag can quote the article. Durations are read in context, never as bare numbers: a
+duration is follow-up only next to follow-up wording ("at 12 months", "followed for 2 years",
+"6 weeks after treatment", "3, 12 and 24 months afterwards", "30-day readmission"). Ages,
+symptom durations, enrolment periods, planned visits and trends ("has changed over 20 years")
+are not; an economic model's horizons are dropped by the classifier.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from watcher.evidence.textcues import Match, Segment, sentence_segments
@@ -45,7 +47,7 @@ _NUM = rf"(?:\d+(?:\.\d+)?|{NUMBER_WORDS})"
 _UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?|decades?)"
 _DURATION = re.compile(
     rf"(?<![\w.])(?P<nums>{_NUM}-?(?:\s*(?:,|,?\s*and|,?\s*or|to|through|–|-)\s*{_NUM}-?)*)"
-    rf"[\s‐-]*{_UNIT}(?!\w)"
+    rf"(?:\s+or\s+(?:more|longer))?[\s‐-]*{_UNIT}(?!\w)"
     rf"|(?<!\w)(?P<a>a)\s+(?P<unit_a>year|month|week|decade)(?!\w)",
     re.IGNORECASE,
 )
@@ -67,8 +69,8 @@ def to_months(value: float, unit: str) -> float:
     if unit.startswith("mo"):
         return round(float(value), 1)
     if unit.startswith("dec"):
-        return float(value * 120)
-    return float(value * 12)
+        return round(float(value * 120), 1)
+    return round(float(value * 12), 1)
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,16 @@ def find_durations(text: str) -> list[Duration]:
 
 _SENTENCE_VETO = re.compile(
     r"\b(?:planned|will|is ongoing|are ongoing|to be (?:collected|reported|completed)|horizon"
-    r"|markov|simulat\w*|lifetime|projected|(?:is|are) (?:needed|required|warranted|lacking)"
+    r"|markov|simulat\w*|lifetime|projected|(?:is|are) (?:needed|required|warranted|lacking"
+    r"|scheduled)"
     r"|warranted|future|should)\b",
     re.IGNORECASE,
 )
-_AGE_BEFORE = re.compile(r"\b(?:age[sd]?|older than|younger than|over the age of)\W*(?:\w+\W+)?$")
+_AGE_BEFORE = re.compile(
+    r"\b(?:age[sd]?|older than|younger than|over the age of)\W*(?:\w+\W+)?$"
+    r"|\b(?:patients|adults|people|persons|subjects|individuals|men|women|participants|those)"
+    r"\s+(?:over|above|under|below)\s*$"
+)
 _AGE_AFTER = re.compile(r"^(?:[\s-]*old\b|\s+of\s+age\b|\s+(?:or|and)\s+(?:older|younger|over))")
 _SPAN_AFTER = re.compile(
     r"^[\s’']*(?:(?!follow)[\w-]+\s+)?(?:period|span|horizon|window|survival|history|interval)\b"
@@ -122,20 +129,31 @@ _FILLER_WORDS = frozenset(_FILLER_WORDS_TEXT.split())
 _AFTER_FOLLOW = re.compile(r"^[\s’'s-]*(?:of\s+)?(?:[\w-]+\s+)?(?:follow[\s-]?ups?|followup)\b")
 _AFTER_EVENT = re.compile(
     r"^\s*(?:post[\s-]?(?:operative(?:ly)?|op(?:eratively)?|procedur\w*|treatment|injection"
-    r"|intervention|implantation)|later\b|(?:after|following)\s+(?:the\s+|their\s+|index\s+"
+    r"|intervention|implantation)|later\b|afterwards?\b|thereafter\b"
+    r"|(?:after|following)\s+(?:the\s+|their\s+|index\s+"
     r"|initial\s+)*(?:[\w®-]+\s+){0,2}?(?:surgery|treatment|procedure|operation|intervention"
     r"|injection|decompression|mild|implantation|therapy|discharge|randomi[sz]ation"
-    r"|enrol\w+)\b)",
+    r"|enrol\w+|diagnosis)\b)",
     re.IGNORECASE,
 )
 _AFTER_RESULT = re.compile(
     r"^\s*(?:[\w-]+\s+)?(?:results?|outcomes?|data|report|visit|assessments?|evaluation"
     r"|efficacy|durability|analysis|endpoint|end point|changes?|scores?|survey|examination"
-    r"|mri|imaging|responders?|success|improvement|relief)\b"
+    r"|mri|imaging|responders?|success|improvement|relief|readmissions?|mortality"
+    r"|complications?|reoperations?)\b"
 )
 _TIME_POINT = re.compile(  # "at 12 months", "by 2 years", "at 6 weeks, 3, 6 and 12 months"
     r"\b(?:at|by|through|thru|until|up to|beyond)\s+(?:the\s+|about\s+|approximately\s+"
-    r"|around\s+)?(?:[\w.]+[\s-]+(?:days?|weeks?|months?|years?)\s*,?\s*(?:and\s+)?)*$"
+    r"|around\s+|an?\s+(?:mean|median|average)\s+of\s+|(?:mean|median)\s+)?"
+    r"(?:[\w.]+[\s-]+(?:days?|weeks?|months?|years?)\s*,?\s*(?:and\s+)?)*$"
+)
+_OVER = re.compile(  # "pain fell over 4 years": only in a sentence about patients' outcomes
+    r"\b(?:over|during)\s+(?:the\s+|a\s+|an\s+)?(?:first\s+|next\s+|following\s+)?$"
+)
+_OUTCOME_WORDS = re.compile(
+    r"\b(?:outcomes?|scores?|pain|disability|function|improv\w*|effects?|benefit|relief"
+    r"|ODI|VAS|NRS|ZCQ|Oswestry)\b",
+    re.IGNORECASE,
 )
 _TERM = re.compile(
     r"\b(?:short|intermediate|medium|mid|long)(?:[\s-]term)?\s*\(\s*"
@@ -174,6 +192,7 @@ def is_followup(sentence: str, duration: Duration) -> bool:
         return True
     return bool(
         _TIME_POINT.search(before)
+        or (_OVER.search(before) and _OUTCOME_WORDS.search(sentence) is not None)
         or _TERM.search(before)
         or _BENEFIT.search(before)
         or _AFTER_EVENT.match(after)
@@ -197,154 +216,3 @@ def followup_mentions(segments: Iterable[Segment]) -> list[tuple[float, Match]]:
 def longest_followup(segments: Iterable[Segment]) -> tuple[float, Match] | None:
     mentions = followup_mentions(segments)
     return max(mentions, key=lambda item: item[0]) if mentions else None
-
-
-# --- sample size ---------------------------------------------------------------------------
-
-_COUNT = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{NUMBER_WORDS})"
-_PEOPLE = (
-    r"patients?|subjects?|participants?|individuals|persons|people|adults|men|women"
-    r"|beneficiaries|veterans|volunteers|cases"
-)
-_COUNT_NOUN = re.compile(
-    rf"(?<![\w.,$])(?P<n>{_COUNT})(?![\w%]|\.\d|,\d)(?P<mid>(?:\s+[A-Za-z][\w-]*){{0,3}}?)"
-    rf"\s+(?:{_PEOPLE})\b",
-    re.IGNORECASE,
-)
-_COUNT_N = re.compile(r"(?<![\w.])[nN]\s*=\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?![\w.])")
-_COUNT_VERB = re.compile(
-    rf"(?<![\w.,$])(?P<n>{_COUNT})\s+(?:were|had been)\s+(?:\w+\s+)?(?:enrolled|randomi[sz]ed"
-    r"|treated|included|recruited|operated|analy[sz]ed|studied)\b",
-    re.IGNORECASE,
-)
-_NOT_MODIFIERS_TEXT = (
-    "of in with to from per at than for and or the a an were was had who that by on these "
-    "those all both each other more less over under about years year months month weeks days "
-    "levels level times studies trials articles"
-)
-_NOT_MODIFIERS = frozenset(_NOT_MODIFIERS_TEXT.split())
-_ENROLLED = re.compile(
-    r"\b(?:enrol\w*|randomi[sz]\w*|treated|included|recruited|underw[ea]nt|undergoing|operated"
-    r"|received|consecutive|total|cohort|series|sample|population|participated|studied"
-    r"|analy[sz]ed|reviewed)\b|^of$",
-    re.IGNORECASE,
-)
-# A count that is part of the sample rather than all of it: "6 patients (11.5%)", "38
-# completed 24 months", "4 patients underwent laminectomy during follow-up".
-_SUBSET_AFTER = re.compile(r"^\s*\(\s*\d+(?:\.\d+)?\s*%|^\s+of\b")  # "(6%)", "3 cases of"
-_SUBSET = re.compile(
-    r"\b(?:completed|during follow[\s-]?up|died|develop\w*|experienc\w*|required|needed|lost"
-    r"|later|subsequent\w*|reoperat\w*|laminectom\w*|fusion|open surgery|complication\w*"
-    r"|adverse)\b",
-    re.IGNORECASE,
-)
-_NOT_SAMPLE = re.compile(  # the count is not of patients studied
-    r"\b(?:screen\w*|eligib\w*|not (?:allocated|randomi\w*)|declin\w*|withdr\w*|lost to"
-    r"|dropped out|refused)\b",
-    re.IGNORECASE,
-)
-_PER_ARM = re.compile(r"^\s*(?:per|in each|each)\b", re.IGNORECASE)
-_SCREENING = re.compile(  # a CONSORT-style flow sentence, or a power calculation
-    r"\bexclu\w*|\bscreen\w*|\beligib\w*|\bpower\b|\bsample size calculation", re.IGNORECASE
-)
-_CASE_PATIENT = re.compile(  # the one patient of a case report
-    r"\b(?:an?\s+(?:\d+|[a-z]+(?:-[a-z]+)?)[\s-]year[\s-]old\b|a\s+(?:patient|man|woman|male"
-    r"|female|boy|girl|case)\b)",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Count:
-    """A stated number of patients, how sure it is the whole sample, and where it stands."""
-
-    value: int
-    tier: int  # 1: stated as enrolled/treated/in total; 2: another patient count; 3: a subset
-    match: Match
-
-
-def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
-    sentence = seg.text[s_start:s_end]
-    raw: list[tuple[int, int, int, str]] = []  # start, end, value, kind
-    for pattern, kind in ((_COUNT_NOUN, "noun"), (_COUNT_N, "n"), (_COUNT_VERB, "verb")):
-        for m in pattern.finditer(sentence):
-            mid = m.groupdict().get("mid") or ""
-            if any(w.lower() in _NOT_MODIFIERS for w in mid.split()):
-                continue
-            value = parse_number(m.group("n"))
-            if value is not None and value >= 1 and value == int(value):
-                raw.append((m.start(), m.end(), int(value), kind))
-    raw.sort()
-    screening = bool(_SCREENING.search(sentence))
-    counts = []
-    for index, (start, end, value, kind) in enumerate(raw):
-        stop = raw[index + 1][0] if index + 1 < len(raw) else len(sentence)
-        window = sentence[start:stop].split(";")[0]
-        lead = " ".join(sentence[:start].split()[-3:])
-        if (
-            _NOT_SAMPLE.search(window)
-            or _PER_ARM.match(sentence[end:])
-            or (screening and re.search(r"\bassessed\b", window))
-        ):
-            continue
-        if _SUBSET_AFTER.match(sentence[end:]) or _SUBSET.search(window):
-            tier = 3
-        elif kind != "noun" or _ENROLLED.search(window) or _ENROLLED.search(lead):
-            tier = 1
-        else:
-            tier = 2
-        counts.append(Count(value, tier, Match(seg, s_start + start, s_start + end)))
-    return counts + _arm_sums(seg, s_start, sentence, counts)
-
-
-def _arm_sums(seg: Segment, s_start: int, sentence: str, counts: list[Count]) -> list[Count]:
-    """Arms stated side by side ("249 ESI patients and 241 control patients", "(n = 149
-    MILD, n = 153 control)") add up to the sample when no total is stated."""
-    sums = []
-    for group in re.finditer(r"\(([^()]*)\)", sentence):
-        inside = [c for c in counts if group.start() < c.match.start - s_start < group.end()]
-        if len(inside) >= 2 and all(_COUNT_N.fullmatch(c.match.text) for c in inside):
-            sums.append(inside)
-    run: list[Count] = []
-    for count in counts:
-        gap = sentence[run[-1].match.end - s_start : count.match.start - s_start] if run else ""
-        if run and re.fullmatch(r"\s*,?\s*(?:and|vs\.?|versus)\s*", gap):
-            run.append(count)
-        else:
-            if len(run) >= 2:
-                sums.append(run)
-            run = [count]
-    if len(run) >= 2:
-        sums.append(run)
-    return [
-        Count(
-            sum(c.value for c in arms),
-            min(c.tier for c in arms),
-            Match(seg, arms[0].match.start, arms[-1].match.end),
-        )
-        for arms in sums
-    ]
-
-
-def sample_size(segments: Sequence[Segment], *, case_report: bool = False) -> Count | None:
-    """The number of patients enrolled/treated as stated (never studies, levels or percentages).
-
-    Counts stated as enrolled, randomised, treated or in total win over other patient counts,
-    and those over subsets ("6 patients (11.5%) underwent laminectomy"); within a tier the
-    largest wins (a total is never smaller than its arms). A case report is one patient unless
-    it says otherwise.
-    """
-    counts = [c for seg, s, e in sentence_segments(segments) for c in _counts_in(seg, s, e)]
-    if case_report:
-        small = [c for c in counts if c.tier == 1 and c.value <= 10]
-        if small:
-            return max(small, key=lambda c: c.value)
-        for seg, s, e in sentence_segments(segments):
-            found = _CASE_PATIENT.search(seg.text, s, e)
-            if found:
-                return Count(1, 1, Match(seg, found.start(), found.end()))
-        return None
-    if not counts:
-        return None
-    best_tier = min(c.tier for c in counts)
-    return max((c for c in counts if c.tier == best_tier), key=lambda c: c.value)

@@ -25,11 +25,12 @@ from watcher.vocabulary import NUMBER_WORDS
 # --- matching and ranking the profile's cues --------------------------------------------------
 
 
-def in_background(match: Match, profile: Profile) -> bool:
-    """Said as background: a background section, or a sentence about other studies."""
+def in_background(match: Match, profile: Profile, *, synthesis: bool = False) -> bool:
+    """Said as background: a background section, or a sentence about other studies (which
+    is the subject itself in a review or a guideline: ``synthesis``)."""
     if any(key in match.segment.label for key in profile.relevance.background_sections):
         return True
-    return bool(profile.design.other_studies.spans(sentence_around(match)))
+    return not synthesis and bool(profile.design.other_studies.spans(sentence_around(match)))
 
 
 _SOURCE_RANK = {"title": 0, "abstract": 1, "keywords": 3, "mesh": 4, "publication_type": 5}

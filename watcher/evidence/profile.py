@@ -40,6 +40,7 @@ class RelevanceLexicon:
     ambiguous_names: CueSet  # names others use too (e.g. "MILD" for tubular surgery)
     generic_names: CueSet  # "minimally invasive lumbar decompression": needs context
     context: CueSet  # how MILD is done: percutaneous, fluoroscopy, ligamentum flavum...
+    topic: CueSet  # what it treats: without one, ambiguous and generic names count nothing
     near_miss: CueSet  # how other operations are done: endoscope, tubular retractor...
     collisions: CueSet  # "mild" as an adjective: mild cognitive impairment...
     notices: CueSet  # errata, retraction notices: about an article, not evidence themselves
@@ -56,8 +57,13 @@ class DesignLexicon:
     weak_publication_types: tuple[tuple[str, str], ...]  # used when the text is silent
     cues: tuple[tuple[str, CueSet], ...]  # design → wording, most specific design first
     design_sections: tuple[str, ...]  # abstract labels that state the design
+    objective_sections: tuple[str, ...]
     methods_sections: tuple[str, ...]
     other_studies: CueSet  # a sentence about other studies ("previous trials showed")
+    this_study: CueSet  # ... unless it names this one ("this review", "the present study")
+    inferred: tuple[tuple[str, CueSet], ...]  # no design word: what was done → design
+    treated_patients: CueSet  # a count of treated patients: a case series ...
+    compared_groups: CueSet  # ... or, with groups compared, a retrospective cohort
     levels: tuple[tuple[str, str], ...]
     reviews_of_rcts: CueSet  # a review of randomised trials only → Level I
 
@@ -74,6 +80,7 @@ class Profile:
     design: DesignLexicon
     no_followup_designs: tuple[str, ...]
     long_term_months: float
+    model_words: CueSet  # an economic model: its durations are horizons, not follow-up
     questions: tuple[tuple[str, CueSet], ...]
     question_skips: tuple[tuple[str, CueSet], ...]  # sentences that cannot answer a question
     safety_other_treatments: CueSet
@@ -178,7 +185,9 @@ def _build(r: _Reader) -> Profile:
     for key in ("name", "version"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             raise r.fail(f"profile.{key}", 'must be a non-empty string, e.g. version = "1"')
-    followup = r.table("followup", keys=frozenset({"not_for_designs", "long_term_months"}))
+    followup = r.table(
+        "followup", keys=frozenset({"not_for_designs", "long_term_months", "model_words"})
+    )
     return Profile(
         name=meta["name"],
         version=meta["version"],
@@ -191,6 +200,7 @@ def _build(r: _Reader) -> Profile:
             for d in r.strings(followup, "followup", "not_for_designs")
         ),
         long_term_months=r.number(followup, "followup", "long_term_months", 1, 600),
+        model_words=CueSet(r.strings(followup, "followup", "model_words")),
         questions=_questions(r),
         question_skips=tuple(
             (key, _strings_cues(r, f"questions.{key}", "skip_sentences")) for key in QUESTIONS
@@ -224,6 +234,7 @@ def _relevance(r: _Reader) -> RelevanceLexicon:
         ambiguous_names=r.cues("relevance.ambiguous_names"),
         generic_names=r.cues("relevance.generic_names"),
         context=r.cues("relevance.context"),
+        topic=r.cues("relevance.topic"),
         near_miss=r.cues("relevance.near_miss"),
         collisions=r.cues("relevance.collisions"),
         notices=r.cues("relevance.notices"),
@@ -236,20 +247,46 @@ def _relevance(r: _Reader) -> RelevanceLexicon:
 
 
 def _design(r: _Reader) -> DesignLexicon:
-    table = r.table("design", keys=frozenset({"design_sections", "methods_sections", "cues"}))
+    sections = {"design_sections", "objective_sections", "methods_sections"}
+    table = r.table("design", keys=frozenset({*sections, "cues", "inferred"}))
 
     def mapping(name: str) -> tuple[tuple[str, str], ...]:
         pairs = r.table(f"design.{name}").items()
         return tuple((pt, r.design_key(d, f"design.{name}.{pt}")) for pt, d in pairs)
 
+    levels = tuple(r.table("design.levels").items())
+    for design, level in levels:
+        r.design_key(design, f"design.levels.{design}")
+        if level not in LEVELS:
+            raise r.fail(f"design.levels.{design}", f"level must be one of {', '.join(LEVELS)}")
+    labels = {key: tuple(s.upper() for s in r.strings(table, "design", key)) for key in sections}
+    return DesignLexicon(
+        publication_types=mapping("publication_types"),
+        weak_publication_types=mapping("weak_publication_types"),
+        cues=_design_cues(r, table, "cues"),
+        design_sections=labels["design_sections"],
+        objective_sections=labels["objective_sections"],
+        methods_sections=labels["methods_sections"],
+        other_studies=r.cues("design.other_studies"),
+        this_study=r.cues("design.this_study"),
+        inferred=_design_cues(r, table, "inferred"),
+        treated_patients=r.cues("design.treated_patients"),
+        compared_groups=r.cues("design.compared_groups"),
+        levels=levels,
+        reviews_of_rcts=r.cues("design.reviews_of_rcts"),
+    )
+
+
+def _design_cues(r: _Reader, table: dict[str, Any], key: str) -> tuple[tuple[str, CueSet], ...]:
+    """[[design.cues]] or [[design.inferred]]: design + phrases, in the order written."""
     cues = []
-    entries = table.get("cues")
+    entries = table.get(key)
     if not isinstance(entries, list) or not entries:
-        raise r.fail("design.cues", "missing; add [[design.cues]] entries (design + phrases)")
+        raise r.fail(f"design.{key}", f"missing; add [[design.{key}]] entries (design + phrases)")
     for number, entry in enumerate(entries, start=1):
-        where = f"design.cues[{number}]"
+        where = f"design.{key}[{number}]"
         if not isinstance(entry, dict) or "design" not in entry:
-            raise r.fail(f"{where}.design", 'each [[design.cues]] needs design = "..."')
+            raise r.fail(f"{where}.design", f'each [[design.{key}]] needs design = "..."')
         unknown = sorted(set(entry) - _CUE_KEYS - {"design"})
         if unknown:
             raise r.fail(
@@ -265,21 +302,7 @@ def _design(r: _Reader) -> DesignLexicon:
                 ),
             )
         )
-    levels = tuple(r.table("design.levels").items())
-    for design, level in levels:
-        r.design_key(design, f"design.levels.{design}")
-        if level not in LEVELS:
-            raise r.fail(f"design.levels.{design}", f"level must be one of {', '.join(LEVELS)}")
-    return DesignLexicon(
-        publication_types=mapping("publication_types"),
-        weak_publication_types=mapping("weak_publication_types"),
-        cues=tuple(cues),
-        design_sections=tuple(s.upper() for s in r.strings(table, "design", "design_sections")),
-        methods_sections=tuple(s.upper() for s in r.strings(table, "design", "methods_sections")),
-        other_studies=r.cues("design.other_studies"),
-        levels=levels,
-        reviews_of_rcts=r.cues("design.reviews_of_rcts"),
-    )
+    return tuple(cues)
 
 
 def _questions(r: _Reader) -> tuple[tuple[str, CueSet], ...]:

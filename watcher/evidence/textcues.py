@@ -213,6 +213,11 @@ class CueSet:
         return next(iter(self.matches(segments)), None)
 
 
+def field_segments(values: Sequence[str], source: str) -> tuple[Segment, ...]:
+    """Indexing terms as segments ("publication_type", "mesh", "keywords"), one per term."""
+    return tuple(Segment(source, value) for value in values if value.strip())
+
+
 def sentence_segments(segments: Iterable[Segment]) -> list[tuple[Segment, int, int]]:
     """Every sentence of every segment, as (segment, start, end)."""
     return [(seg, s, e) for seg in segments for s, e in sentence_spans(seg.text)]
