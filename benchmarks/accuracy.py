@@ -51,6 +51,7 @@ from benchmarks.accuracy_balance import (  # noqa: E402
 )
 from benchmarks.scoring import Counts  # noqa: E402
 from benchmarks.scoring import fmt as _fmt  # noqa: E402
+from benchmarks.search_reach import reach_lines  # noqa: E402
 from watcher.evidence import CLASSIFIER_VERSION, classify, load_profile  # noqa: E402
 from watcher.records import AbstractSection, Article, Evidence, Tag  # noqa: E402
 from watcher.vocabulary import QUESTIONS  # noqa: E402
@@ -271,6 +272,7 @@ def report(
     records: str = "",
     kept: str = "",
     day: str = "",
+    extra: Iterable[str] = (),
 ) -> str:
     profile = info["profile"]
     options = f" --records {records}" if records else ""
@@ -302,7 +304,8 @@ def report(
         )
         if m.notes:
             lines.append(f"  Label note: {m.notes}")
-    return "\n".join(lines) + "\n"
+    extra = list(extra)
+    return "\n".join(lines + (["", *extra] if extra else [])) + "\n"
 
 
 def write_section(path: Path, section: str) -> None:
@@ -358,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         rows, misses, info = evaluate(corpus)
+        with_text = all("abstract" in r or "title" in r for r in records)
         section = report(
             args.corpus,
             rows,
@@ -366,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             records=args.records.replace(" ", ""),
             kept=args.keep.strip(),
             day=day.isoformat(),
+            extra=reach_lines(records) if with_text and not args.keep else (),
         )
     print(section, end="")
     if args.write or args.keep:

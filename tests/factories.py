@@ -16,9 +16,11 @@ from watcher.records import Correction
 # (test_pubmedquery checks the two agree).
 MILD_QUERY = (
     '("minimally invasive lumbar decompression"[tiab] OR "mild procedure"[tiab] OR '
+    '"interlaminar decompression"[tiab] OR '
     '"percutaneous image-guided lumbar decompression"[tiab] OR '
     '"image-guided lumbar decompression"[tiab] OR "percutaneous lumbar decompression"[tiab] OR '
-    'PILD[tiab] OR "ligamentum flavum debulking"[tiab]) AND '
+    'PILD[tiab] OR "ligamentum flavum debulking"[tiab] OR '
+    '"remodeling of the ligamentum flavum"[tiab] OR mild[ti]) AND '
     '(stenosis[tiab] OR "spinal stenosis"[mh] OR claudication[tiab])'
 )
 # A poll's date window (entered PubMed, or created, in Q1 2024), as watcher.poll.window_term

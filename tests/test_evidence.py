@@ -705,3 +705,26 @@ def test_benchmark_scores_a_slice_of_the_corpus(accuracy, spec: str, expected: t
 def test_benchmark_refuses_a_bad_slice(accuracy, spec: str) -> None:
     with pytest.raises(ValueError, match="--records"):
         accuracy.select_records(list(range(51)), *accuracy.parse_records(spec))
+
+
+def test_search_reach_runs_the_saved_query_through_the_local_server(accuracy) -> None:
+    """benchmarks/search_reach.py: labelled records rendered as PubMed XML, searched by the
+    local server's query engine; the widened default search reaches the trademark title."""
+    from benchmarks import search_reach
+
+    def labelled(pmid: int, title: str, abstract: str, mild: bool) -> dict:
+        labels = {"relevant_mild": mild}
+        return {"pmid": pmid, "title": title, "abstract": abstract, "year": 2024, "labels": labels}
+
+    records = [
+        labelled(11, "MILD® relieves claudication", "RESULTS: Stenosis symptoms eased.", True),
+        labelled(12, "Remodeling of the ligamentum flavum", "Claudication improved.", True),
+        labelled(13, "Mild stenosis treated with exercise", "Claudication eased.", False),
+        labelled(14, "Exercise for knee pain", "Pain eased.", False),
+    ]
+    now = search_reach.measure(records, search_reach.default_query())
+    before = search_reach.measure(records, search_reach.PREVIOUS_QUERY)
+    assert (now.hits, now.recall, now.noise, now.missed) == (2, 1.0, 1, [])
+    assert (before.hits, before.missed) == (0, ["11", "12"])
+    table = "\n".join(search_reach.reach_lines(records))
+    assert "| default search (mild.toml) | 2 of 2 (1.00) | 1 of 2 | none |" in table

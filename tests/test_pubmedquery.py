@@ -297,16 +297,20 @@ def test_default_mild_search_with_the_poll_window(run) -> None:
     assert set(result.pmids) == {"1", "2"}
     assert not result.has_errors
     assert result.quoted_phrases_not_found == (
+        '"interlaminar decompression"',
         '"percutaneous lumbar decompression"',
         '"ligamentum flavum debulking"',
+        '"remodeling of the ligamentum flavum"',
     )
     assert result.translation == (
         '(("minimally invasive lumbar decompression"[Title/Abstract] OR '
-        '"mild procedure"[Title/Abstract] OR '
+        '"mild procedure"[Title/Abstract] OR "interlaminar decompression"[Title/Abstract] OR '
         '"percutaneous image-guided lumbar decompression"[Title/Abstract] OR '
         '"image-guided lumbar decompression"[Title/Abstract] OR '
         '"percutaneous lumbar decompression"[Title/Abstract] OR "pild"[Title/Abstract] OR '
-        '"ligamentum flavum debulking"[Title/Abstract]) AND ("stenosis"[Title/Abstract] OR '
+        '"ligamentum flavum debulking"[Title/Abstract] OR '
+        '"remodeling of the ligamentum flavum"[Title/Abstract] OR "mild"[Title]) AND '
+        '("stenosis"[Title/Abstract] OR '
         '"spinal stenosis"[MeSH Terms] OR "claudication"[Title/Abstract])) AND '
         "(2024/01/01:2024/03/31[Date - Entry] OR 2024/01/01:2024/03/31[Date - Create])"
     )

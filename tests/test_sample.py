@@ -34,9 +34,10 @@ DOCTYPE = (
 )
 NCBI = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 SEARCH_PHRASES = (
-    "minimally invasive lumbar decompression", "mild procedure",
+    "minimally invasive lumbar decompression", "mild procedure", "interlaminar decompression",
     "percutaneous image-guided lumbar decompression", "image-guided lumbar decompression",
     "percutaneous lumbar decompression", "pild", "ligamentum flavum debulking",
+    "remodeling of the ligamentum flavum",
 )  # fmt: skip
 # The MeSH unique IDs of the publication types, as NLM assigns them (not read from our code).
 PUBLICATION_TYPE_UIS = {
@@ -114,10 +115,12 @@ def dtd_problems(document: str) -> list[str]:
 
 
 def matches_default_search(title: str, abstract: str, mesh: list[str]) -> bool:
-    """The default MILD search by hand: tokens split on non-alphanumerics, any case."""
+    """The default MILD search by hand: tokens split on non-alphanumerics, any case; "mild"
+    in the title (the trademark, "mild®") or one of the phrases in the title or abstract."""
     tokens = re.findall(r"[a-z0-9]+", plain_text(f"{title} {abstract}").lower())
     text = f" {' '.join(tokens)} "
     named = any(f" {' '.join(re.findall(r'[a-z0-9]+', p))} " in text for p in SEARCH_PHRASES)
+    named = named or "mild" in re.findall(r"[a-z0-9]+", plain_text(title).lower())
     return named and (" stenosis " in text or " claudication " in text or "Spinal Stenosis" in mesh)
 
 

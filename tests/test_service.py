@@ -24,8 +24,8 @@ def test_demo_runs_offline_and_leaves_two_digests(tmp_path: Path) -> None:
     result = invoke("demo", "--dir", str(folder))
     assert result.exit_code == 0, result.output
     assert result.output.count("SYNTHETIC SAMPLE DATA") == 2  # said first and last
-    assert "32 found, 32 new" in result.output  # backfill as of 31 Dec 2024
-    assert "4 new" in result.output  # the second poll adds only what came since
+    assert "33 found, 33 new" in result.output  # backfill as of 31 Dec 2024
+    assert "5 new" in result.output  # the second poll adds only what came since
     messages = sorted((folder / "outbox").glob("*.eml"))
     assert len(messages) == 2
     kinds = set()
@@ -67,7 +67,7 @@ def test_run_polls_composes_and_sends_once(configured: Path) -> None:
     assert added.exit_code == 0, added.output
     first = invoke("--config", config, "run")
     assert first.exit_code == 0, first.output
-    assert "36 new" in first.output and "1 sent" in first.output
+    assert "38 new" in first.output and "1 sent" in first.output
     second = invoke("--config", config, "run")
     assert second.exit_code == 0 and "0 new" in second.output
     with Store.open(configured.parent / "mildwatch.db") as store:

@@ -25,8 +25,10 @@ _MILD_BACKGROUND = (
 # How a MILD abstract introduces the procedure: (background, abbreviation it defines, weight).
 # Real abstracts use every name of the default search, so a generated corpus must too: else
 # PubMed's rules (and the local server's) drop the unknown word PILD with a PhraseNotFound and
-# the poller rightly fails the search. About a quarter of MILD records define "PILD", one in
-# six says "percutaneous lumbar decompression" and "ligamentum flavum debulking".
+# the poller rightly fails the search. About a fifth of MILD records define "PILD", one in
+# seven says "percutaneous lumbar decompression" and "ligamentum flavum debulking", and one
+# in seven uses the names independent authors and the maker's later papers give it
+# ("percutaneous remodeling of the ligamentum flavum", "mild interlaminar decompression").
 _MILD_INTROS = (
     (_MILD_BACKGROUND, None, 7),
     ("Percutaneous image-guided lumbar decompression (PILD) removes hypertrophic ligamentum "
@@ -34,6 +36,9 @@ _MILD_INTROS = (
     ("Ligamentum flavum debulking relieves central canal stenosis when a hypertrophic ligament "
      "is its main cause. Percutaneous lumbar decompression (mild) achieves it through a 5-mm "
      "portal under fluoroscopic guidance.", None, 2),
+    ("Percutaneous remodeling of the ligamentum flavum (PRLL), marketed as mild interlaminar "
+     "decompression, trims hypertrophic ligament and lamina through a 6-mm cannula under "
+     "fluoroscopy and epidurography.", "PRLL", 2),
 )  # fmt: skip
 
 
