@@ -28,6 +28,7 @@ from watcher.evidence.findings import (
     question_matches,
     ranked,
     reoperations,
+    telling,
 )
 from watcher.evidence.harms import read_harms
 from watcher.evidence.profile import Profile
@@ -183,13 +184,19 @@ def _questions(
         if key == "comparative":
             tag = comparative
         else:
-            found = question_matches(key, segments, profile)
-            tag = Tag.of(key, found[0]) if found else None
+            best = telling(question_matches(key, segments, profile), profile)
+            tag = Tag.of(key, best) if best else None
             if key == "long_term_efficacy" and long and (tag is None or tag.source != "title"):
-                tag = Tag.of(key, max(long, key=lambda f: f[0])[1])
+                tag = Tag.of(key, _longest(long)[1])
         if tag:
             tags.append(tag)
     return tuple(tags)
+
+
+def _longest(followups: list[tuple[float, Match]]) -> tuple[float, Match]:
+    """The longest follow-up; said in the abstract rather than the title when both say it,
+    since the abstract's sentence tells the reader more."""
+    return max(followups, key=lambda f: (f[0], f[1].source == "abstract"))
 
 
 def _tags(found: Iterable[tuple[str, Match]]) -> tuple[Tag, ...]:
@@ -212,7 +219,7 @@ def classify(article: Article, profile: Profile) -> Evidence:
     followups = followup_mentions(segments)
     if design == "economic_analysis" and profile.model_words.first(segments):
         followups = []  # a model's durations are time horizons, not follow-up
-    longest = max(followups, key=lambda f: f[0]) if followups else None
+    longest = _longest(followups) if followups else None
     if design in profile.no_followup_designs:
         longest = None
     count = sample_size(segments, case_report=design == "case_report")

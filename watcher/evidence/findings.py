@@ -47,6 +47,13 @@ def ranked(matches: Sequence[Match], profile: Profile) -> list[Match]:
     return sorted(matches, key=rank)
 
 
+def telling(matches: Sequence[Match], profile: Profile) -> Match | None:
+    """The match a reader learns most from: one of this study's own abstract sentences
+    (the title is shown anyway), else the best ranked (``matches`` are ranked)."""
+    own = (m for m in matches if m.source == "abstract" and not in_background(m, profile))
+    return next(own, matches[0] if matches else None)
+
+
 def _mentions_procedure(sentence: str, profile: Profile) -> bool:
     lex = profile.relevance
     return bool(
@@ -106,8 +113,7 @@ def comparisons(
                 found[key] = Match(seg, start + s, start + e)
         if named:
             sentences.append(Match(seg, start + cue[0][0], start + cue[0][1]))
-    best = ranked(sentences, profile)
-    return list(found.items()), best[0] if best else None
+    return list(found.items()), telling(ranked(sentences, profile), profile)
 
 
 # --- complications and reoperations -----------------------------------------------------------
