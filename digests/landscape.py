@@ -20,13 +20,14 @@ from digests.model import (
     DigestItem,
     Landscape,
     LongestFollowUp,
+    Quote,
     ReportedFigure,
     Section,
     TimelineYear,
 )
 from digests.safety import build_independence, build_safety, item_balance
-from digests.wording import OTHER_SECTION, SECTION_ORDER, clip
-from watcher.records import Article, Evidence, Tag
+from digests.wording import OTHER_SECTION, SECTION_ORDER, UNCERTAIN_SECTION, clip, shown_quote
+from watcher.records import Article, Evidence, Tag, plain_text
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
 # PubMed publication types of records that are about another record, not studies themselves.
@@ -61,6 +62,8 @@ def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
     An item tagged with several questions is shown once, where it weighs most; its other
     questions appear as tags on the item. A study reporting a harm goes under "How safe is
     it?", whatever else it addresses. Sections come in SECTION_ORDER, empty ones dropped.
+    Items the classifier is unsure are about the procedure never join the main list: they
+    come last, in their own section.
     """
     buckets: dict[str, list[DigestItem]] = {key: [] for key in SECTION_ORDER}
     seen: set[str] = set()
@@ -68,6 +71,9 @@ def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
         if item.pmid in seen:
             continue
         seen.add(item.pmid)
+        if item.relevance != "relevant":
+            buckets[UNCERTAIN_SECTION].append(item)
+            continue
         key = next((q for q in SECTION_ORDER if q in item.questions), OTHER_SECTION)
         key = "safety" if item.harms else key
         buckets[key].append(item)
@@ -118,11 +124,29 @@ def _snippet(evidence: Evidence) -> str:
     return next((t.snippet for t in tags if t is not None and t.source == "abstract"), "")
 
 
+def _quotes(evidence: Evidence, texts: list[str]) -> tuple[Quote, ...]:
+    """The words behind each question's tag and behind the relevance, marked where cut
+    (``texts``: the article's title and abstract sections as plain text)."""
+    tagged = [(str(tag.value), tag) for tag in evidence.questions]
+    if evidence.relevance_tag is not None:
+        tagged.append(("relevance", evidence.relevance_tag))
+    return tuple(
+        Quote(key, shown_quote(tag.snippet, texts) if tag.source in ("title", "abstract")
+              else tag.snippet, tag.source)
+        for key, tag in tagged
+    )  # fmt: skip
+
+
+def _source(tag: Tag | None) -> str | None:
+    return tag.source if tag is not None else None
+
+
 def make_item(
     article: Article, evidence: Evidence, found_by_citation: tuple[str, ...] = ()
 ) -> DigestItem:
     """One study as the digest shows it (``found_by_citation``: the key papers it cites, when
     only citation tracking found it)."""
+    texts = [article.plain_title, *(plain_text(s.text) for s in article.abstract)]
     return DigestItem(
         pmid=article.pmid,
         title_html=article.title,
@@ -131,7 +155,7 @@ def make_item(
         authors=first_author(article),
         design=evidence.design,
         level=evidence.level,
-        snippet=_snippet(evidence),
+        snippet=shown_quote(_snippet(evidence), texts),
         followup_months=evidence.followup_months,
         sample_size=evidence.sample_size,
         questions=evidence.question_keys,
@@ -139,6 +163,11 @@ def make_item(
         pmcid=article.pmcid,
         synthetic=is_synthetic(article),
         found_by_citation=found_by_citation,
+        relevance=evidence.relevance,
+        quotes=_quotes(evidence, texts),
+        design_source=_source(evidence.design_tag),
+        followup_source=_source(evidence.followup_tag),
+        sample_size_source=_source(evidence.sample_size_tag),
         **item_balance(evidence),
     )
 

@@ -19,16 +19,21 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from digests.wording import (
+    PRIMARY_DESIGNS,
+    SECTION_NOTES,
     SECTION_TITLES,
     clip,
     design_label,
     doi_url,
+    format_months,
     harm_label,
     level_label,
     period_label,
     plural,
     pmc_url,
     pubmed_url,
+    question_short,
+    source_name,
     sponsorship_label,
 )
 from watcher.records import plain_text
@@ -70,8 +75,23 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The words behind one tag: ``key`` is a question key, or "relevance" for the words that
+    name the procedure; ``text`` is shown as is ("…" marks where it was cut)."""
+
+    key: str
+    text: str
+    source: str  # "title" | "abstract" | "mesh" | "keywords" | "publication_type"
+
+
+@dataclass(frozen=True)
 class DigestItem:
-    """One study as a surgeon sees it: what it is, why it was included, where to read it."""
+    """One study as a surgeon sees it: what it is, why it was included, where to read it.
+
+    ``quotes`` hold the words behind each question's tag and behind its relevance, so the
+    "Why included" line under a question quotes that question's own evidence; the
+    ``*_source`` fields say where the design, follow-up and sample size were read.
+    """
 
     pmid: str
     title_html: str
@@ -93,6 +113,11 @@ class DigestItem:
     sponsorship_note: str = ""  # the funding or disclosure words behind it, quoted
     harms: tuple[str, ...] = ()  # "Hematoma or bleeding: 1 patient; serious; needed surgery"
     against: tuple[str, ...] = ()  # labels of findings against the procedure
+    relevance: str = "relevant"  # or "uncertain": shown apart, in its own section
+    quotes: tuple[Quote, ...] = ()
+    design_source: str | None = None  # None: nothing stated the design
+    followup_source: str | None = None
+    sample_size_source: str | None = None
 
     @property
     def title_text(self) -> str:
@@ -100,11 +125,68 @@ class DigestItem:
 
     @property
     def design_label(self) -> str:
+        """The design, or "Design not stated" when nothing in the record states one."""
+        if self.design == "other" and self.design_source is None:
+            return "Design not stated"
         return design_label(self.design)
 
     @property
     def sponsorship_label(self) -> str:
         return sponsorship_label(self.sponsorship)
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """Level, design, follow-up and n as the item's first line shows them; a study of its
+        own patients that states no follow-up or n says so rather than leaving it out."""
+        facts = [self.level_label, self.design_label]
+        primary = self.design in PRIMARY_DESIGNS
+        if self.followup_months is not None:
+            facts.append(f"{format_months(self.followup_months)} follow-up")
+        elif primary:
+            facts.append("follow-up not stated")
+        if self.sample_size is not None:
+            facts.append(f"n={self.sample_size:,}")
+        elif primary:
+            facts.append("n not stated")
+        return tuple(facts)
+
+    @property
+    def sources(self) -> str:
+        """Where the tags came from: "Design from PubMed's publication type; follow-up and n
+        from the abstract's words." ("" when no tag was read from the record)."""
+        read: dict[str, list[str]] = {}
+        for what, source in (
+            ("design", self.design_source),
+            ("follow-up", self.followup_source if self.followup_months is not None else None),
+            ("n", self.sample_size_source if self.sample_size is not None else None),
+        ):
+            if source:
+                read.setdefault(source_name(source), []).append(what)
+        if not read:
+            return ""
+        text = "; ".join(f"{_listed(whats)} from {where}" for where, whats in read.items())
+        return text[0].upper() + text[1:] + "."
+
+    def why(self, section: str) -> str:
+        """Why the item is in ``section`` (the text after "Why included: "): the words behind
+        that question's tag (under safety, for a study listed there for a harm it reports,
+        that harm); in the "other" and "uncertain" sections, the words that name the
+        procedure."""
+        quote = next((q for q in self.quotes if q.key == section), None)
+        lead = ""
+        if quote is None and section == "safety" and self.harms:
+            return f"it reports a harm: {self.harms[0]}"
+        if quote is None:
+            quote = next((q for q in self.quotes if q.key == "relevance"), None)
+            lead = "it names the procedure: " if self.relevance == "relevant" else "it says: "
+        if quote is None:
+            return f'"{clip(self.snippet)}"' if self.snippet else "its PubMed record was tagged"
+        if quote.source in ("mesh", "keywords", "publication_type"):
+            tag = question_short(section) if quote.key == section else "the procedure"
+            return f'{source_name(quote.source)} list "{quote.text}" ({tag})'
+        if quote.source == "title":
+            return f"{lead}its title, above"
+        return f'{lead}"{clip(quote.text)}" ({quote.source})'
 
     @property
     def level_label(self) -> str:
@@ -128,6 +210,11 @@ class DigestItem:
         return tuple(links)
 
 
+def _listed(words: list[str]) -> str:
+    """["design", "follow-up", "n"] → "design, follow-up and n"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 @dataclass(frozen=True)
 class Section:
     """The items that address one question, ordered by level of evidence."""
@@ -138,6 +225,11 @@ class Section:
     @property
     def title(self) -> str:
         return SECTION_TITLES[self.key]
+
+    @property
+    def note(self) -> str:
+        """A line under the title ("" for most sections)."""
+        return SECTION_NOTES.get(self.key, "")
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def inline_text(fragment: str) -> str:
     return fragment_text(fragment, unknown_tags="show")
 
 
-def fill(text: str, width: int = 76, indent: str = "", first: str | None = None) -> str:
+def fill(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
     """Wrap plain text for the text part without breaking URLs or hyphenated words."""
     return textwrap.fill(
         " ".join(str(text).split()),

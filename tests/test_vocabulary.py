@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digests.wording import OTHER_SECTION, SECTION_ORDER, SECTION_TITLES
+from digests.wording import OTHER_SECTION, SECTION_ORDER, SECTION_TITLES, UNCERTAIN_SECTION
 from watcher import vocabulary
 from watcher.evidence import default_profile_path, load_profile
 from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
@@ -37,10 +37,10 @@ def test_keys_are_unique_and_tags_fit() -> None:
     assert len(set(vocabulary.DESIGN_COLOURS.values())) == len(DESIGNS)
 
 
-def test_digest_sections_are_the_questions_then_other() -> None:
-    assert (*QUESTIONS, OTHER_SECTION) == SECTION_ORDER
+def test_digest_sections_are_the_questions_then_other_then_uncertain() -> None:
+    assert (*QUESTIONS, OTHER_SECTION, UNCERTAIN_SECTION) == SECTION_ORDER
     assert tuple(SECTION_TITLES) == SECTION_ORDER
-    assert OTHER_SECTION not in QUESTIONS
+    assert OTHER_SECTION not in QUESTIONS and UNCERTAIN_SECTION not in QUESTIONS
 
 
 def test_the_bundled_profile_uses_only_vocabulary_keys() -> None:
