@@ -59,9 +59,12 @@ _ABBREVIATIONS_TEXT = (
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence boundaries, not fooled by "vs.", "et al.", "U.S." or decimals."""
-    spans, start = [], 0
+@functools.lru_cache(maxsize=4096)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Sentence boundaries, not fooled by "vs.", "et al.", "U.S." or decimals (cached: every
+    rule asks for the sentence around its match)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
     for found in _SENTENCE_END.finditer(text):
         word = re.search(r"([\w.]*)$", text[start : found.start()])
         token = word.group(1).lower() if word else ""
@@ -73,7 +76,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             start += 1
     if start < len(text):
         spans.append((start, len(text)))
-    return spans
+    return tuple(spans)
 
 
 def sentence_of(text: str, position: int) -> tuple[int, int]:
