@@ -1,15 +1,17 @@
 """Small builders for tests: synthetic PubMed records with exactly the dates a test needs,
-rendered by the project's own synthetic-record renderer (NCBI's efetch shape); and the default
-MILD search, as the query-language and local-server tests run it."""
+rendered by the project's own synthetic-record renderer (NCBI's efetch shape); an Article
+straight from text, as the parser would build it; and the default MILD search, as the
+query-language and local-server tests run it."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from watcher.localpubmed.synthetic import JOURNALS
 from watcher.localpubmed.synthetic_xml import Author, SyntheticRecord, document, render_article
-from watcher.records import Correction
+from watcher.records import AbstractSection, Article, Correction
 
 # The bundled profile's default search (watcher/evidence/mild.toml), spelled out: the tests
 # that run it pin its translation and hits, so a change to the profile must show up here too
@@ -69,3 +71,26 @@ def record(
 
 def xml(records: Iterable[str]) -> str:
     return document(records)
+
+
+def text_article(
+    title: str,
+    *sections: str | tuple[str, str],
+    pmid: str = "1",
+    types: tuple[str, ...] = ("Journal Article",),
+    mesh: tuple[str, ...] = (),
+    keywords: tuple[str, ...] = (),
+) -> Article:
+    """An Article as the PubMed parser builds it, from plain text: text as escaped HTML
+    fragments; a section is its text or (label, text)."""
+    labelled = [s if isinstance(s, tuple) else ("", s) for s in sections]
+    return Article(
+        pmid=pmid,
+        title=html.escape(title, quote=False),
+        abstract=tuple(
+            AbstractSection(label, html.escape(text, quote=False)) for label, text in labelled
+        ),
+        publication_types=types,
+        mesh_terms=mesh,
+        keywords=keywords,
+    )

@@ -6,8 +6,6 @@ composed from a real SQLite store."""
 
 from __future__ import annotations
 
-import html
-
 import pytest
 
 from digests.compose import compose_due
@@ -16,22 +14,10 @@ from digests.model import DigestItem, Quote
 from digests.wording import SECTION_TITLES, UNCERTAIN_SECTION, shown_quote
 from tests.digest_factories import NOW, SCHEDULE, WEEK, seed, stored_message, study, subscribe
 from tests.digest_factories import text_of as text_part
+from tests.factories import text_article as article
 from watcher.config import MailSettings
 from watcher.evidence import classify, load_profile
-from watcher.records import AbstractSection, Article
 from watcher.store import Store
-
-
-def article(title: str, *sections: tuple[str, str], types: tuple[str, ...] = ()) -> Article:
-    return Article(
-        pmid="7",
-        title=html.escape(title, quote=False),
-        abstract=tuple(
-            AbstractSection(label, html.escape(text, quote=False)) for label, text in sections
-        ),
-        publication_types=types or ("Journal Article",),
-    )
-
 
 SAFETY_AND_SIZE = article(
     "Outcomes of the mild® procedure at one centre",

@@ -3,7 +3,6 @@ development corpus), the Evidence record's JSON form, and the topic profile's va
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import json
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import text_article as article
 from watcher.errors import ConfigError
 from watcher.evidence import (
     CLASSIFIER_VERSION,
@@ -20,7 +20,7 @@ from watcher.evidence import (
     load_profile,
 )
 from watcher.localpubmed import SAMPLE_DIR
-from watcher.records import AbstractSection, Article, Evidence, Tag
+from watcher.records import Article, Evidence, Tag
 from watcher.vocabulary import DESIGNS, QUESTIONS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,28 +30,6 @@ SAMPLE = SAMPLE_DIR
 @pytest.fixture(scope="module")
 def profile() -> Profile:
     return load_profile()
-
-
-def article(
-    title: str,
-    *sections: str | tuple[str, str],
-    pmid: str = "1",
-    types: tuple[str, ...] = ("Journal Article",),
-    mesh: tuple[str, ...] = (),
-    keywords: tuple[str, ...] = (),
-) -> Article:
-    """An Article as the PubMed parser builds it: text as escaped HTML fragments."""
-    abstract = tuple(AbstractSection(*(s if isinstance(s, tuple) else ("", s))) for s in sections)
-    return Article(
-        pmid=pmid,
-        title=html.escape(title, quote=False),
-        abstract=tuple(
-            AbstractSection(s.label, html.escape(s.text, quote=False)) for s in abstract
-        ),
-        publication_types=types,
-        mesh_terms=mesh,
-        keywords=keywords,
-    )
 
 
 def assert_snippets_are_quoted(evidence: Evidence, source: Article) -> None:

@@ -7,15 +7,15 @@ states only the fields it tests."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.factories import text_article
 from watcher.evidence import Profile, classify, load_profile
-from watcher.records import AbstractSection, Article
+from watcher.records import Article
 
 CASES = Path(__file__).parent / "data" / "evidence_cases.jsonl"
 _LABEL = re.compile(r"^([A-Z][A-Z /]+):\s+(.*)$")
@@ -26,17 +26,13 @@ def load_cases() -> list[dict]:
 
 
 def as_article(case: dict) -> Article:
-    """A case as the PubMed parser would give it: escaped text, "LABEL:" lines as sections."""
+    """A case as the PubMed parser would give it: "LABEL: text" lines as labelled sections."""
     sections = []
     for line in case["abstract"].splitlines():
         found = _LABEL.match(line)
-        label, text = (found.group(1), found.group(2)) if found else ("", line)
-        sections.append(AbstractSection(label, html.escape(text, quote=False)))
-    return Article(
-        pmid=case["id"],
-        title=html.escape(case["title"], quote=False),
-        abstract=tuple(sections),
-        publication_types=tuple(case["publication_types"]),
+        sections.append((found.group(1), found.group(2)) if found else line)
+    return text_article(
+        case["title"], *sections, pmid=case["id"], types=tuple(case["publication_types"])
     )
 
 
