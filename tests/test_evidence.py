@@ -706,3 +706,26 @@ def test_search_reach_runs_the_saved_query_through_the_local_server(accuracy) ->
     assert (before.hits, before.missed) == (0, ["11", "12"])
     table = "\n".join(search_reach.reach_lines(records))
     assert "| default search (mild.toml) | 2 of 2 (1.00) | 1 of 2 | none |" in table
+
+
+def test_a_profile_written_before_the_newer_tables_still_loads(tmp_path: Path) -> None:
+    """A librarian's copy of an older mild.toml lacks [relevance.topic], [design.this_study],
+    [[design.inferred]], [design.treated_patients] and [design.compared_groups]: it loads,
+    and only those rules are off."""
+    text = default_profile_path().read_text(encoding="utf-8")
+    newer = ("[relevance.topic]", "[design.this_study]", "[[design.inferred]]",
+             "[design.treated_patients]", "[design.compared_groups]")  # fmt: skip
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skipping = line.strip() in newer
+        if not skipping:
+            kept.append(line)
+    path = tmp_path / "older.toml"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    older = load_profile(path)
+    assert not older.relevance.topic and older.design.inferred == ()
+    assert classify(MILD_RCT, older).relevance == "relevant"
+    inferred = article("Walking after the mild® procedure", "Forty patients were treated.")
+    assert classify(inferred, load_profile()).design == "case_series"
+    assert classify(inferred, older).design == "other"

@@ -137,7 +137,7 @@ def _relevance(
     synthesis = design in profile.no_followup_designs
     names = _hits(lex.names, segments, lex.collisions)
     ambiguous, generic = [], []
-    if lex.topic.first(segments):  # without it, "the MILD trial" is of something else
+    if not lex.topic or lex.topic.first(segments):  # else "the MILD trial" is of something else
         ambiguous = _hits(lex.ambiguous_names, segments, lex.collisions)
         generic = _hits(lex.generic_names, segments, lex.collisions)
     aliases = _aliases(names + ambiguous + generic, segments, lex.collisions)

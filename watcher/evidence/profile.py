@@ -157,6 +157,14 @@ class _Reader:
             raise self.fail(f"{dotted}.phrases", "no phrases; give at least one")
         return cues
 
+    def optional_cues(self, dotted: str) -> CueSet:
+        """A cue table added in a later profile version: a profile written before it still
+        loads, without that rule (an empty CueSet matches nothing)."""
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return self.cues(dotted) if node is not None else CueSet()
+
     def cue_tables(self, dotted: str) -> tuple[tuple[str, CueSet], ...]:
         return tuple((key, self.cues(f"{dotted}.{key}")) for key in self.table(dotted))
 
@@ -234,7 +242,7 @@ def _relevance(r: _Reader) -> RelevanceLexicon:
         ambiguous_names=r.cues("relevance.ambiguous_names"),
         generic_names=r.cues("relevance.generic_names"),
         context=r.cues("relevance.context"),
-        topic=r.cues("relevance.topic"),
+        topic=r.optional_cues("relevance.topic"),
         near_miss=r.cues("relevance.near_miss"),
         collisions=r.cues("relevance.collisions"),
         notices=r.cues("relevance.notices"),
@@ -268,19 +276,23 @@ def _design(r: _Reader) -> DesignLexicon:
         objective_sections=labels["objective_sections"],
         methods_sections=labels["methods_sections"],
         other_studies=r.cues("design.other_studies"),
-        this_study=r.cues("design.this_study"),
-        inferred=_design_cues(r, table, "inferred"),
-        treated_patients=r.cues("design.treated_patients"),
-        compared_groups=r.cues("design.compared_groups"),
+        this_study=r.optional_cues("design.this_study"),
+        inferred=_design_cues(r, table, "inferred", required=False),
+        treated_patients=r.optional_cues("design.treated_patients"),
+        compared_groups=r.optional_cues("design.compared_groups"),
         levels=levels,
         reviews_of_rcts=r.cues("design.reviews_of_rcts"),
     )
 
 
-def _design_cues(r: _Reader, table: dict[str, Any], key: str) -> tuple[tuple[str, CueSet], ...]:
-    """[[design.cues]] or [[design.inferred]]: design + phrases, in the order written."""
+def _design_cues(
+    r: _Reader, table: dict[str, Any], key: str, *, required: bool = True
+) -> tuple[tuple[str, CueSet], ...]:
+    """[[design.cues]] or [[design.inferred]] (optional): design + phrases, in order."""
     cues = []
     entries = table.get(key)
+    if entries is None and not required:
+        return ()
     if not isinstance(entries, list) or not entries:
         raise r.fail(f"design.{key}", f"missing; add [[design.{key}]] entries (design + phrases)")
     for number, entry in enumerate(entries, start=1):
