@@ -67,14 +67,15 @@ SECTION_TITLE = "## Evidence classifier accuracy"
 KEPT_MARK = "<!-- kept: benchmarks/accuracy.py never replaces this section -->"
 # Every question but "operator", which is scored only when the corpus labels it at all.
 SCORED_QUESTIONS = tuple(q for q in QUESTIONS if q != "operator")
+# The targets of issue 8, set for records the classifier has never seen.
 TARGETS = {
-    "relevance precision": 0.95,
-    "relevance recall": 0.95,
-    "design accuracy": 0.90,
-    "follow-up exact": 0.90,
-    "sample size exact": 0.85,
+    "relevance precision": 0.97,
+    "relevance recall": 0.97,
+    "design accuracy": 0.92,
+    "follow-up exact": 0.92,
+    "sample size exact": 0.90,
 }
-QUESTION_F1_TARGET = 0.85
+QUESTION_F1_TARGET = 0.88
 _LABEL = re.compile(r"^([A-Z][A-Z0-9 ,/&()'-]*[A-Z)]):\s+(.*)$")
 
 
