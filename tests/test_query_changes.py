@@ -26,20 +26,20 @@ from watcher.store import Store
 from watcher.tagging import tagger
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-# The default query matches 36 sample records. This one matches 12: ten of those, and two
-# memory-clinic papers on "mild cognitive impairment" the default query never fetched.
+# The default query matches 38 sample records. This one matches 12: eleven of those, and one
+# memory-clinic paper on "mild cognitive impairment" the default query never fetched.
 NEW_QUERY = (
     '"percutaneous image-guided lumbar decompression"[tiab] OR "mild cognitive impairment"[tiab]'
 )
-KEPT = {"99000001", "99000007", "99000008", "99000009", "99000015", "99000020", "99000032",
-        "99000034", "99000037", "99000042"}  # fmt: skip
-ADDED = ["99000002", "99000014"]
-DEFAULT_HITS = {"99000001", "99000003", "99000004", "99000006", "99000007", "99000008",
+KEPT = {"99000001", "99000002", "99000007", "99000008", "99000009", "99000015", "99000020",
+        "99000032", "99000034", "99000037", "99000042"}  # fmt: skip
+ADDED = ["99000014"]
+DEFAULT_HITS = {"99000001", "99000002", "99000003", "99000004", "99000006", "99000007", "99000008",
                 "99000009", "99000011", "99000012", "99000013", "99000015", "99000017",
                 "99000018", "99000019", "99000020", "99000021", "99000023", "99000024",
                 "99000025", "99000026", "99000027", "99000028", "99000029", "99000030",
                 "99000031", "99000032", "99000033", "99000034", "99000035", "99000036",
-                "99000037", "99000038", "99000039", "99000041", "99000042",
+                "99000037", "99000038", "99000039", "99000040", "99000041", "99000042",
                 "99000043"}  # fmt: skip
 DROPPED = DEFAULT_HITS - KEPT
 
@@ -59,7 +59,7 @@ def client(pubmed: LocalPubMed) -> EntrezClient:
 
 @pytest.fixture
 def polled(tmp_path: Path, client: EntrezClient) -> Iterator[Store]:
-    """The default search, polled once over the sample: its 36 records stored and tagged."""
+    """The default search, polled once over the sample: its 38 records stored and tagged."""
     with Store.open(tmp_path / "m.db") as store:
         store.add_search("mild", MILD_QUERY, author="ann", reason="first version")
         report = poll(store, client, now=NOW, on_stored=tagger(load_profile()))
@@ -76,7 +76,7 @@ def test_a_diff_lists_what_the_new_query_adds_and_drops_for_a_handful_of_request
 ) -> None:
     pubmed.clear_log()
     diff = diff_query(polled, client, load_profile(), MILD_QUERY, NEW_QUERY)
-    assert (diff.old_count, diff.new_count) == (36, 12)
+    assert (diff.old_count, diff.new_count) == (38, 12)
     assert sorted(pmids(diff.added)) == ADDED
     assert set(pmids(diff.dropped)) == DROPPED
     # Every paper has its title and verdict; the relevant ones come first.
@@ -84,9 +84,9 @@ def test_a_diff_lists_what_the_new_query_adds_and_drops_for_a_handful_of_request
     verdicts = [e.relevance for e in diff.dropped]
     assert verdicts == sorted(verdicts, key=["relevant", "uncertain", "not_relevant"].index)
     assert diff.dropped_relevant == sum(v == "relevant" for v in verdicts) >= 10
-    # The added papers are about memory, not the spine, and were fetched to be judged.
+    # The added paper is about memory, not the spine, and was fetched to be judged.
     assert {e.relevance for e in diff.added} == {"not_relevant"}
-    assert not any(e.stored for e in diff.added) and diff.fetched == 2
+    assert not any(e.stored for e in diff.added) and diff.fetched == 1
     # Two searches on the history server and one batched fetch of what is not stored.
     searches, fetches = pubmed.requests("esearch"), pubmed.requests("efetch")
     assert [r.params["usehistory"] for r in searches] == ["y", "y"]
@@ -221,7 +221,7 @@ def test_edit_shows_the_diff_and_saves_only_when_told(workdir: Path) -> None:
                    "--reason", "narrower", input="n\n")  # fmt: skip
     assert declined.exit_code == 1  # type: ignore[attr-defined]
     out = declined.output  # type: ignore[attr-defined]
-    assert "+ 2 added (2 not relevant)" in out and f"- {len(DROPPED)} dropped" in out
+    assert "+ 1 added (1 not relevant)" in out and f"- {len(DROPPED)} dropped" in out
     assert "+ 99000014" in out and "- 99000043" in out and "Not saved; nothing changed." in out
     with Store.open(workdir.parent / "mildwatch.db") as store:
         assert len(store.search_history("mild-outcomes")) == 1
@@ -251,6 +251,6 @@ def test_ids_past_the_esearch_cap_come_from_the_history_server() -> None:
         )
         result, ids = all_ids(client, MILD_QUERY)
         (page,) = small.requests("efetch")
-    assert result.count == 36 and len(result.ids) == 10
-    assert sorted(ids) == sorted(DEFAULT_HITS) and len(ids) == 36
+    assert result.count == 38 and len(result.ids) == 10
+    assert sorted(ids) == sorted(DEFAULT_HITS) and len(ids) == 38
     assert (page.params["rettype"], page.params["retstart"]) == ("uilist", "10")
