@@ -25,8 +25,9 @@ from digests.model import (
     Section,
     TimelineYear,
 )
+from digests.provenance import shown_quote
 from digests.safety import build_independence, build_safety, item_balance
-from digests.wording import OTHER_SECTION, SECTION_ORDER, UNCERTAIN_SECTION, clip, shown_quote
+from digests.wording import OTHER_SECTION, SECTION_ORDER, UNCERTAIN_SECTION, clip
 from watcher.records import Article, Evidence, Tag, plain_text
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 

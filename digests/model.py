@@ -18,22 +18,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+from digests import provenance
 from digests.wording import (
-    PRIMARY_DESIGNS,
     SECTION_NOTES,
     SECTION_TITLES,
     clip,
     design_label,
     doi_url,
-    format_months,
     harm_label,
     level_label,
     period_label,
     plural,
     pmc_url,
     pubmed_url,
-    question_short,
-    source_name,
     sponsorship_label,
 )
 from watcher.records import plain_text
@@ -136,57 +133,33 @@ class DigestItem:
 
     @property
     def facts(self) -> tuple[str, ...]:
-        """Level, design, follow-up and n as the item's first line shows them; a study of its
-        own patients that states no follow-up or n says so rather than leaving it out."""
-        facts = [self.level_label, self.design_label]
-        primary = self.design in PRIMARY_DESIGNS
-        if self.followup_months is not None:
-            facts.append(f"{format_months(self.followup_months)} follow-up")
-        elif primary:
-            facts.append("follow-up not stated")
-        if self.sample_size is not None:
-            facts.append(f"n={self.sample_size:,}")
-        elif primary:
-            facts.append("n not stated")
-        return tuple(facts)
+        """Level, design, follow-up and n as shown ("n not stated" where a study of its own
+        patients does not say)."""
+        return provenance.facts(
+            self.level_label, self.design_label, self.design, self.followup_months,
+            self.sample_size,
+        )  # fmt: skip
 
     @property
     def sources(self) -> str:
-        """Where the tags came from: "Design from PubMed's publication type; follow-up and n
-        from the abstract's words." ("" when no tag was read from the record)."""
-        read: dict[str, list[str]] = {}
-        for what, source in (
-            ("design", self.design_source),
-            ("follow-up", self.followup_source if self.followup_months is not None else None),
-            ("n", self.sample_size_source if self.sample_size is not None else None),
-        ):
-            if source:
-                read.setdefault(source_name(source), []).append(what)
-        if not read:
-            return ""
-        text = "; ".join(f"{_listed(whats)} from {where}" for where, whats in read.items())
-        return text[0].upper() + text[1:] + "."
+        """Where the tags were read: "Design from PubMed's publication type; ..."."""
+        return provenance.sources(
+            (
+                ("design", self.design_source),
+                ("follow-up", self.followup_source if self.followup_months is not None else None),
+                ("n", self.sample_size_source if self.sample_size is not None else None),
+            )
+        )
 
     def why(self, section: str) -> str:
-        """Why the item is in ``section`` (the text after "Why included: "): the words behind
-        that question's tag (under safety, for a study listed there for a harm it reports,
-        that harm); in the "other" and "uncertain" sections, the words that name the
-        procedure."""
-        quote = next((q for q in self.quotes if q.key == section), None)
-        lead = ""
-        if quote is None and section == "safety" and self.harms:
-            return f"it reports a harm: {self.harms[0]}"
-        if quote is None:
-            quote = next((q for q in self.quotes if q.key == "relevance"), None)
-            lead = "it names the procedure: " if self.relevance == "relevant" else "it says: "
-        if quote is None:
-            return f'"{clip(self.snippet)}"' if self.snippet else "its PubMed record was tagged"
-        if quote.source in ("mesh", "keywords", "publication_type"):
-            tag = question_short(section) if quote.key == section else "the procedure"
-            return f'{source_name(quote.source)} list "{quote.text}" ({tag})'
-        if quote.source == "title":
-            return f"{lead}its title, above"
-        return f'{lead}"{clip(quote.text)}" ({quote.source})'
+        """Why the item is listed under ``section`` (the text after "Why included: ")."""
+        return provenance.why_included(
+            self.quotes,
+            section,
+            relevant=self.relevance == "relevant",
+            harms=self.harms,
+            snippet=self.snippet,
+        )
 
     @property
     def level_label(self) -> str:
@@ -208,11 +181,6 @@ class DigestItem:
         if self.pmcid:
             links.append(Link("Free full text (PMC)", pmc_url(self.pmcid)))
         return tuple(links)
-
-
-def _listed(words: list[str]) -> str:
-    """["design", "follow-up", "n"] → "design, follow-up and n"."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 @dataclass(frozen=True)

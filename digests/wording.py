@@ -41,20 +41,6 @@ SECTION_NOTES: dict[str, str] = {
         "found."
     ),
 }
-# Where a tag came from, as a reader would say it.
-SOURCE_NAMES: dict[str, str] = {
-    "publication_type": "PubMed's publication type",
-    "title": "the title",
-    "abstract": "the abstract's words",
-    "mesh": "PubMed's MeSH terms",
-    "keywords": "the authors' keywords",
-}
-# Designs that report patients of their own: for these a missing follow-up or sample size is
-# "not stated" (a review or a guideline has none to state).
-PRIMARY_DESIGNS = frozenset(
-    {"rct", "prospective_cohort", "retrospective_cohort", "case_series", "case_report"}
-)
-
 NLM_DISCLAIMER = (
     "This product uses publicly available data from the U.S. National Library of Medicine "
     "(NLM), National Institutes of Health. NLM is not responsible for the product and does not "
@@ -127,32 +113,6 @@ def doi_url(doi: str) -> str:
 def pmc_url(pmcid: str) -> str:
     pmcid = pmcid if pmcid.upper().startswith("PMC") else f"PMC{pmcid}"
     return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
-
-
-def source_name(source: str | None) -> str:
-    """ "publication_type" → "PubMed's publication type"."""
-    return SOURCE_NAMES.get(source or "", source or "")
-
-
-def shown_quote(snippet: str, texts: list[str]) -> str:
-    """A snippet as a reader should see it: with "…" where it was cut out of a sentence.
-
-    ``texts`` are the plain texts it was taken from (the title, the abstract's sections);
-    a snippet that starts or ends inside a sentence of one of them is marked at that end.
-    A snippet found in none is marked where its own punctuation says it is unfinished.
-    """
-    snippet = " ".join(snippet.split())
-    if not snippet:
-        return ""
-    cut_left, cut_right = snippet[0].islower(), snippet[-1] not in ".!?)\"'…"
-    for text in (" ".join(t.split()) for t in texts):
-        at = text.find(snippet)
-        if at != -1:
-            before, after = text[:at].rstrip(), text[at + len(snippet) :].lstrip()
-            cut_left = bool(before) and before[-1] not in ".!?:"
-            cut_right = bool(after) and snippet[-1] not in ".!?"
-            break
-    return ("…" if cut_left else "") + snippet + ("…" if cut_right else "")
 
 
 def clip(text: str, limit: int = SNIPPET_LIMIT) -> str:

@@ -11,7 +11,8 @@ import pytest
 from digests.compose import compose_due
 from digests.landscape import group_sections, make_item
 from digests.model import DigestItem, Quote
-from digests.wording import SECTION_TITLES, UNCERTAIN_SECTION, shown_quote
+from digests.provenance import shown_quote
+from digests.wording import SECTION_TITLES, UNCERTAIN_SECTION
 from tests.digest_factories import NOW, SCHEDULE, WEEK, seed, stored_message, study, subscribe
 from tests.digest_factories import text_of as text_part
 from tests.factories import text_article as article
