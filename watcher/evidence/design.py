@@ -56,7 +56,9 @@ def _rank(lex: DesignLexicon) -> dict[str, int]:
     return {d: priority.index(d) if d in priority else len(priority) for d in DESIGNS}
 
 
-def _from_types(article: Article, mapping: tuple[tuple[str, str], ...], lex: DesignLexicon):
+def _from_types(
+    article: Article, mapping: tuple[tuple[str, str], ...], lex: DesignLexicon
+) -> Tag | None:
     known, rank = dict(mapping), _rank(lex)
     found = [(rank[known[pt]], pt) for pt in article.publication_types if pt in known]
     if not found:
@@ -126,7 +128,9 @@ def _inferred(segments: Sequence[Segment], lex: DesignLexicon) -> Tag | None:
     return Tag.of("case_series", treated[0].match)
 
 
-def _review_of_costs(article: Article, segments: Sequence[Segment], lex: DesignLexicon):
+def _review_of_costs(
+    article: Article, segments: Sequence[Segment], lex: DesignLexicon
+) -> Tag | None:
     """Cost wording in a paper that reviews others' findings ("This review evaluates the
     cost-effectiveness ...", or PubMed's "Review"): a review, not an economic analysis."""
     said = _from_text(lex, segments, "narrative_review", keep=lambda m: _this_study(m, lex))
