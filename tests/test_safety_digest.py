@@ -362,7 +362,7 @@ def test_the_web_evidence_map_shows_safety_and_a_badge_on_every_row(tmp_path: Pa
         pmid=99000791,
         title="[SYNTHETIC] Epidural hematoma after the mild procedure: a case report.",
         journal=JOURNALS["spine"], entrez=datetime(2026, 1, 2, 6, 0), pub_date=NOW.date(),
-        abstract=(("", "A woman with lumbar spinal stenosis treated with percutaneous "
+        abstract=(("", "A woman with lumbar spinal stenosis who had undergone percutaneous "
                    "image-guided lumbar decompression needed evacuation of the hematoma."),),
         publication_types=("Case Reports",), doi="10.99999/synthetic.test.99000791",
         coi_statement="Dr. Ash is a consultant for Vertos Medical.",
