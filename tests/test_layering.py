@@ -30,6 +30,8 @@ LAYERS = {
     "watcher.pacing": "foundation",
     "watcher.textfile": "foundation",
     "watcher.exports": "exports",
+    "watcher.studylinks": "foundation",
+    "watcher.studies": "foundation",
     "watcher.config": "config",
     "watcher.evidence": "evidence",
     "watcher.pubmed": "pubmed",

@@ -1,0 +1,409 @@
+"""One study, many reports: which papers report the same study, and why we think so.
+
+A trial publishes its protocol, then 1-year, 2-year … results; counted as papers, its patients
+are counted again with each report. :func:`group_studies` joins the reports of one study, pure
+over (Article, Evidence) pairs and the librarians' decisions:
+
+1. a librarian's decision first: "merge" and "confirm" join papers, "split" keeps them apart,
+   the latest decision about a pair of papers winning;
+2. then a shared trial registration (NCT…, ISRCTN…) or a shared study name ("the PORTAL-LSS
+   trial"): strong links;
+3. last, a weak link shown as *probably the same study*: the same design and the same sample
+   size, authors in common, and a longer follow-up in the later paper.
+
+A link never joins papers a librarian split, nor studies that carry two different numbers of
+one registry; a weak link never joins studies with different names, nor two reports at the
+same follow-up (``benchmarks/studies.py`` measures how often it still joins unrelated papers).
+Every link is kept with its reason, so a librarian can check it (``mildwatch studies show``).
+Decisions name PMIDs, not groups, so they survive re-tagging and re-grouping.
+
+A study's figures come from its results reports (a protocol's numbers are plans): its sample
+size from the *main report*, the first results report that states one (the first full report
+defines the population; later reports follow the same patients, a subset of them, or add
+crossovers, so their figures would count attrition as fewer patients or crossovers as more), its
+follow-up from the longest any report gives, its design and level from its strongest report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import combinations, pairwise
+
+from watcher.records import Article, Evidence
+from watcher.studylinks import (
+    PROTOCOL,
+    RESULTS,
+    Clues,
+    can_be_a_report,
+    clues,
+    most_common,
+    name_key,
+    report_kind,
+)
+from watcher.vocabulary import DESIGNS, LEVELS
+
+# Link kinds, strongest first.
+LIBRARIAN, REGISTRY, NAME, PROBABLE = "librarian", "registry", "name", "probable"
+LINK_KINDS = (LIBRARIAN, REGISTRY, NAME, PROBABLE)
+DECISION_KINDS = ("merge", "split", "confirm")
+MIN_PROBABLE_N = 10  # below this, two groups' equal sample sizes say little
+
+SINGLE, LINKED, PROBABLY, CONFIRMED = "single", "linked", "probable", "confirmed"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A librarian's word on which papers report one study.
+
+    ``merge`` and ``confirm``: every paper in ``pmids`` reports the same study. ``split``: the
+    papers in ``pmids`` report a study of their own, apart from those in ``others``.
+    """
+
+    kind: str
+    pmids: tuple[str, ...]
+    others: tuple[str, ...] = ()
+    author: str = ""
+    reason: str = ""
+    at: str = ""
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Link:
+    """Why two papers are taken for reports of one study."""
+
+    kind: str  # one of LINK_KINDS
+    detail: str  # "NCT01234567", "PORTAL-LSS", "same design, n = 58, shared author …", a note
+    pmids: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Report:
+    """One paper as a report of its study."""
+
+    article: Article
+    evidence: Evidence
+    kind: str  # PROTOCOL | RESULTS
+
+    @property
+    def pmid(self) -> str:
+        return self.article.pmid
+
+    @property
+    def order(self) -> tuple[str, int]:
+        """Publication order: the date PubMed gives (partial dates sort before full ones of
+        the same month), then the PMID."""
+        article = self.article
+        when = article.pub_date or (str(article.pub_year) if article.pub_year else "")
+        return (when or article.entrez_date or "9999", int_pmid(article.pmid))
+
+    @property
+    def followup_months(self) -> float | None:
+        return self.evidence.followup_months if self.kind == RESULTS else None
+
+    @property
+    def sample_size(self) -> int | None:
+        return self.evidence.sample_size if self.kind == RESULTS else None
+
+
+@dataclass(frozen=True)
+class Study:
+    """The reports of one study, in publication order, and the links that joined them.
+
+    Its figures are computed once (``cached_property``: frozen fields, derived values)."""
+
+    reports: tuple[Report, ...]
+    links: tuple[Link, ...] = ()
+    names: tuple[str, ...] = ()  # its names, most used first
+    registrations: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The lowest PMID among its reports: it stays while the study keeps that report."""
+        return min((r.pmid for r in self.reports), key=int_pmid)
+
+    @property
+    def pmids(self) -> tuple[str, ...]:
+        return tuple(r.pmid for r in self.reports)
+
+    @property
+    def name(self) -> str:
+        """Its name or registration ("PORTAL-LSS", "NCT01234567"), "" when it has neither."""
+        return (self.names or self.registrations or ("",))[0]
+
+    @property
+    def status(self) -> str:
+        """``single`` (one report), ``confirmed`` (every link a librarian's), ``probable``
+        (a weak link holds it together), else ``linked``."""
+        kinds = {link.kind for link in self.links}
+        if len(self.reports) == 1:
+            return SINGLE
+        if kinds == {LIBRARIAN}:
+            return CONFIRMED
+        return PROBABLY if PROBABLE in kinds else LINKED
+
+    @cached_property
+    def results(self) -> tuple[Report, ...]:
+        return tuple(r for r in self.reports if r.kind == RESULTS)
+
+    @property
+    def has_results(self) -> bool:
+        return bool(self.results)
+
+    @cached_property
+    def main(self) -> Report:
+        """The report the study's sample size comes from (see the module's docstring)."""
+        results = self.results
+        stated = [r for r in results if r.sample_size is not None]
+        return (stated or list(results) or list(self.reports))[0]
+
+    @property
+    def sample_size(self) -> int | None:
+        return self.main.sample_size
+
+    @cached_property
+    def longest(self) -> Report | None:
+        """The report with the longest follow-up (the first to reach it), None if none gives one."""
+        timed = [r for r in self.results if r.followup_months is not None]
+        return max(timed, key=lambda r: r.followup_months or 0.0) if timed else None
+
+    @property
+    def followup_months(self) -> float | None:
+        longest = self.longest
+        return longest.followup_months if longest else None
+
+    @cached_property
+    def design(self) -> str:
+        """The strongest design among its results reports (a 2-year report called a cohort
+        does not make a trial a cohort), the protocol's while there are no results."""
+        designs = [r.evidence.design for r in (self.results or self.reports)]
+        return min(designs, key=_rank(DESIGNS))
+
+    @cached_property
+    def level(self) -> str | None:
+        levels = [r.evidence.level for r in (self.results or self.reports) if r.evidence.level]
+        return min(levels, key=_rank(LEVELS)) if levels else None
+
+    @cached_property
+    def question_keys(self) -> tuple[str, ...]:
+        """Every question a results report addresses, each once."""
+        keys = [q for r in self.results for q in r.evidence.question_keys]
+        return tuple(dict.fromkeys(keys))
+
+    @cached_property
+    def strength(self) -> tuple[int, float, int, int]:
+        """Sort key, strongest first: level, then longer follow-up, larger n, older."""
+        level = _rank(LEVELS)(self.level)
+        return (level, -(self.followup_months or 0.0), -(self.sample_size or 0), int_pmid(self.key))
+
+    def report(self, pmid: str) -> Report | None:
+        return next((r for r in self.reports if r.pmid == pmid), None)
+
+    def links_of(self, pmid: str) -> tuple[Link, ...]:
+        return tuple(link for link in self.links if pmid in link.pmids)
+
+
+def int_pmid(pmid: str) -> int:
+    return int(pmid) if pmid.isdigit() else 0
+
+
+def _rank(order: Sequence[str]) -> Callable[[str | None], int]:
+    """A sort key: position in ``order``, unknown keys last."""
+    return lambda key: order.index(key) if key in order else len(order)
+
+
+# --- grouping -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """A study being built: its papers and what they carry."""
+
+    pmids: set[str]
+    links: list[Link] = field(default_factory=list)
+    registrations: dict[str, str] = field(default_factory=dict)  # registry → id: one each
+    names: set[str] = field(default_factory=set)  # name keys
+    followups: set[float] = field(default_factory=set)  # of its results reports
+
+
+class _Groups:
+    """Union–find over papers, refusing joins that break a split or a registration."""
+
+    def __init__(self, reports: dict[str, Report], clues_of: dict[str, Clues]) -> None:
+        self.parent = {pmid: pmid for pmid in reports}
+        self.groups = {pmid: _Group({pmid}) for pmid in self.parent}
+        for pmid, report in reports.items():
+            months = report.followup_months
+            self.groups[pmid].followups = set() if months is None else {months}
+        for pmid, found in clues_of.items():
+            group = self.groups[pmid]
+            group.registrations = {r.registry: r.id for r in found.registrations}
+            group.names = {name_key(n) for n in found.names}
+
+    def find(self, pmid: str) -> str:
+        while self.parent[pmid] != pmid:
+            self.parent[pmid] = self.parent[self.parent[pmid]]
+            pmid = self.parent[pmid]
+        return pmid
+
+    def join(self, link: Link, apart: dict[str, set[str]]) -> bool:
+        a, b = (self.find(p) for p in link.pmids)
+        if a == b:
+            return False
+        first, second = self.groups[a], self.groups[b]
+        if any(apart.get(p, set()) & second.pmids for p in first.pmids):
+            return False
+        if link.kind != LIBRARIAN:
+            shared = first.registrations.keys() & second.registrations.keys()
+            if any(first.registrations[r] != second.registrations[r] for r in shared):
+                return False
+        names_differ = first.names and second.names and not first.names & second.names
+        if link.kind == PROBABLE and (names_differ or first.followups & second.followups):
+            return False  # two names, or two reports at one time point: two studies
+        self.parent[b] = a
+        first.pmids |= second.pmids
+        first.links += [*second.links, link]
+        first.registrations = {**second.registrations, **first.registrations}
+        first.names |= second.names
+        first.followups |= second.followups
+        del self.groups[b]
+        return True
+
+
+def _pair_verdicts(decisions: Sequence[Decision]) -> tuple[list[Link], dict[str, set[str]]]:
+    """The librarians' links, and which papers they keep apart (the latest word on each pair)."""
+    verdict: dict[tuple[str, str], tuple[bool, Decision]] = {}
+    for decision in sorted(decisions, key=lambda d: (d.at, d.id)):
+        together = list(decision.pmids)
+        for pair in combinations(together, 2):
+            verdict[_pair(*pair)] = (True, decision)
+        if decision.kind == "split":
+            for pmid in together:
+                for other in decision.others:
+                    if other != pmid:
+                        verdict[_pair(pmid, other)] = (False, decision)
+    links, apart = [], {}
+    for (a, b), (same, decision) in sorted(verdict.items()):
+        if same:
+            note = f"{decision.kind} by {decision.author or 'a librarian'}"
+            note += f" ({decision.at[:10]})" if decision.at else ""
+            note += f": {decision.reason}" if decision.reason else ""
+            links.append(Link(LIBRARIAN, note, (a, b)))
+        else:
+            apart.setdefault(a, set()).add(b)
+            apart.setdefault(b, set()).add(a)
+    return links, apart
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if int_pmid(a) <= int_pmid(b) else (b, a)
+
+
+def _shared_links(kind: str, values: dict[str, list[str]], spelled: dict[str, str]) -> list[Link]:
+    """Papers that share a value, chained in PMID order (a chain is enough to join them)."""
+    links = []
+    for value, pmids in sorted(values.items()):
+        ordered = sorted(set(pmids), key=int_pmid)
+        links += [Link(kind, spelled[value], (a, b)) for a, b in pairwise(ordered)]
+    return links
+
+
+def _probable_links(reports: dict[str, Report], clues_of: dict[str, Clues]) -> list[Link]:
+    """Later results of one cohort, by the weak signal: the same design and sample size, two
+    authors in common (one when a paper has only one), and follow-up that grows with time (the
+    later paper reports the longer follow-up)."""
+    buckets: dict[tuple[str, int], list[Report]] = {}
+    for pmid in clues_of:
+        report = reports[pmid]
+        n, design = report.sample_size, report.evidence.design
+        if n is None or n < MIN_PROBABLE_N or design not in DESIGNS or design == "other":
+            continue
+        if report.followup_months is not None:
+            buckets.setdefault((design, n), []).append(report)
+    links = []
+    for (design, n), found in sorted(buckets.items()):
+        for first, later in combinations(sorted(found, key=lambda r: r.order), 2):
+            if (first.followup_months or 0) >= (later.followup_months or 0):
+                continue
+            one, other = clues_of[first.pmid].authors, clues_of[later.pmid].authors
+            shared = one & other
+            if shared and len(shared) >= min(2, len(one), len(other)):
+                people = ", ".join(a.title() for a in sorted(shared)[:3])
+                detail = f"same design ({design}) and n = {n}; authors in common: {people}"
+                links.append(Link(PROBABLE, detail, _pair(first.pmid, later.pmid)))
+    return links
+
+
+def group_studies(
+    pairs: Iterable[tuple[Article, Evidence]], decisions: Sequence[Decision] = ()
+) -> tuple[Study, ...]:
+    """Every paper of ``pairs`` in exactly one study (most in a study of their own), studies in
+    the order of their first report."""
+    reports = {a.pmid: Report(a, e, report_kind(a)) for a, e in pairs}
+    clues_of = {
+        pmid: clues(r.article)
+        for pmid, r in reports.items()
+        if can_be_a_report(r.article, r.evidence)
+    }
+    librarian, apart = _pair_verdicts(decisions)
+    by_registration: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}
+    for pmid, found in clues_of.items():
+        for registration in found.registrations:
+            by_registration.setdefault(registration.id, []).append(pmid)
+            spelled.setdefault(registration.id, registration.id)
+        for name in found.names:
+            by_name.setdefault(name_key(name), []).append(pmid)
+            spelled.setdefault(name_key(name), name)
+    groups = _Groups(reports, clues_of)
+    for link in (
+        *[link for link in librarian if all(p in reports for p in link.pmids)],
+        *_shared_links(REGISTRY, by_registration, spelled),
+        *_shared_links(NAME, by_name, spelled),
+        *_probable_links(reports, clues_of),
+    ):
+        groups.join(link, apart)
+    studies = []
+    for group in groups.groups.values():
+        members = sorted((reports[p] for p in group.pmids), key=lambda r: r.order)
+        found = [clues_of[r.pmid] for r in members if r.pmid in clues_of]
+        names = [n for c in found for n in c.names]
+        registrations = [r.id for c in found for r in c.registrations]
+        studies.append(
+            Study(
+                reports=tuple(members),
+                links=tuple(sorted(group.links, key=lambda k: LINK_KINDS.index(k.kind))),
+                names=_by_use(names),
+                registrations=_by_use(registrations),
+            )
+        )
+    return tuple(sorted(studies, key=lambda s: s.reports[0].order))
+
+
+def _by_use(values: list[str]) -> tuple[str, ...]:
+    ordered: list[str] = []
+    remaining = list(values)
+    while remaining:
+        top = most_common(remaining)
+        ordered.append(top)
+        remaining = [v for v in remaining if name_key(v) != name_key(top)]
+    return tuple(ordered)
+
+
+def study_of(studies: Iterable[Study], pmid: str) -> Study | None:
+    return next((s for s in studies if pmid in s.pmids), None)
+
+
+def report_label(report: Report) -> str:
+    """How a report is called: "protocol", "1-year report", "6-month report", "report"."""
+    if report.kind == PROTOCOL:
+        return "protocol"
+    months = report.followup_months
+    if months is None:
+        return "report"
+    if months >= 12 and months % 12 == 0:
+        return f"{months / 12:g}-year report"
+    return f"{months:g}-month report"
