@@ -1,4 +1,5 @@
-"""The evidence timeline: studies per year stacked by design, and the longest follow-up so far.
+"""The evidence timeline: new studies per year stacked by design (later reports of a known study
+on top, apart), and each study's follow-up as it grows, report by report.
 
 Drawn with matplotlib's object API (``Figure`` + the Agg canvas), never ``pyplot``: no global
 figure registry, nothing shared between threads, and every style is set on the artists rather
@@ -14,11 +15,13 @@ import io
 import textwrap
 from collections.abc import Sequence
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from digests.model import TimelineYear
+from digests.studymodel import StudyTrack
 from digests.wording import design_label, format_months
 from watcher.vocabulary import DESIGN_COLOURS, DESIGN_SHORT, DESIGNS
 
@@ -29,6 +32,8 @@ LEGEND_COLUMNS = 5
 
 _TEXT = "#1a1a1a"
 _MUTED = "#555555"
+_LATER = "#FFFFFF"  # other reports: white, hatched, so only new studies look "full"
+TRACK_LABELS = 4  # studies with several reports labelled on the chart, the strongest first
 
 
 def _designs_present(timeline: Sequence[TimelineYear]) -> list[str]:
@@ -66,12 +71,68 @@ def _row_major(handles: list, labels: list, *, columns: int) -> tuple[list, list
     return [handles[i] for i in order], [labels[i] for i in order]
 
 
+def _later_reports(year: TimelineYear) -> int:
+    """Papers that year that did not start a new study (a trial's 2-year report, its protocol)."""
+    return max(year.reports - year.total, 0)
+
+
+def _draw_tracks(axes: Axes, tracks: Sequence[StudyTrack]) -> None:
+    """Each study's longest follow-up so far as a step line through its reports (coloured by
+    design, the strongest few named); a study with one report is a small grey dot."""
+    top = max(m for t in tracks for _, m in t.points)
+    labelled: list[tuple[int, float]] = []
+    for track in tracks:
+        xs, ys = zip(*track.points, strict=True)
+        if len(track.points) == 1:
+            axes.plot(xs, ys, "o", color="#BBBBBB", markersize=3, zorder=1)
+            continue
+        colour = DESIGN_COLOURS.get(track.design, "#999999")
+        axes.step(xs, ys, where="post", color=colour, linewidth=1.8, zorder=2)
+        axes.plot(xs, ys, "o", color=colour, markersize=4, zorder=3)
+        if len(labelled) < TRACK_LABELS:
+            # Labels of studies that end at the same place are stacked, not overprinted.
+            near = sum(x == xs[-1] and abs(y - ys[-1]) < top * 0.1 for x, y in labelled)
+            labelled.append((xs[-1], ys[-1]))
+            axes.annotate(
+                track.name,
+                (xs[-1], ys[-1]),
+                xytext=(-4, 4 - 10 * near),
+                textcoords="offset points",
+                ha="right",
+                fontsize=7,
+                color=colour,
+            )
+    _reference_lines(axes, top)
+
+
+def _reference_lines(axes: Axes, top: float) -> None:
+    """Room above the highest point, and the 24- and 60-month lines surgeons look for."""
+    axes.set_ylim(0, max(top * 1.25, 30))
+    for ref in (24, 60):
+        if ref <= top * 1.25:
+            axes.axhline(ref, color=_MUTED, linewidth=0.7, linestyle=(0, (3, 3)))
+            axes.annotate(
+                f"{ref} mo",
+                (0, ref),
+                xycoords=("axes fraction", "data"),
+                xytext=(2, 2),
+                textcoords="offset points",
+                fontsize=7,
+                color=_MUTED,
+            )
+
+
 def render_timeline_png(
-    timeline: Sequence[TimelineYear], *, width_px: int = WIDTH_PX, height_px: int = HEIGHT_PX
+    timeline: Sequence[TimelineYear],
+    tracks: Sequence[StudyTrack] = (),
+    *,
+    width_px: int = WIDTH_PX,
+    height_px: int = HEIGHT_PX,
 ) -> bytes | None:
-    """The timeline as PNG bytes, or None when there is nothing to draw."""
+    """The timeline as PNG bytes, or None when there is nothing to draw. With ``tracks`` the
+    lower panel follows each study's follow-up; without, the longest follow-up overall."""
     years = _sorted(timeline)
-    if not years or not any(y.total for y in years):
+    if not years or not any(y.total or y.reports for y in years):
         return None
     xs = [y.year for y in years]
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
@@ -95,7 +156,28 @@ def render_timeline_png(
             label=DESIGN_SHORT.get(design, design),
         )
         bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
-    bars.set_title("Studies per year, by design", fontsize=10, color=_TEXT, loc="left")
+    later = [_later_reports(y) for y in years]
+    if any(later):
+        bars.bar(
+            xs,
+            later,
+            bottom=bottoms,
+            width=0.8,
+            color=_LATER,
+            edgecolor=_MUTED,
+            linewidth=0.6,
+            hatch="////",
+            label="Other report",
+        )
+        bottoms = [b + c for b, c in zip(bottoms, later, strict=True)]
+    bars.set_title(
+        "New studies per year, by design (a study's other reports hatched)"
+        if any(later)
+        else "Studies per year, by design",
+        fontsize=10,
+        color=_TEXT,
+        loc="left",
+    )
     bars.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     handles, labels = _row_major(*bars.get_legend_handles_labels(), columns=LEGEND_COLUMNS)
     bars.legend(
@@ -113,24 +195,13 @@ def render_timeline_png(
 
     longest = _cumulative_longest(years)
     points = [(x, m) for x, m in zip(xs, longest, strict=True) if m is not None]
-    if points:
+    if tracks:
+        _draw_tracks(line, tracks)
+    elif points:
         px, py = zip(*points, strict=True)
         line.step(px, py, where="post", color="#0072B2", linewidth=1.8)
         line.plot(px, py, "o", color="#0072B2", markersize=3)
-        top = max(py)
-        line.set_ylim(0, max(top * 1.25, 30))
-        for ref in (24, 60):
-            if ref <= top * 1.25:
-                line.axhline(ref, color=_MUTED, linewidth=0.7, linestyle=(0, (3, 3)))
-                line.annotate(
-                    f"{ref} mo",
-                    (0, ref),
-                    xycoords=("axes fraction", "data"),
-                    xytext=(2, 2),
-                    textcoords="offset points",
-                    fontsize=7,
-                    color=_MUTED,
-                )
+        _reference_lines(line, max(py))
     else:
         line.text(
             0.5,
@@ -143,7 +214,12 @@ def render_timeline_png(
             transform=line.transAxes,
         )
     line.set_title(
-        "Longest follow-up reported so far (months)", fontsize=10, color=_TEXT, loc="left"
+        "Follow-up of each study as its reports come out (months)"
+        if tracks
+        else "Longest follow-up reported so far (months)",
+        fontsize=10,
+        color=_TEXT,
+        loc="left",
     )
     line.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=8))
 
@@ -169,7 +245,9 @@ def timeline_alt_text(timeline: Sequence[TimelineYear]) -> str:
     if not years:
         return "Evidence timeline: no studies yet."
     total = sum(y.total for y in years)
+    papers = sum(max(y.reports, y.total) for y in years)
     text = f"Evidence timeline: {total} studies published {years[0].year}–{years[-1].year}"
+    text += f" in {papers} reports" if papers > total else ""
     longest = _cumulative_longest(years)[-1]
     if longest is not None:
         year = next(y.year for y in years if y.longest_followup_months == longest)
@@ -177,25 +255,30 @@ def timeline_alt_text(timeline: Sequence[TimelineYear]) -> str:
     return text + ". The same figures are in the table in the text version."
 
 
-def timeline_table(timeline: Sequence[TimelineYear]) -> str:
-    """The chart's data as a fixed-width text table (one row a year, one column a design)."""
+def _mo(months: float) -> str:
+    return format_months(months).replace(" months", " mo").replace(" month", " mo")
+
+
+def timeline_table(timeline: Sequence[TimelineYear], tracks: Sequence[StudyTrack] = ()) -> str:
+    """The chart's data as a fixed-width text table (one row a year, one column a design),
+    then each study with several reports and its follow-up at each."""
     years = _sorted(timeline)
     if not years:
         return ""
     designs = _designs_present(years)
+    papers = any(_later_reports(y) for y in years)
     heads = [DESIGN_SHORT.get(d, d[:6]) for d in designs]
-    header = ["Year", *heads, "Total", "Longest FU"]
+    header = ["Year", *heads, "Total", *(["Papers"] if papers else []), "Longest FU"]
     rows = []
     for year, best in zip(years, _cumulative_longest(years), strict=True):
         counts = {c.key: c.count for c in year.by_design}
-        follow = "" if best is None else format_months(best).replace(" months", " mo")
-        follow = follow.replace(" month", " mo")
         rows.append(
             [
                 str(year.year),
                 *(str(counts.get(d, 0) or "-") for d in designs),
                 str(year.total),
-                follow,
+                *([str(year.reports)] if papers else []),
+                "" if best is None else _mo(best),
             ]
         )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -204,5 +287,21 @@ def timeline_table(timeline: Sequence[TimelineYear]) -> str:
         for row in [header, *rows]
     ]
     legend = ", ".join(f"{DESIGN_SHORT.get(d, d)} = {design_label(d)}" for d in designs)
-    note = textwrap.fill(f"Longest FU = longest follow-up reported so far. {legend}.", width=76)
-    return "\n".join([*lines, "", note])
+    counted = (
+        "Total = studies first reported that year; Papers = every report that year, a "
+        "study's protocol and later reports included. "
+        if papers
+        else ""
+    )
+    note = f"{counted}Longest FU = longest follow-up reported so far. {legend}."
+    text = [*lines, "", textwrap.fill(note, width=76)]
+    followed = [t for t in tracks if len(t.points) > 1]
+    if followed:
+        text += ["", "Follow-up of studies with several reports (longest so far, by year):"]
+        for track in followed:
+            steps = " -> ".join(f"{year} {_mo(months)}" for year, months in track.points)
+            short = DESIGN_SHORT.get(track.design, track.design)
+            text.append(
+                textwrap.fill(f"{track.name} ({short}): {steps}", 76, subsequent_indent="    ")
+            )
+    return "\n".join(text)

@@ -26,6 +26,7 @@ from typing import Any
 from digests.landscape import (
     build_landscape,
     counts_as_evidence,
+    evidence_studies,
     group_sections,
     is_synthetic,
     make_item,
@@ -37,6 +38,7 @@ from digests.outbox import make_message_id, preferences_link, sender_header, uns
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message
 from digests.safety import must_show
+from digests.studyview import one_per_study, study_notes
 from digests.trials import annotate_items, headline_note, plan_trials
 from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
@@ -44,6 +46,7 @@ from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
 from watcher.records import Article, Evidence
 from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber, check_name
+from watcher.studies import Study
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +178,11 @@ def plan_digest(
     *,
     mail: MailSettings,
     pairs: Sequence[tuple[Article, Evidence]],
+    grouped: Sequence[Study] | None = None,
 ) -> Plan:
     """Decide S's digest for ``period`` from the store (reads only; ``pairs`` are the
-    classified articles the landscape is drawn from)."""
+    classified articles the landscape is drawn from, ``grouped`` their ``evidence_studies``
+    when the caller composes for many subscribers)."""
     last = store.last_digest(subscriber.id)
     candidates = [c for c in store.undelivered(subscriber) if _follows(subscriber, c)]
     studies = sorted(
@@ -185,36 +190,48 @@ def plan_digest(
         key=strength,
     )
     silent = [c.article.pmid for c in candidates if not counts_as_evidence(c.article)]
+    if grouped is None:
+        grouped = evidence_studies(pairs, store.study_decisions())
+    notes = study_notes(grouped)
     cap = subscriber.max_items or mail.max_items
+    repeats: list[str] = []
     if last is None:
+        studies, repeats = one_per_study(studies, grouped)
         chosen = set(baseline_selection(studies, min(cap, BASELINE_SELECTION)))
     else:
         chosen = set(range(min(cap, len(studies))))
     chosen |= {i for i, (_, evidence) in enumerate(studies) if must_show(evidence)}  # past the cap
     shown = [studies[i] for i in sorted(chosen)]
-    rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen]
+    rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen] + repeats
     updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))
     cited_only = store.found_by_citation_only([a.pmid for a, _ in shown])
     kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
-    land = build_landscape(pairs, previous=last[1] if last else None)
+    land = build_landscape(pairs, previous=last[1] if last else None, studies=grouped)
     retracted = sum(u.kind == "retracted" for u in updates)
     trials, trial_event_ids = plan_trials(
         store, subscriber.id, baseline=last is None, today=period.end
+    )
+    later = sum(bool(notes[a.pmid].earlier) for a, _ in studies if a.pmid in notes)
+    headline = make_headline(
+        kind,  # type: ignore[arg-type]
+        len(studies),
+        land,
+        retracted_count=retracted,
+        later_reports=later,
     )
     view = DigestView(
         recipient=Recipient(subscriber.name, subscriber.email),
         period=period,
         kind=kind,  # type: ignore[arg-type]
-        headline="; ".join(
-            part
-            for part in (
-                make_headline(kind, len(studies), land, retracted_count=retracted),  # type: ignore[arg-type]
-                headline_note(trials),
-            )
-            if part
-        ),
+        headline="; ".join(part for part in (headline, headline_note(trials)) if part),
         sections=group_sections(
-            annotate_items(store, (make_item(a, e, cited_only.get(a.pmid, ())) for a, e in shown))
+            annotate_items(
+                store,
+                (
+                    make_item(a, e, cited_only.get(a.pmid, ()), study=notes.get(a.pmid))
+                    for a, e in shown
+                ),
+            )
         ),
         updates=updates,
         overflow_count=len(rest),
@@ -231,7 +248,7 @@ def plan_digest(
         shown=tuple(a.pmid for a, _ in shown),
         hidden=tuple(rest + silent),
         event_ids=tuple(event_ids),
-        landscape=summarize(land),
+        landscape=summarize(land, grouped),
         trial_event_ids=trial_event_ids,
     )
 
@@ -248,12 +265,13 @@ def _compose(
     mail: MailSettings,
     renderer: Renderer,
     pairs: Sequence[tuple[Article, Evidence]],
+    grouped: Sequence[Study] | None = None,
 ) -> int | None:
     period = period_for(subscriber, today)
     if period is None:
         return None  # this period is already covered: composing twice queues nothing
     check_name(subscriber.name)  # a row stored before names were checked
-    plan = plan_digest(store, subscriber, period, mail=mail, pairs=pairs)
+    plan = plan_digest(store, subscriber, period, mail=mail, pairs=pairs, grouped=grouped)
     if plan.empty and not subscriber.send_empty:
         store.mark_covered(subscriber.id, period.end.isoformat())
         log.info("nothing new for %s (%s); no mail, as they chose", subscriber.email, period.label)
@@ -337,6 +355,7 @@ def compose_due(
     skipped, and everyone else's digest is still queued."""
     renderer = Renderer(mail.templates_dir)
     pairs = store.classified()
+    grouped = evidence_studies(pairs, store.study_decisions())  # once for every subscriber
     today = local_today(now, schedule) if everyone else digest_day(now, schedule)
     queued = []
     for subscriber in store.subscribers(active_only=True):
@@ -346,7 +365,14 @@ def compose_due(
             continue
         try:
             digest_id = _compose(
-                store, subscriber, today=today, now=now, mail=mail, renderer=renderer, pairs=pairs
+                store,
+                subscriber,
+                today=today,
+                now=now,
+                mail=mail,
+                renderer=renderer,
+                pairs=pairs,
+                grouped=grouped,
             )
         except (MildwatchError, ValueError) as error:
             log.error("digest for %s skipped: %s", subscriber.email, error)

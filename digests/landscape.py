@@ -1,11 +1,13 @@
 """How the evidence stands: pure functions from (Article, Evidence) pairs to the view model,
-``build_landscape`` for the whole body of evidence, ``make_item`` for one study and
+``build_landscape`` for the whole body of evidence, ``make_item`` for one paper and
 ``group_sections`` for a digest's items under their questions, strongest first.
 
 Only studies count: retracted papers and the notices that retract or correct others are left
-out (a retracted trial is not evidence, and an erratum is not a study). The landscape of each
-digest is kept with it (``summarize``), so the next one can say what changed, e.g. that the
-longest follow-up grew from 24 to 60 months.
+out (a retracted trial is not evidence, and an erratum is not a study). And each study counts
+once, however many reports it has published (``evidence_studies``; its figures are
+``watcher.studies``'s). The landscape of each digest is kept with it (``summarize``), so the
+next one can say what changed, e.g. that the longest follow-up grew from 24 to 60 months, or
+that one trial's did ("PORTAL-LSS: now 24 months, was 12").
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from digests.model import (
@@ -22,19 +25,34 @@ from digests.model import (
     LongestFollowUp,
     Quote,
     ReportedFigure,
+    Safety,
     Section,
     TimelineYear,
 )
 from digests.provenance import shown_quote
 from digests.safety import build_independence, build_safety, item_balance
-from digests.wording import OTHER_SECTION, SECTION_ORDER, UNCERTAIN_SECTION, clip
+from digests.studymodel import StudyNote
+from digests.studyview import (
+    follow_up_growth,
+    followed_studies,
+    studies_summary,
+    study_label,
+    study_tracks,
+)
+from digests.wording import (
+    OTHER_SECTION,
+    SECTION_ORDER,
+    UNCERTAIN_SECTION,
+    citation,
+    clip,
+    first_author,
+)
 from watcher.records import Article, Evidence, Tag, plain_text
+from watcher.studies import Decision, Study, group_studies
+from watcher.studylinks import counts_as_evidence as counts_as_evidence  # re-exported, with:
+from watcher.studylinks import is_notice as is_notice
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
-# PubMed publication types of records that are about another record, not studies themselves.
-NOTICE_TYPES = frozenset(
-    {"Published Erratum", "Retraction of Publication", "Expression of Concern"}
-)
 FIGURES_SHOWN = 6  # reoperation statements, strongest studies first
 _FIGURE = re.compile(rf"\d|\b(?:no|none|zero|without|{NUMBER_WORDS})\b", re.IGNORECASE)
 
@@ -85,29 +103,6 @@ def group_sections(items: Iterable[DigestItem]) -> tuple[Section, ...]:
     )
 
 
-def is_notice(article: Article) -> bool:
-    """A retraction notice, erratum or expression of concern (not a study)."""
-    return any(t in NOTICE_TYPES for t in article.publication_types)
-
-
-def counts_as_evidence(article: Article) -> bool:
-    return not article.retracted and not is_notice(article)
-
-
-def first_author(article: Article) -> str:
-    """ "Deer TR et al.", "Deer TR", or "" when PubMed lists no author."""
-    if not article.authors:
-        return ""
-    return article.authors[0] + (" et al." if len(article.authors) > 1 else "")
-
-
-def citation(article: Article) -> str:
-    """A short source: "Deer TR et al. 2024" (journal when there is no author)."""
-    who = first_author(article) or article.journal_abbrev or article.journal or "PMID"
-    year = article.pub_year or (article.pub_date or "")[:4]
-    return f"{who} {year}".strip() if year else who
-
-
 def is_synthetic(article: Article) -> bool:
     """Sample data (the digest then carries the SYNTHETIC banner)."""
     return article.plain_title.startswith("[SYNTHETIC]")
@@ -143,10 +138,14 @@ def _source(tag: Tag | None) -> str | None:
 
 
 def make_item(
-    article: Article, evidence: Evidence, found_by_citation: tuple[str, ...] = ()
+    article: Article,
+    evidence: Evidence,
+    found_by_citation: tuple[str, ...] = (),
+    *,
+    study: StudyNote | None = None,
 ) -> DigestItem:
-    """One study as the digest shows it (``found_by_citation``: the key papers it cites, when
-    only citation tracking found it)."""
+    """One paper as the digest shows it (``found_by_citation``: the key papers it cites, when
+    only citation tracking found it; ``study``: the other reports of its study)."""
     texts = [article.plain_title, *(plain_text(s.text) for s in article.abstract)]
     return DigestItem(
         pmid=article.pmid,
@@ -170,6 +169,7 @@ def make_item(
         followup_source=_source(evidence.followup_tag),
         sample_size_source=_source(evidence.sample_size_tag),
         **item_balance(evidence),
+        study=study,
     )
 
 
@@ -184,37 +184,33 @@ def strength(pair: Pair) -> tuple[int, float, int, str]:
     )
 
 
-def _counts(counter: Counter[str], order: Sequence[str]) -> tuple[Count, ...]:
-    known = [Count(key, counter[key]) for key in order if counter[key]]
-    extra = [Count(key, counter[key]) for key in sorted(set(counter) - set(order))]
-    return tuple(known + extra)
+def _counts(
+    counter: Counter[str], order: Sequence[str], reports: Counter[str] | None = None
+) -> tuple[Count, ...]:
+    keys = [key for key in order if counter[key]] + sorted(set(counter) - set(order))
+    return tuple(Count(key, counter[key], (reports or Counter())[key]) for key in keys)
 
 
-def _longest(studies: Sequence[Pair], previous: Mapping[str, Any] | None) -> LongestFollowUp | None:
-    with_followup = [p for p in studies if p[1].followup_months is not None]
-    if not with_followup:
+def _longest(
+    studies: Sequence[Study], previous: Mapping[str, Any] | None
+) -> LongestFollowUp | None:
+    """The study followed longest (ties go to the stronger study), and the report that says so."""
+    timed = [s for s in studies if s.longest is not None]
+    if not timed:
         return None
-    article, evidence = min(with_followup, key=strength_by_followup)
-    months = float(evidence.followup_months or 0.0)
+    study = min(timed, key=lambda s: (-(s.followup_months or 0.0), s.strength))
+    report = study.longest
+    assert report is not None
+    months = float(study.followup_months or 0.0)
     previous_months = previous.get("longest_followup_months") if previous else None
     grew = previous is not None and months > float(previous_months or 0.0)
     return LongestFollowUp(
         months=months,
-        pmid=article.pmid,
-        citation=citation(article),
+        pmid=report.pmid,
+        citation=citation(report.article),
         grew=grew,
         previous_months=float(previous_months) if previous_months is not None else None,
-    )
-
-
-def strength_by_followup(pair: Pair) -> tuple[float, int, int, str]:
-    """Longest follow-up first; ties go to the stronger study."""
-    article, evidence = pair
-    return (
-        -(evidence.followup_months or 0.0),
-        level_rank(evidence.level),
-        -(evidence.sample_size or 0),
-        article.pmid,
+        study=study_label(study) if len(study.reports) > 1 else "",
     )
 
 
@@ -236,23 +232,53 @@ def _figures(studies: Sequence[Pair], field: str, limit: int) -> tuple[ReportedF
     return tuple(figures)
 
 
-def _timeline(studies: Sequence[Pair]) -> tuple[TimelineYear, ...]:
-    years: dict[int, list[Evidence]] = {}
-    for article, evidence in studies:
-        if article.pub_year:
-            years.setdefault(article.pub_year, []).append(evidence)
-    timeline = []
-    for year in sorted(years):
-        found = years[year]
-        followups = [e.followup_months for e in found if e.followup_months is not None]
-        timeline.append(
-            TimelineYear(
-                year=year,
-                by_design=_counts(Counter(e.design for e in found), DESIGNS),
-                longest_followup_months=max(followups) if followups else None,
-            )
+def _timeline(studies: Sequence[Study]) -> tuple[TimelineYear, ...]:
+    """Per year: studies new that year (at their first results report) by design, every paper
+    published, and the longest follow-up a report gave."""
+    new: dict[int, list[str]] = {}
+    papers: Counter[int] = Counter()
+    followups: dict[int, list[float]] = {}
+    for study in studies:
+        first = next((r.article.pub_year for r in study.results if r.article.pub_year), None)
+        if first:
+            new.setdefault(first, []).append(study.design)
+        for report in study.reports:
+            year = report.article.pub_year
+            if year:
+                papers[year] += 1
+                if report.followup_months is not None:
+                    followups.setdefault(year, []).append(report.followup_months)
+    return tuple(
+        TimelineYear(
+            year=year,
+            by_design=_counts(Counter(new.get(year, [])), DESIGNS),
+            longest_followup_months=max(followups[year]) if year in followups else None,
+            reports=papers[year],
         )
-    return tuple(timeline)
+        for year in sorted(papers)
+    )
+
+
+def _safety(studies: Sequence[Study], results: Sequence[Pair]) -> Safety:
+    """Harms as each results report states them (strongest first, each with its source); a
+    study that stated "none occurred" in several reports is counted once."""
+    safety = build_safety(sorted(results, key=strength), citation)
+    no_events, no_serious = safety.no_events, safety.no_serious
+    for study in (s for s in studies if len(s.results) > 1):
+        each = build_safety([(r.article, r.evidence) for r in study.results], citation)
+        no_events -= each.no_events - (each.no_events > 0)
+        no_serious -= each.no_serious - (each.no_serious > 0 and each.no_events == 0)
+    return replace(safety, no_events=no_events, no_serious=no_serious)
+
+
+def evidence_studies(
+    pairs: Iterable[Pair], decisions: Sequence[Decision] = ()
+) -> tuple[Study, ...]:
+    """The studies that the papers counting as evidence report (each paper once), joined as
+    ``watcher.studies.group_studies`` does, the librarians' ``decisions`` first."""
+    unique = {article.pmid: (article, evidence) for article, evidence in pairs}
+    kept = [unique[pmid] for pmid in sorted(unique) if counts_as_evidence(unique[pmid][0])]
+    return group_studies(kept, decisions)
 
 
 def build_landscape(
@@ -260,40 +286,59 @@ def build_landscape(
     *,
     previous: Mapping[str, Any] | None = None,
     figures_limit: int = FIGURES_SHOWN,
+    studies: Sequence[Study] | None = None,
 ) -> Landscape:
-    """The landscape of ``pairs`` (each article once); ``previous`` is the ``summarize()`` of
-    the subscriber's last digest, or None for a first digest."""
-    unique = {article.pmid: (article, evidence) for article, evidence in pairs}
-    studies = [unique[pmid] for pmid in sorted(unique) if counts_as_evidence(unique[pmid][0])]
-    evidence = [e for _, e in studies]
-    rcts = [e for e in evidence if e.design == "rct"]
-    questions = Counter(q for e in evidence for q in set(e.question_keys))
+    """The landscape of ``pairs`` (each article once), counted by study: a trial's protocol,
+    1-year and 2-year reports are one trial, its patients counted once (from its main report).
+
+    ``studies`` is ``evidence_studies(pairs, decisions)`` when the caller has it (to use the
+    librarians' decisions); by default the papers are grouped without decisions. ``previous``
+    is the ``summarize()`` of the subscriber's last digest, or None for a first digest.
+    """
+    grouped = tuple(studies) if studies is not None else evidence_studies(pairs)
+    counted = [s for s in grouped if s.has_results]
+    rcts = [s for s in counted if s.design == "rct"]
+    questions = Counter(q for s in counted for q in s.question_keys)
+    results = [(r.article, r.evidence) for s in counted for r in s.results]
+    reports: Counter[str] = Counter()
+    for study in counted:
+        reports[study.design] += len(study.results)
     return Landscape(
-        total_studies=len(studies),
-        by_design=_counts(Counter(e.design for e in evidence), DESIGNS),
-        by_level=_counts(Counter(e.level for e in evidence if e.level), LEVELS),
+        total_studies=len(counted),
+        by_design=_counts(Counter(s.design for s in counted), DESIGNS, reports),
+        by_level=_counts(Counter(s.level for s in counted if s.level), LEVELS),
         by_question=_counts(questions, QUESTIONS),
         rct_count=len(rcts),
-        rct_patients=sum(e.sample_size or 0 for e in rcts),
-        longest_followup=_longest(studies, previous),
-        studies_24_months=sum((e.followup_months or 0) >= 24 for e in evidence),
-        studies_60_months=sum((e.followup_months or 0) >= 60 for e in evidence),
-        reoperations=_figures(studies, "reoperations", figures_limit),
-        timeline=_timeline(studies),
-        safety=build_safety(sorted(studies, key=strength), citation),
-        independence=build_independence(studies),
+        rct_patients=sum(s.sample_size or 0 for s in rcts),
+        longest_followup=_longest(counted, previous),
+        studies_24_months=sum((s.followup_months or 0) >= 24 for s in counted),
+        studies_60_months=sum((s.followup_months or 0) >= 60 for s in counted),
+        reoperations=_figures(results, "reoperations", figures_limit),
+        timeline=_timeline(grouped),
+        safety=_safety(counted, results),
+        independence=build_independence([(s.main.article, s.main.evidence) for s in counted]),
+        total_reports=len(results),
+        awaiting_results=len(grouped) - len(counted),
+        rct_reports=reports["rct"],
+        followed=followed_studies(counted),
+        growth=follow_up_growth(counted, previous),
+        tracks=study_tracks(counted),
     )
 
 
-def summarize(landscape: Landscape) -> dict[str, Any]:
-    """What a digest row keeps of its landscape, for the next digest to compare against."""
+def summarize(landscape: Landscape, studies: Iterable[Study] = ()) -> dict[str, Any]:
+    """What a digest row keeps of its landscape (and of its ``studies``, to tell which grew),
+    for the next digest to compare against."""
     longest = landscape.longest_followup
     return {
         "total_studies": landscape.total_studies,
+        "total_reports": landscape.total_reports,
         "rct_count": landscape.rct_count,
+        "rct_reports": landscape.rct_reports,
         "rct_patients": landscape.rct_patients,
         "studies_24_months": landscape.studies_24_months,
         "studies_60_months": landscape.studies_60_months,
         "longest_followup_months": longest.months if longest else None,
         "longest_followup_pmid": longest.pmid if longest else None,
+        "studies": studies_summary(studies),
     }

@@ -19,6 +19,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from digests import provenance
+from digests.studymodel import FollowedStudy, FollowUpGrowth, StudyNote, StudyTrack
 from digests.wording import (
     SECTION_NOTES,
     SECTION_TITLES,
@@ -115,6 +116,7 @@ class DigestItem:
     design_source: str | None = None  # None: nothing stated the design
     followup_source: str | None = None
     sample_size_source: str | None = None
+    study: StudyNote | None = None  # when the paper is one of several reports of a study
 
     @property
     def title_text(self) -> str:
@@ -232,6 +234,7 @@ class ArticleUpdate:
 class Count:
     key: str
     count: int
+    reports: int = 0  # results reports behind ``count`` studies (0 where papers are not told apart)
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,7 @@ class LongestFollowUp:
     citation: str
     grew: bool = False  # longer than at the subscriber's previous digest
     previous_months: float | None = None
+    study: str = ""  # the study's name when it has several reports ("PORTAL-LSS")
 
     @property
     def pubmed_url(self) -> str:
@@ -357,11 +361,13 @@ class LongestFollowUp:
 
 @dataclass(frozen=True)
 class TimelineYear:
-    """One year of the evidence timeline: studies published by design, longest follow-up."""
+    """One year of the evidence timeline: new studies by design (a study counts in the year of
+    its first results report), papers published, the longest follow-up reported that year."""
 
     year: int
     by_design: tuple[Count, ...]
     longest_followup_months: float | None = None
+    reports: int = 0  # papers published that year, later reports of known studies included
 
     @property
     def total(self) -> int:
@@ -385,6 +391,13 @@ class Landscape:
     timeline: tuple[TimelineYear, ...] = ()
     safety: Safety = Safety()
     independence: Independence = Independence()
+    # Counted by study (above), the papers behind them, and studies followed over time.
+    total_reports: int = 0  # results reports of the studies counted
+    awaiting_results: int = 0  # studies with a published protocol and no results yet (not counted)
+    rct_reports: int = 0
+    followed: tuple[FollowedStudy, ...] = ()
+    growth: tuple[FollowUpGrowth, ...] = ()
+    tracks: tuple[StudyTrack, ...] = ()
 
 
 @dataclass(frozen=True)

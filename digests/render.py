@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from digests import chart
 from digests.model import DigestView, TimelineYear
+from digests.studymodel import StudyTrack
 from digests.wording import (
     MEDICAL_DISCLAIMER,
     NLM_DISCLAIMER,
@@ -202,22 +203,26 @@ class Renderer:
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
         self.env = make_environment(templates_dir)
-        self._charts: dict[tuple[TimelineYear, ...], InlineImage | None] = {}
+        self._charts: dict[tuple[object, ...], InlineImage | None] = {}
 
-    def chart_for(self, timeline: tuple[TimelineYear, ...]) -> InlineImage | None:
-        if timeline not in self._charts:
-            self._charts[timeline] = _chart_image(timeline)
-        return self._charts[timeline]
+    def chart_for(
+        self, timeline: tuple[TimelineYear, ...], tracks: tuple[StudyTrack, ...] = ()
+    ) -> InlineImage | None:
+        if (timeline, tracks) not in self._charts:
+            self._charts[(timeline, tracks)] = _chart_image(timeline, tracks)
+        return self._charts[(timeline, tracks)]
 
     def render(self, view: DigestView) -> RenderedDigest:
         landscape = view.landscape
-        image = self.chart_for(landscape.timeline) if landscape else None
+        image = self.chart_for(landscape.timeline, landscape.tracks) if landscape else None
         context: dict[str, Any] = {
             "view": view,
             "recipient": view.recipient,
             "synthetic": view.is_synthetic,
             "chart": image,
-            "timeline_table": chart.timeline_table(landscape.timeline) if landscape else "",
+            "timeline_table": (
+                chart.timeline_table(landscape.timeline, landscape.tracks) if landscape else ""
+            ),
             "unsubscribe_url": safe_url(view.unsubscribe),
             "preferences_url": safe_url(view.preferences),
             "overflow_url": safe_url(view.overflow_url),
@@ -281,8 +286,10 @@ def render(view: DigestView, *, templates_dir: Path | None = None) -> RenderedDi
     return Renderer(templates_dir).render(view)
 
 
-def _chart_image(timeline: tuple[TimelineYear, ...]) -> InlineImage | None:
-    png = chart.render_timeline_png(timeline)
+def _chart_image(
+    timeline: tuple[TimelineYear, ...], tracks: tuple[StudyTrack, ...] = ()
+) -> InlineImage | None:
+    png = chart.render_timeline_png(timeline, tracks)
     if png is None:
         return None
     digest = hashlib.sha256(png).hexdigest()[:16]

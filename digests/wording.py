@@ -1,5 +1,5 @@
 """How a digest words things: labels of designs, levels and questions, months, plurals, links,
-clipped snippets, the period and the headline, and the footer's disclaimers.
+citations, clipped snippets, the period and the headline, and the footer's disclaimers.
 
 Labels come from ``watcher.vocabulary``; this module adds only what a digest says around them
 (the "other" section, how an unknown key is shown). Used by the view model's properties, the
@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from watcher.records import Article
 from watcher.vocabulary import (
     DESIGN_LABELS,
     HARM_LABELS,
@@ -102,6 +103,20 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
+def first_author(article: Article) -> str:
+    """ "Deer TR et al.", "Deer TR", or "" when PubMed lists no author."""
+    if not article.authors:
+        return ""
+    return article.authors[0] + (" et al." if len(article.authors) > 1 else "")
+
+
+def citation(article: Article) -> str:
+    """A short source: "Deer TR et al. 2024" (journal when there is no author)."""
+    who = first_author(article) or article.journal_abbrev or article.journal or "PMID"
+    year = article.pub_year or (article.pub_date or "")[:4]
+    return f"{who} {year}".strip() if year else who
+
+
 def pubmed_url(pmid: str) -> str:
     return f"https://pubmed.ncbi.nlm.nih.gov/{quote(pmid, safe='')}/"
 
@@ -149,14 +164,24 @@ def make_headline(
     landscape: Landscape | None,
     *,
     retracted_count: int = 0,
+    later_reports: int = 0,
 ) -> str:
-    """The one line a surgeon reads first: "2 new studies; longest follow-up now 60 months"."""
+    """The one line a surgeon reads first: "2 new studies; longest follow-up now 60 months".
+
+    ``later_reports`` of the ``new_count`` papers report studies already known (a trial's
+    2-year results): they are said apart, not counted as new studies.
+    """
     parts: list[str] = []
     if kind == "baseline":
         total = landscape.total_studies if landscape else new_count
         parts.append(f"Where the evidence stands: {plural(total, 'study', 'studies')}")
     elif kind == "update" and new_count:
-        parts.append(plural(new_count, "new study", "new studies"))
+        if new_count > later_reports:
+            parts.append(plural(new_count - later_reports, "new study", "new studies"))
+        if later_reports:
+            parts.append(
+                plural(later_reports, "new report of a known study", "new reports of known studies")
+            )
     else:
         parts.append("No new studies")
     longest = landscape.longest_followup if landscape else None

@@ -47,9 +47,13 @@ def record(
     publication_types: tuple[str, ...] = ("Journal Article",),
     corrections: tuple[Correction, ...] = (),
     references: tuple[str, ...] = (),
+    authors: tuple[Author, ...] | None = None,
+    databanks: tuple[tuple[str, str], ...] = (),
 ) -> str:
     """One <PubmedArticle>; ``title`` gets the [SYNTHETIC] prefix; ``references`` are the
-    PMIDs its ReferenceList cites."""
+    PMIDs its ReferenceList cites. Each record has an author of its own unless ``authors`` says
+    otherwise (a shared author, the same design and the same n make two papers "probably the
+    same study")."""
     return render_article(
         SyntheticRecord(
             pmid=pmid,
@@ -58,12 +62,13 @@ def record(
             entrez=datetime.combine(entrez, time(6, 0)),
             pub_date=entrez,
             abstract=abstract,
-            authors=(Author("Testwriter", "Ann"),),
+            authors=authors if authors is not None else (Author(f"Testwriter-{pmid}", "Ann"),),
             created=datetime.combine(created, time(6, 0)) if created else None,
             revised=revised,
             publication_types=publication_types,
             corrections=corrections,
             references=tuple((f"A cited work (PMID {p}).", p) for p in references),
+            databanks=databanks,
             doi=f"10.99999/synthetic.test.{pmid}",
         )
     )

@@ -91,11 +91,11 @@ def pairs() -> list[tuple[Article, Evidence]]:
 def test_counts_leave_out_retracted_papers_and_notices(pairs) -> None:
     land = build_landscape(pairs)
     assert land.total_studies == 5
-    assert land.by_design == (
-        Count("rct", 2),
-        Count("prospective_cohort", 1),
-        Count("case_series", 1),
-        Count("case_report", 1),
+    assert land.by_design == (  # studies, and their results reports
+        Count("rct", 2, 2),
+        Count("prospective_cohort", 1, 1),
+        Count("case_series", 1, 1),
+        Count("case_report", 1, 1),
     )
     assert land.by_level == (Count("I", 2), Count("II", 1), Count("IV", 1), Count("V", 1))
     assert land.by_question == (

@@ -80,6 +80,16 @@ class Clues:
     authors: frozenset[str]  # normalised "lastname initial" keys
 
 
+def is_notice(article: Article) -> bool:
+    """A retraction notice, erratum or expression of concern (not a study)."""
+    return any(t in NOTICE_TYPES for t in article.publication_types)
+
+
+def counts_as_evidence(article: Article) -> bool:
+    """Neither retracted nor a notice: a paper the landscape (and a study) may count."""
+    return not article.retracted and not is_notice(article)
+
+
 def can_be_a_report(article: Article, evidence: Evidence) -> bool:
     """A paper that may report a study others also report: a primary study that is neither
     retracted nor a notice, letter or opinion."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from digests.landscape import build_landscape
+from digests.landscape import build_landscape, evidence_studies
 from digests.render import browser_html
 from watcher import searches
 from watcher.cli import jobs, show, trials
@@ -132,7 +132,9 @@ def demo(folder: Path) -> None:
 
     with Store.open(config.database) as store:
         heading("3. How the evidence stands")
-        for line in show.landscape_lines(build_landscape(store.classified())):
+        pairs = store.classified()
+        studies = evidence_studies(pairs, store.study_decisions())
+        for line in show.landscape_lines(build_landscape(pairs, studies=studies)):
             click.echo(line)
         sent = [e for e in reversed(store.outbox(status="sent")) if e.kind != "alert"]
         pages = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from digests.landscape import build_landscape
+from digests.landscape import build_landscape, evidence_studies
 from watcher import pubmed, tagging
 from watcher.cli import show
 from watcher.cli.app import App, pass_app
@@ -64,11 +64,13 @@ def reclassify(app: App, everything: bool) -> None:
 )
 @pass_app
 def evidence_command(app: App, include_uncertain: bool) -> None:
-    """How the evidence on MILD stands: designs and levels, longest follow-up and its study,
-    who paid, studies per question, harms by kind and reoperations reported, a table per year."""
+    """How the evidence on MILD stands, counted by study (a trial's reports count once):
+    designs and levels, longest follow-up and its study, who paid, studies followed over time,
+    studies per question, harms by kind and reoperations reported, a table per year."""
     relevance = ("relevant", "uncertain") if include_uncertain else ("relevant",)
     pairs = app.store.classified(relevance)
-    for line in show.landscape_lines(build_landscape(pairs)):
+    studies = evidence_studies(pairs, app.store.study_decisions())
+    for line in show.landscape_lines(build_landscape(pairs, studies=studies)):
         click.echo(line)
     if any(a.title.startswith("[SYNTHETIC]") for a, _ in pairs):
         click.echo("")

@@ -265,17 +265,30 @@ def mail_report(report: MailReport) -> list[str]:
 
 def landscape_lines(landscape: Landscape) -> list[str]:
     """`mildwatch evidence`: how the evidence stands, as a surgeon would scan it."""
-    lines = [f"Studies about MILD: {landscape.total_studies}", "", "By design:"]
-    lines.extend(f"  {design_label(c.key):<40} {c.count:>4}" for c in landscape.by_design)
+    lines = [
+        f"Studies about MILD: {landscape.total_studies} "
+        f"({landscape.total_reports} reports; a study with several reports counts once)",
+        "",
+        "By design:                                studies (reports)",
+    ]
+    lines.extend(
+        f"  {design_label(c.key):<40} {c.count:>4}"
+        + (f" ({c.reports})" if c.reports > c.count else "")
+        for c in landscape.by_design
+    )
     lines.append("By level of evidence:")
     lines.extend(f"  Level {c.key:<34} {c.count:>4}" for c in landscape.by_level)
     lines.append(
-        f"Randomised trials: {landscape.rct_count} ({landscape.rct_patients} patients randomised)"
+        f"Randomised trials: {landscape.rct_count} ({landscape.rct_reports} reports; "
+        f"{landscape.rct_patients} patients randomised, each trial counted once)"
     )
+    if landscape.awaiting_results:
+        lines.append(f"Protocols without results yet: {landscape.awaiting_results}")
     longest = landscape.longest_followup
     if longest:
+        study = f"{longest.study}, " if longest.study else ""
         lines.append(
-            f"Longest follow-up: {format_months(longest.months)} — {longest.citation}, "
+            f"Longest follow-up: {format_months(longest.months)} — {study}{longest.citation}, "
             f"PMID {longest.pmid}"
         )
     lines.append(
@@ -284,6 +297,13 @@ def landscape_lines(landscape: Landscape) -> list[str]:
     )
     if landscape.independence.studies:
         lines.append(f"Who paid: {landscape.independence.line}")
+    if landscape.followed:
+        lines.extend(["", "Studies followed over time (`mildwatch studies show NAME` for why):"])
+        for f in landscape.followed:
+            n = f" n={f.sample_size}" if f.sample_size is not None else ""
+            probable = " PROBABLY one study" if f.probable else ""
+            lines.append(f"  {f.name} — {design_label(f.design)},{n}{probable}")
+            lines.append(f"      {', '.join(r.text for r in f.reports)}")
     lines.extend(["", "Studies per question:"])
     lines.extend(f"  {question_title(c.key):<60} {c.count:>4}" for c in landscape.by_question)
     lines.extend(safety_lines(landscape.safety))
@@ -292,7 +312,7 @@ def landscape_lines(landscape: Landscape) -> list[str]:
         lines.extend(
             f'  "{clip(f.text, 150)}" — {f.citation}, PMID {f.pmid}' for f in landscape.reoperations
         )
-    table = timeline_table(landscape.timeline)
+    table = timeline_table(landscape.timeline, landscape.tracks)
     if table:
         lines.extend(["", "Per year:", *table.splitlines()])
     return lines

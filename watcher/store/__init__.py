@@ -3,10 +3,11 @@
 ``Store`` is one class put together from query mixins, one module per concern: ``base``
 (connection, migrations, transactions), ``schema`` (the shipped migrations), ``articles``,
 ``searches``, ``evidence``, ``runs``, ``subscribers``, ``preferences``, ``undelivered``,
-``outbox``, ``trials`` and ``citations``. One class, so a single connection serves the watcher
-and the digests: ``watcher`` code simply never calls the mail queries, which ``digests`` and
-the CLI use. Methods take and return the dataclasses in ``watcher.records`` and the ones
-re-exported here; import them from ``watcher.store``, not from the modules, which may move.
+``outbox``, ``trials``, ``citations`` and ``studies``. One class, so a single connection serves
+the watcher and the digests: ``watcher`` code simply never calls the mail queries, which
+``digests`` and the CLI use. Methods take and return the dataclasses in ``watcher.records`` and
+the ones re-exported here; import them from ``watcher.store``, not from the modules, which may
+move.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
 from watcher.store.preferences import PREFERENCE_FIELDS, PreferenceQueries, SubscriberChange
 from watcher.store.runs import RunQueries
 from watcher.store.searches import SearchQueries
+from watcher.store.studies import StudyQueries
 from watcher.store.subscribers import (
     FORMATS,
     FREQUENCIES,
@@ -68,5 +70,6 @@ class Store(
     TrialQueries,
     PreferenceQueries,
     CitationQueries,
+    StudyQueries,
 ):
     """An open mildwatch database; ``Store.open(path)`` connects and migrates."""

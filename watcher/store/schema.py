@@ -417,6 +417,47 @@ def poll_state_covered_from(db: Database) -> None:
     _run(db, "ALTER TABLE poll_state ADD COLUMN covered_from TEXT")
 
 
+def study_groups(db: Database) -> None:
+    """Which papers report one study (``studies`` + ``study_reports``, rewritten whenever the
+    papers, their tags or the decisions change) and the librarians' decisions behind them
+    (``study_decisions``: kept for good, by PMID, so they outlive re-tagging and re-grouping).
+    A study's ``key`` is its lowest PMID; ``links`` holds why its papers were joined."""
+    _run(
+        db,
+        """CREATE TABLE study_decisions (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('merge', 'split', 'confirm')),
+            pmids TEXT NOT NULL,
+            others TEXT NOT NULL DEFAULT '[]',
+            author TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL
+        ) STRICT""",
+        """CREATE TABLE studies (
+            key TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('single', 'linked', 'probable', 'confirmed')),
+            design TEXT NOT NULL,
+            level TEXT,
+            main_pmid TEXT NOT NULL,
+            sample_size INTEGER,
+            longest_pmid TEXT,
+            followup_months REAL,
+            names TEXT NOT NULL DEFAULT '[]',
+            registrations TEXT NOT NULL DEFAULT '[]',
+            links TEXT NOT NULL DEFAULT '[]',
+            grouped_at TEXT NOT NULL
+        ) STRICT""",
+        """CREATE TABLE study_reports (
+            pmid TEXT PRIMARY KEY REFERENCES articles(pmid),
+            study_key TEXT NOT NULL REFERENCES studies(key) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('protocol', 'results')),
+            position INTEGER NOT NULL
+        ) STRICT""",
+        "CREATE INDEX study_reports_study ON study_reports(study_key, position)",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
@@ -429,6 +470,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0009_outbox_sending_state", outbox_sending_state),
     ("0010_runs_pid", runs_pid),
     ("0011_poll_state_covered_from", poll_state_covered_from),
+    ("0012_study_groups", study_groups),
 )
 
 
