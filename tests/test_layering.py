@@ -45,6 +45,7 @@ LAYERS = {
     "watcher.querydiff": "intake",
     "watcher.searchfile": "intake",
     "watcher.audit": "intake",
+    "watcher.regroup": "intake",
     "watcher.runlock": "service",
     "watcher.scheduler": "service",
     "watcher.localpubmed": "localpubmed",

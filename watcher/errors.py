@@ -20,6 +20,7 @@ exits with ``exit_code``; it never shows a traceback for these.
     ├── ParseError              a PubMed XML or MEDLINE file that cannot be read
     ├── WebInputError           a web page's filter or form holds a value it cannot take
     │                           (the page answers 400 with the message; nothing changes)
+    ├── StudyError              a librarian's merge/split/confirm of studies that cannot apply
     └── DeliveryError           a digest could not be delivered (SMTP, files outbox);
         │                       ``permanent`` when retrying cannot help
         ├── ServerUnavailable   the mail server failed before any message was offered
@@ -115,3 +116,8 @@ class ServerUnavailable(DeliveryError):
 class OutcomeUnknown(DeliveryError):
     """The message was offered in full (the final "." went out) but no reply came: the
     server may have kept it. Resending at once risks a duplicate, so the outbox holds it."""
+
+
+class StudyError(MildwatchError):
+    """A study decision that cannot be applied: an unknown PMID or study name, merging a study
+    with itself, splitting off every report of a study."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from watcher.clock import iso, utc_now
 from watcher.evidence import CLASSIFIER_VERSION, Profile, classify
 from watcher.records import Article
+from watcher.regroup import regroup
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ def reclassify(
     """Re-tag articles tagged by another classifier or profile version (or all of them).
 
     Works in batches, each its own transaction: an interrupted run resumes where it stopped,
-    because finished articles already carry the new version.
+    because finished articles already carry the new version. The study groups are recomputed
+    at the end; the librarians' decisions (by PMID) apply again.
     """
     pmids = (
         store.all_pmids()
@@ -76,6 +78,7 @@ def reclassify(
             progress("classify", report.classified, len(pmids))
     report.changed = store.evidence_changes(run_id=report.run_id)
     with store.transaction():
+        regroup(store, now=iso(utc_now()))
         store.finish_run(
             report.run_id,
             status="ok",

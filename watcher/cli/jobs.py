@@ -33,6 +33,7 @@ from watcher.pubmed import EntrezClient
 from watcher.redact import redact
 from watcher.registry import RegistryClient
 from watcher.registry.poll import RegistryReport, poll_registry, profile_registry_search
+from watcher.regroup import regroup
 from watcher.runlock import LOCK_WAIT_SECONDS, run_lock
 from watcher.store import Store, Subscriber, database_error
 from watcher.tagging import tagger
@@ -51,12 +52,13 @@ def poll_job(
     progress: Progress | None = None,
     lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> PollReport:
-    """Poll every enabled saved search (or those named in ``only``) and tag what it stores."""
+    """Poll every enabled saved search (or those named in ``only``), tag what it stores and
+    regroup the reports into studies."""
     config.require_email()
     profile = load_profile(config.poll.profile)
 
     def work(store: Store) -> PollReport:
-        return poll(
+        report = poll(
             store,
             EntrezClient(config.entrez),
             now=now,
@@ -66,6 +68,8 @@ def poll_job(
             on_stored=tagger(profile),
             progress=progress,
         )
+        regroup(store, now=iso(now or utc_now()))
+        return report
 
     report = _guarded(config, "poll", work, lock_wait=lock_wait, check=True)
     if not report.ok:

@@ -18,6 +18,7 @@ from watcher.clock import iso, utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path, load_profile
+from watcher.regroup import regroup
 from watcher.runlock import LOCK_WAIT_SECONDS, daemon_lock_path, lock_holder, lock_path, run_lock
 from watcher.store import ArticleFilter
 
@@ -111,6 +112,7 @@ def import_(app: App, files: tuple[Path, ...]) -> None:
             run_id = store.start_run("import", now=now)
             events = store.save_articles(articles, run_id=run_id, now=now)
             tagging.tag_articles(store, articles, run_id, profile)
+            regroup(store, now=now)
             counts = {k: sum(e.kind == k for e in events) for k in ("new", "updated", "retracted")}
             store.finish_run(run_id, status="ok", counts=counts, error=None, now=now)
     click.echo(
