@@ -65,7 +65,7 @@ def test_poll_then_articles_status_and_filters(workdir: Path) -> None:
     config = str(workdir / "mildwatch.toml")
     polled = run("--config", config, "poll")
     assert polled.exit_code == 0, polled.output
-    assert "38 found, 38 new" in polled.output
+    assert "41 found, 41 new" in polled.output
     listed = run("--config", config, "articles", "list", "--design", "rct")
     assert listed.exit_code == 0 and "Randomized controlled trial" in listed.output
     assert "[SYNTHETIC]" in listed.output and "made-up sample data" in listed.output

@@ -46,7 +46,7 @@ def expected_pages(row: Row) -> tuple[str, str]:
 
 def test_ris_is_read_back_by_rispy_with_every_field(rows: list[Row]) -> None:
     parsed = rispy.loads(to_ris(rows))
-    assert len(parsed) == len(rows) == 43
+    assert len(parsed) == len(rows) == 46
     for entry, row in zip(parsed, rows, strict=True):
         a = row.article
         assert entry["type_of_reference"] == "JOUR"
@@ -173,17 +173,18 @@ def test_export_takes_the_filters_of_articles_list(config: Path, tmp_path: Path)
         args = ["--config", str(config), "export", "--format", fmt, "--design", "rct",
                 "--relevance", "relevant", "-o", str(out)]  # fmt: skip
         result = runner.invoke(cli, args)
-        assert result.exit_code == 0 and "Wrote 3 article(s)" in result.output
+        assert result.exit_code == 0 and "Wrote 5 article(s)" in result.output
     ris = rispy.loads((tmp_path / "rct.ris").read_text(encoding="utf-8"))
-    assert sorted(e["accession_number"] for e in ris) == ["99000006", "99000011", "99000021"]
+    trial_reports = ["99000006", "99000011", "99000021", "99000044", "99000045"]
+    assert sorted(e["accession_number"] for e in ris) == trial_reports
     listed = runner.invoke(cli, ["--config", str(config), "articles", "list", "--design", "rct",
                                  "--relevance", "relevant"])  # fmt: skip
-    assert sorted(line[:8] for line in listed.output.splitlines() if line[:2] == "99") == [
-        "99000006", "99000011", "99000021"
-    ]  # fmt: skip
+    assert sorted(line[:8] for line in listed.output.splitlines() if line[:2] == "99") == (
+        trial_reports
+    )
     level = runner.invoke(cli, ["--config", str(config), "export", "--format", "json",
                                 "--level", "I", "--min-followup", "24"])  # fmt: skip
-    assert [i["pmid"] for i in json.loads(level.output)] == ["99000011"]
+    assert [i["pmid"] for i in json.loads(level.output)] == ["99000045", "99000011"]
 
 
 def test_export_to_an_unwritable_path_is_one_line_and_writes_nothing(

@@ -26,13 +26,13 @@ from watcher.store import Store
 from watcher.tagging import tagger
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-# The default query matches 38 sample records. This one matches 12: eleven of those, and one
+# The default query matches 41 sample records. This one matches 13: twelve of those, and one
 # memory-clinic paper on "mild cognitive impairment" the default query never fetched.
 NEW_QUERY = (
     '"percutaneous image-guided lumbar decompression"[tiab] OR "mild cognitive impairment"[tiab]'
 )
 KEPT = {"99000001", "99000002", "99000007", "99000008", "99000009", "99000015", "99000020",
-        "99000032", "99000034", "99000037", "99000042"}  # fmt: skip
+        "99000032", "99000034", "99000037", "99000042", "99000046"}  # fmt: skip
 ADDED = ["99000014"]
 DEFAULT_HITS = {"99000001", "99000002", "99000003", "99000004", "99000006", "99000007", "99000008",
                 "99000009", "99000011", "99000012", "99000013", "99000015", "99000017",
@@ -40,7 +40,7 @@ DEFAULT_HITS = {"99000001", "99000002", "99000003", "99000004", "99000006", "990
                 "99000025", "99000026", "99000027", "99000028", "99000029", "99000030",
                 "99000031", "99000032", "99000033", "99000034", "99000035", "99000036",
                 "99000037", "99000038", "99000039", "99000040", "99000041", "99000042",
-                "99000043"}  # fmt: skip
+                "99000043", "99000044", "99000045", "99000046"}  # fmt: skip
 DROPPED = DEFAULT_HITS - KEPT
 
 
@@ -59,7 +59,7 @@ def client(pubmed: LocalPubMed) -> EntrezClient:
 
 @pytest.fixture
 def polled(tmp_path: Path, client: EntrezClient) -> Iterator[Store]:
-    """The default search, polled once over the sample: its 38 records stored and tagged."""
+    """The default search, polled once over the sample: its 41 records stored and tagged."""
     with Store.open(tmp_path / "m.db") as store:
         store.add_search("mild", MILD_QUERY, author="ann", reason="first version")
         report = poll(store, client, now=NOW, on_stored=tagger(load_profile()))
@@ -76,7 +76,7 @@ def test_a_diff_lists_what_the_new_query_adds_and_drops_for_a_handful_of_request
 ) -> None:
     pubmed.clear_log()
     diff = diff_query(polled, client, load_profile(), MILD_QUERY, NEW_QUERY)
-    assert (diff.old_count, diff.new_count) == (38, 12)
+    assert (diff.old_count, diff.new_count) == (41, 13)
     assert sorted(pmids(diff.added)) == ADDED
     assert set(pmids(diff.dropped)) == DROPPED
     # Every paper has its title and verdict; the relevant ones come first.
@@ -251,6 +251,6 @@ def test_ids_past_the_esearch_cap_come_from_the_history_server() -> None:
         )
         result, ids = all_ids(client, MILD_QUERY)
         (page,) = small.requests("efetch")
-    assert result.count == 38 and len(result.ids) == 10
-    assert sorted(ids) == sorted(DEFAULT_HITS) and len(ids) == 38
+    assert result.count == 41 and len(result.ids) == 10
+    assert sorted(ids) == sorted(DEFAULT_HITS) and len(ids) == 41
     assert (page.params["rettype"], page.params["retstart"]) == ("uilist", "10")

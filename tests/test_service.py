@@ -24,16 +24,26 @@ def test_demo_runs_offline_and_leaves_two_digests(tmp_path: Path) -> None:
     result = invoke("demo", "--dir", str(folder))
     assert result.exit_code == 0, result.output
     assert result.output.count("SYNTHETIC SAMPLE DATA") == 2  # said first and last
-    assert "33 found, 33 new" in result.output  # backfill as of 31 Dec 2024
-    assert "5 new" in result.output  # the second poll adds only what came since
+    assert "34 found, 34 new" in result.output  # backfill as of 31 Dec 2024
+    assert "7 new" in result.output  # the second poll adds only what came since
     messages = sorted((folder / "outbox").glob("*.eml"))
     assert len(messages) == 2
-    kinds = set()
+    texts = {}
     for path in messages:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert message["Subject"].startswith("[SYNTHETIC]")
-        kinds.add("baseline" if "Where the evidence stands" in message["Subject"] else "update")
-    assert kinds == {"baseline", "update"}
+        kind = "baseline" if "Where the evidence stands" in message["Subject"] else "update"
+        texts[kind] = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert set(texts) == {"baseline", "update"}
+    # Trials are counted apart from their reports: PORTAL-LSS's 1- and 2-year reports (and its
+    # protocol) are one trial, LIFT-LSS the other; their patients are counted once.
+    assert "Randomized trials:        2 (3 reports; 444 patients randomized)" in texts["baseline"]
+    assert "Randomized controlled trial        2 (3 reports)" in texts["baseline"]
+    # The 5-year report of the trial says so, and the trial's longest follow-up grew.
+    update = " ".join(texts["update"].split())
+    assert "Study: 5-year report of PORTAL-LSS (NCT99000101); earlier: protocol" in update
+    assert "PORTAL-LSS: now 60 months, was 24" in update
+    assert "Randomized trials: 2 (4 reports; 444 patients randomized)" in update
     assert (folder / "digest-2-update.html").read_text().count("data:image/png;base64,") == 1
     # The registry side: a later snapshot on the second poll, shown as trial news.
     assert "Registry poll run 2: 6 trial(s)" in result.output
@@ -67,7 +77,7 @@ def test_run_polls_composes_and_sends_once(configured: Path) -> None:
     assert added.exit_code == 0, added.output
     first = invoke("--config", config, "run")
     assert first.exit_code == 0, first.output
-    assert "38 new" in first.output and "1 sent" in first.output
+    assert "41 new" in first.output and "1 sent" in first.output
     second = invoke("--config", config, "run")
     assert second.exit_code == 0 and "0 new" in second.output
     with Store.open(configured.parent / "mildwatch.db") as store:

@@ -58,7 +58,7 @@ def test_bundled_data_is_in_the_wheel(wheel: Path) -> None:
         "watcher/evidence/mild.toml",
         *(f"watcher/localpubmed/sample/{p.name}" for p in sample.iterdir() if p.is_file()),
     ]
-    assert len(bundled) == 2 + 43 + 2  # 43 records, their README and labels.jsonl
+    assert len(bundled) == 2 + 46 + 2  # 46 records, their README and labels.jsonl
     assert [name for name in bundled if name not in names] == []
 
 

@@ -90,4 +90,4 @@ def test_a_full_disk_is_one_line_and_loses_nothing(
         assert watermarks.fetchone()[0] == 0  # nothing claimed as polled
     again = site.cli("run")  # with room again, the next run does it all
     assert again.exit_code == 0, again.output
-    assert "38 new" in again.output
+    assert "41 new" in again.output

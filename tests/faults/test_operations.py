@@ -23,7 +23,7 @@ def test_backup_while_another_process_writes(site: Site) -> None:
     assert result.exit_code == 0, result.output
     with sqlite3.connect(target) as copy:
         assert copy.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-        assert copy.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 38
+        assert copy.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 41
         assert copy.execute("SELECT COUNT(*) FROM search_hits").fetchone()[0] > 0
     one_line_error(site.cli("backup", str(target)), "exists")
 
@@ -77,6 +77,6 @@ def test_a_sender_that_is_not_an_address_is_refused(site: Site) -> None:
 def test_status_json_says_how_things_stand(site: Site) -> None:
     assert site.cli("poll").exit_code == 0
     report = json.loads(site.cli("status", "--json").output)
-    assert report["ok"] is True and report["articles"] == 38
+    assert report["ok"] is True and report["articles"] == 41
     assert report["daemon"] == {"alive": False, "pid": None, "next": {}}
     assert report["runs"][0]["status"] == "ok"
