@@ -33,6 +33,7 @@ LAYERS = {
     "watcher.studylinks": "foundation",
     "watcher.studies": "foundation",
     "watcher.config": "config",
+    "watcher.configrules": "config",
     "watcher.evidence": "evidence",
     "watcher.pubmed": "pubmed",
     "watcher.store": "store",

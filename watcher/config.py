@@ -11,20 +11,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import tomllib
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from email.utils import parseaddr
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError
-
-from watcher.addresses import normalize_address
+from watcher.configrules import WEEKDAYS as WEEKDAYS  # re-exported: periods use it
+from watcher.configrules import validate
 from watcher.errors import ConfigError
 from watcher.tomlfile import TomlFile, syntax_error
 
@@ -32,7 +27,6 @@ NCBI_EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 CLINICALTRIALS_API = "https://clinicaltrials.gov/api/v2/"
 DEFAULT_CONFIG_NAME = "mildwatch.toml"
 CONFIG_ENV = "MILDWATCH_CONFIG"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -238,7 +232,7 @@ def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
         registry=_build(RegistrySettings, data.get("registry", {}), "registry", where, base),
         web=web,
     )
-    _validate(config, where)
+    validate(config, where)
     return _web_links(config, where)
 
 
@@ -320,138 +314,6 @@ def _coerce(raw: object, hint: object, dotted: str, where: TomlFile) -> object:
 def _resolve(base: Path, value: Path) -> Path:
     """Relative paths in the file are relative to the file, not to the working directory."""
     return value if value.is_absolute() else base / value
-
-
-def _validate(config: Config, where: TomlFile) -> None:
-    e, m, s = config.entrez, config.mail, config.schedule
-    if e.email:
-        _check_email(e.email, "entrez.email", where)
-    if not re.match(r"https?://", e.base_url):
-        raise where.error("entrez.base_url", "entrez.base_url must start with https:// or http://")
-    _check_range(e.batch_size, 1, 10000, "entrez.batch_size", where)
-    _check_range(e.max_tries, 1, 20, "entrez.max_tries", where)
-    _check_positive(e.timeout, "entrez.timeout", where)
-    _check_positive(e.backoff_seconds, "entrez.backoff_seconds", where)
-    if e.requests_per_second is not None:
-        _check_positive(e.requests_per_second, "entrez.requests_per_second", where)
-    _validate_registry(config.registry, where)
-    _check_range(config.poll.overlap_days, 0, 365, "poll.overlap_days", where)
-    _check_backfill(config.poll.backfill_from, where)
-    try:
-        ZoneInfo(s.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise where.error(
-            "schedule.timezone", f"unknown time zone {s.timezone!r}; use e.g. 'Europe/Berlin'"
-        ) from None
-    for key in ("poll_time", "digest_time"):
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(s, key)):
-            raise where.error(f"schedule.{key}", f"schedule.{key} must be HH:MM (24-hour)")
-    if s.weekly_day not in WEEKDAYS:
-        raise where.error(
-            "schedule.weekly_day",
-            f"schedule.weekly_day must be one of {', '.join(WEEKDAYS)} (names, not numbers)",
-        )
-    _check_range(s.monthly_day, 1, 28, "schedule.monthly_day", where)
-    if m.transport not in ("files", "smtp"):
-        raise where.error("mail.transport", "mail.transport must be 'files' or 'smtp'")
-    if m.smtp.security not in ("starttls", "ssl", "none"):
-        raise where.error("mail.smtp.security", "mail.smtp.security must be starttls, ssl or none")
-    _check_range(m.smtp.port, 1, 65535, "mail.smtp.port", where)
-    _check_positive(m.smtp.timeout, "mail.smtp.timeout", where)
-    _check_range(m.max_items, 1, 1000, "mail.max_items", where)
-    _check_range(m.max_attempts, 1, 100, "mail.max_attempts", where)
-    _check_range(m.retry_base_seconds, 1, 86400, "mail.retry_base_seconds", where)
-    if m.admin_email:
-        _check_email(m.admin_email, "mail.admin_email", where, m.allow_internal_domains)
-    _check_sender(m.sender, where)
-    if m.unsubscribe_url and "{token}" not in m.unsubscribe_url:
-        raise where.error(
-            "mail.unsubscribe_url",
-            "mail.unsubscribe_url must contain {token}, e.g. "
-            "https://example.org/unsubscribe?token={token}",
-        )
-    if m.preferences_url and "{token}" not in m.preferences_url:
-        raise where.error(
-            "mail.preferences_url",
-            "mail.preferences_url must contain {token}, e.g. "
-            "https://example.org/mildwatch/subscriber/{token}",
-        )
-    _validate_web(config.web, where)
-
-
-def _validate_web(w: WebSettings, where: TomlFile) -> None:
-    _check_range(w.port, 1, 65535, "web.port", where)
-    _check_positive(w.max_poll_age_hours, "web.max_poll_age_hours", where)
-    if w.base_url is not None and (not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", w.base_url)):
-        raise where.error(
-            "web.base_url",
-            "web.base_url must be the public address of `mildwatch web`, e.g. "
-            "https://example.org/mildwatch (no query string)",
-        )
-
-
-def _validate_registry(r: RegistrySettings, where: TomlFile) -> None:
-    if not re.match(r"https?://", r.base_url):
-        raise where.error(
-            "registry.base_url", "registry.base_url must start with https:// or http://"
-        )
-    _check_range(r.page_size, 1, 1000, "registry.page_size", where)
-    _check_range(r.max_tries, 1, 20, "registry.max_tries", where)
-    _check_positive(r.timeout, "registry.timeout", where)
-    _check_positive(r.requests_per_second, "registry.requests_per_second", where)
-    _check_positive(r.backoff_seconds, "registry.backoff_seconds", where)
-
-
-def _check_email(value: str, dotted: str, where: TomlFile, internal: bool = False) -> None:
-    try:
-        normalize_address(value, internal=internal)
-    except EmailNotValidError as exc:
-        hint = "" if internal else " (an internal domain needs allow_internal_domains = true)"
-        raise where.error(dotted, f"{dotted} is not a valid email address: {exc}{hint}") from None
-
-
-def _check_sender(value: str, where: TomlFile) -> None:
-    """``[mail] sender``: an address, optionally with a name ("mildwatch <a@b>"), one line.
-    Its domain may be a local host name (the default is mildwatch@localhost): it is our own
-    identity, which the relay judges."""
-    _, address = parseaddr(value)
-    if not address or any(c in value for c in "\r\n") or "@" not in address:
-        raise where.error(
-            "mail.sender",
-            f'mail.sender {value!r} is not an address; write e.g. "mildwatch <digest@example.org>"',
-        )
-    _check_email(address, "mail.sender", where, internal=True)
-
-
-def _check_backfill(value: str, where: TomlFile) -> None:
-    """A real date, not in the future: a future start would make the first poll cover
-    nothing and mark the past as done, so it would never be backfilled."""
-    shape = re.fullmatch(r"(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?", value)
-    problem = None if shape else "must look like 2000/01/01"
-    if shape:
-        year, month, day = (int(part) if part else 1 for part in shape.groups())
-        try:
-            start = date(year, month, day)
-        except ValueError:
-            problem = f"is not a real date ({value!r})"
-        else:
-            if start > date.today():
-                problem = (
-                    f"is in the future ({value}); the first poll would cover nothing and the "
-                    "past would never be backfilled"
-                )
-    if problem:
-        raise where.error("poll.backfill_from", f"poll.backfill_from {problem}")
-
-
-def _check_range(value: int, low: int, high: int, dotted: str, where: TomlFile) -> None:
-    if not low <= value <= high:
-        raise where.error(dotted, f"{dotted} must be between {low} and {high}, not {value}")
-
-
-def _check_positive(value: float, dotted: str, where: TomlFile) -> None:
-    if value <= 0:
-        raise where.error(dotted, f"{dotted} must be greater than 0, not {value}")
 
 
 def starter_config(
