@@ -17,7 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from digests.model import Count, HarmGroup, HarmReport, Independence, Safety
+from digests.model import Count
+from digests.safetymodel import HarmGroup, HarmReport, Independence, Safety
 from digests.wording import clip, harm_label, plural
 from watcher.records import Article, Evidence, HarmEvent
 from watcher.vocabulary import AGAINST, HARM_KINDS, SPONSORSHIP, SURGERY_NEEDED

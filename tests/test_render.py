@@ -17,15 +17,11 @@ from digests.model import (
     Count,
     DigestItem,
     DigestView,
-    HarmGroup,
-    HarmReport,
-    Independence,
     Landscape,
     LongestFollowUp,
     Period,
     Recipient,
     ReportedFigure,
-    Safety,
     TimelineYear,
 )
 from digests.render import (
@@ -37,6 +33,7 @@ from digests.render import (
     render,
     sanitize_inline,
 )
+from digests.safetymodel import HarmGroup, HarmReport, Independence, Safety
 from digests.wording import (
     MEDICAL_DISCLAIMER,
     NLM_DISCLAIMER,

@@ -10,8 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from digests.chart import timeline_table
-from digests.model import Landscape, Safety
+from digests.model import Landscape
 from digests.safety import harm_facts
+from digests.safetymodel import Safety
 from digests.wording import (
     design_label,
     format_months,
