@@ -9,8 +9,11 @@ import html
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
+from watcher.config import EntrezSettings
+from watcher.localpubmed import LocalPubMed
 from watcher.localpubmed.synthetic import JOURNALS
 from watcher.localpubmed.synthetic_xml import Author, SyntheticRecord, document, render_article
+from watcher.pubmed import EntrezClient
 from watcher.records import AbstractSection, Article, Correction
 
 # The bundled profile's default search (watcher/evidence/mild.toml), spelled out: the tests
@@ -99,3 +102,17 @@ def text_article(
         mesh_terms=mesh,
         keywords=keywords,
     )
+
+
+def client_for(server: LocalPubMed, **changes: object) -> EntrezClient:
+    """Biopython's real client pointed at a local E-utilities server: an API key of NCBI's
+    length (so redaction has something real to hide), retries without long waits."""
+    values: dict[str, object] = {
+        "email": "tests@example.org",
+        "base_url": server.base_url,
+        "api_key": "0123456789abcdef0123456789abcdef0123",
+        "backoff_seconds": 0.01,
+        "max_tries": 3,
+    }
+    values.update(changes)
+    return EntrezClient(EntrezSettings(**values))  # type: ignore[arg-type]

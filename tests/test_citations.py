@@ -13,10 +13,9 @@ from click.testing import CliRunner
 from digests.alerts import queue_alerts
 from digests.compose import compose_for, preview
 from tests.digest_factories import mail_settings
-from tests.factories import MILD_QUERY, record, xml
+from tests.factories import MILD_QUERY, client_for, record, xml
 from watcher.audit import audit, words_in
 from watcher.cli import cli
-from watcher.config import EntrezSettings
 from watcher.errors import StoreError
 from watcher.evidence import load_profile
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed
@@ -69,9 +68,7 @@ def pubmed() -> Iterator[LocalPubMed]:
 
 @pytest.fixture
 def client(pubmed: LocalPubMed) -> EntrezClient:
-    return EntrezClient(
-        EntrezSettings(email="t@example.org", base_url=pubmed.base_url, api_key="k")
-    )
+    return client_for(pubmed)
 
 
 @pytest.fixture

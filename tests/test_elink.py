@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from Bio import Entrez
 
-from tests.factories import record, xml
+from tests.factories import client_for, record, xml
 from watcher.config import EntrezSettings
 from watcher.errors import EntrezError
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed
@@ -32,12 +32,7 @@ def pubmed() -> Iterator[LocalPubMed]:
 
 @pytest.fixture
 def client(pubmed: LocalPubMed) -> EntrezClient:
-    settings = EntrezSettings(
-        email="tests@example.org",
-        base_url=pubmed.base_url,
-        api_key="0123456789abcdef0123456789abcdef0123",
-    )
-    return EntrezClient(settings)
+    return client_for(pubmed)
 
 
 def raw(pubmed: LocalPubMed, query: list[tuple[str, str]]) -> object:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.factories import record, xml
-from tests.test_poll import at, client_for, pubmed, store  # noqa: F401  (fixtures)
+from tests.factories import client_for, record, xml
+from tests.test_poll import at, pubmed, store  # noqa: F401  (fixtures)
 from watcher.localpubmed import LocalPubMed
 from watcher.poll import poll
 from watcher.store import Store

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import record, xml
-from watcher.config import EntrezSettings
+from tests.factories import client_for, record, xml
 from watcher.localpubmed import Fault, LocalPubMed
 from watcher.poll import poll, window_term
-from watcher.pubmed import EntrezClient
 from watcher.records import Correction
 from watcher.store import Store
 
@@ -33,18 +31,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     with Store.open(tmp_path / "m.db") as opened:
         opened.add_search("mild", QUERY, author="test", reason="test")
         yield opened
-
-
-def client_for(server: LocalPubMed, **changes: object) -> EntrezClient:
-    values = {
-        "email": "tests@example.org",
-        "base_url": server.base_url,
-        "api_key": "test-key",
-        "backoff_seconds": 0.01,
-        "max_tries": 3,
-    }
-    values.update(changes)
-    return EntrezClient(EntrezSettings(**values))
 
 
 def stored(store: Store) -> set[str]:

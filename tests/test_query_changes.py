@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.factories import MILD_QUERY
+from tests.factories import MILD_QUERY, client_for
 from watcher.cli import cli
 from watcher.config import EntrezSettings
 from watcher.errors import MildwatchError, QueryError
@@ -52,9 +52,7 @@ def pubmed() -> Iterator[LocalPubMed]:
 
 @pytest.fixture
 def client(pubmed: LocalPubMed) -> EntrezClient:
-    return EntrezClient(
-        EntrezSettings(email="t@example.org", base_url=pubmed.base_url, api_key="k")
-    )
+    return client_for(pubmed)
 
 
 @pytest.fixture
