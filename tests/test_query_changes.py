@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 from tests.factories import MILD_QUERY, client_for
 from watcher.cli import cli
-from watcher.config import EntrezSettings
 from watcher.errors import MildwatchError, QueryError
 from watcher.evidence import load_profile
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed
@@ -244,9 +243,7 @@ def test_export_import_and_bad_paths_on_the_command_line(workdir: Path, tmp_path
 
 def test_ids_past_the_esearch_cap_come_from_the_history_server() -> None:
     with LocalPubMed(SAMPLE_DIR, esearch_cap=10) as small:
-        client = EntrezClient(
-            EntrezSettings(email="t@example.org", base_url=small.base_url, api_key="k")
-        )
+        client = client_for(small)
         result, ids = all_ids(client, MILD_QUERY)
         (page,) = small.requests("efetch")
     assert result.count == 41 and len(result.ids) == 10

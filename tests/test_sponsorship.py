@@ -9,11 +9,10 @@ from collections import Counter
 
 import pytest
 
+from tests.factories import client_for
 from watcher import pubmed
-from watcher.config import EntrezSettings
 from watcher.evidence import Profile, classify, load_profile
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed
-from watcher.pubmed.client import EntrezClient
 from watcher.pubmed.medline import parse_medline
 from watcher.records import AbstractSection, Article, Evidence, Grant
 from watcher.vocabulary import SPONSORSHIP, SPONSORSHIP_CUES
@@ -103,9 +102,7 @@ def profile() -> Profile:
 def test_coi_statement_and_grant_list_over_the_real_entrez_client(profile: Profile) -> None:
     with LocalPubMed() as server:
         server.add_xml(NCBI_XML)
-        client = EntrezClient(
-            EntrezSettings(email="tests@example.org", base_url=server.base_url, api_key="k")
-        )
+        client = client_for(server)
         first, second = client.fetch(["99300001", "99300002"])
     assert first.grants == (
         Grant("NIAMS NIH HHS", "R01 AR099001", "AR", "United States"),
