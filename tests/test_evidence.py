@@ -466,7 +466,7 @@ def test_to_dict_has_the_contract_shape_and_round_trips(profile: Profile) -> Non
     assert data["followup_months"] == 24.0 and data["sample_size"] == 112
     assert data["questions"] == list(evidence.question_keys)
     assert data["comparators"] == ["epidural_steroid_injection"]
-    assert (data["classifier_version"], data["profile_version"]) == (CLASSIFIER_VERSION, "2")
+    assert (data["classifier_version"], data["profile_version"]) == (CLASSIFIER_VERSION, "3")
     assert set(data["evidence"]) == {
         "relevance",
         "design",

@@ -38,7 +38,7 @@ from watcher.evidence.textcues import CueSet, Match, Segment, field_segments, se
 from watcher.records import Article, Evidence, Tag, plain_text
 from watcher.vocabulary import QUESTIONS
 
-CLASSIFIER_VERSION = "2026.11.3"
+CLASSIFIER_VERSION = "2026.11.4"
 
 # Relevance points (see the [relevance] comment in mild.toml).
 _NAME, _AMBIGUOUS, _GENERIC, _CONTEXT, _CONTEXT_CAP, _GROUP_CAP = 1.0, 0.7, 0.35, 0.25, 1.0, 3.0
@@ -203,6 +203,16 @@ def _tags(found: Iterable[tuple[str, Match]]) -> tuple[Tag, ...]:
     return tuple(Tag.of(value, match) for value, match in found)
 
 
+# Questions only results can answer: a protocol names them as endpoints, not findings.
+RESULT_QUESTIONS = ("long_term_efficacy", "reoperation", "safety")
+
+
+def is_protocol(segments: Sequence[Segment], profile: Profile) -> bool:
+    """A study protocol: announced by its title, or the whole study is still to be done."""
+    titles = [segment for segment in segments if segment.source == "title"]
+    return bool(profile.protocol_titles.first(titles) or profile.protocol_plans.first(segments))
+
+
 # --- the classifier --------------------------------------------------------------------------
 
 
@@ -219,6 +229,9 @@ def classify(article: Article, profile: Profile) -> Evidence:
     followups = followup_mentions(segments)
     if design == "economic_analysis" and profile.model_words.first(segments):
         followups = []  # a model's durations are time horizons, not follow-up
+    protocol = is_protocol(segments, profile)
+    if protocol:
+        followups = []  # a protocol's visits and endpoints are plans, not follow-up
     longest = _longest(followups) if followups else None
     if design in profile.no_followup_designs:
         longest = None
@@ -242,11 +255,15 @@ def classify(article: Article, profile: Profile) -> Evidence:
         sample_size_tag=Tag.of(count.value, count.match) if count else None,
         comparators=_tags(comparators),
         questions=(
-            _questions(
-                segments + keywords + field_segments(article.mesh_terms, "mesh"),
-                profile,
-                comparative,
-                followups,
+            tuple(
+                tag
+                for tag in _questions(
+                    segments + keywords + field_segments(article.mesh_terms, "mesh"),
+                    profile,
+                    comparative,
+                    followups,
+                )
+                if not (protocol and tag.value in RESULT_QUESTIONS)
             )
             if about_mild
             else ()
@@ -254,9 +271,13 @@ def classify(article: Article, profile: Profile) -> Evidence:
         outcomes=tuple(
             Tag.of(key, m) for key, cues in profile.outcomes if (m := cues.first(segments))
         ),
-        complications=_tags(complications(question_matches("safety", segments, profile), profile)),
-        reoperations=(reoperation_tags := _tags(reoperations(segments, profile))),
-        **_balance(article, segments, profile, design, reoperation_tags, about_mild),
+        complications=()
+        if protocol
+        else _tags(complications(question_matches("safety", segments, profile), profile)),
+        reoperations=(
+            reoperation_tags := () if protocol else _tags(reoperations(segments, profile))
+        ),
+        **_balance(article, segments, profile, design, reoperation_tags, about_mild, protocol),
     )
 
 
@@ -267,11 +288,13 @@ def _balance(
     design: str,
     reoperation_tags: tuple[Tag, ...],
     about_mild: bool,
+    protocol: bool = False,
 ) -> dict[str, Any]:
     """Harms as events, absence statements, sponsorship and findings against the procedure
-    (harms only for articles about it: another treatment's harms are not its harms)."""
+    (harms only for articles about it: another treatment's harms are not its harms; none for
+    a protocol, whose adverse events are endpoints still to be measured)."""
     value, sponsors = read_sponsorship(article, segments, profile.sponsorship)
-    if not about_mild:
+    if not about_mild or protocol:
         return {"sponsorship": value, "sponsorship_tags": sponsors}
     harms, absences = read_harms(segments, profile.harms, case_report=design == "case_report")
     return {

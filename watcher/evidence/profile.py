@@ -81,6 +81,8 @@ class Profile:
     no_followup_designs: tuple[str, ...]
     long_term_months: float
     model_words: CueSet  # an economic model: its durations are horizons, not follow-up
+    protocol_titles: CueSet  # a title announcing a study protocol: nothing measured yet
+    protocol_plans: CueSet  # the whole study still to be done ("will be randomized")
     questions: tuple[tuple[str, CueSet], ...]
     question_skips: tuple[tuple[str, CueSet], ...]  # sentences that cannot answer a question
     safety_other_treatments: CueSet
@@ -188,14 +190,17 @@ def load_profile(path: Path | None = None) -> Profile:
     return _build(_Reader(file))
 
 
+_FOLLOWUP_KEYS = frozenset(
+    {"not_for_designs", "long_term_months", "model_words", "protocol_titles", "protocol_plans"}
+)
+
+
 def _build(r: _Reader) -> Profile:
     meta = r.table("profile", keys=frozenset({"name", "version", "description"}))
     for key in ("name", "version"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             raise r.fail(f"profile.{key}", 'must be a non-empty string, e.g. version = "1"')
-    followup = r.table(
-        "followup", keys=frozenset({"not_for_designs", "long_term_months", "model_words"})
-    )
+    followup = r.table("followup", keys=_FOLLOWUP_KEYS)
     return Profile(
         name=meta["name"],
         version=meta["version"],
@@ -209,6 +214,8 @@ def _build(r: _Reader) -> Profile:
         ),
         long_term_months=r.number(followup, "followup", "long_term_months", 1, 600),
         model_words=CueSet(r.strings(followup, "followup", "model_words")),
+        protocol_titles=CueSet(r.strings(followup, "followup", "protocol_titles")),
+        protocol_plans=CueSet(r.strings(followup, "followup", "protocol_plans")),
         questions=_questions(r),
         question_skips=tuple(
             (key, _strings_cues(r, f"questions.{key}", "skip_sentences")) for key in QUESTIONS
