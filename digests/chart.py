@@ -14,16 +14,15 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from digests.model import TimelineYear
 from digests.studymodel import StudyTrack
 from digests.wording import design_label, format_months
 from watcher.vocabulary import DESIGN_COLOURS, DESIGN_SHORT, DESIGNS
+
+if TYPE_CHECKING:  # matplotlib is imported where a chart is drawn: it takes a second to load
+    from matplotlib.axes import Axes
 
 WIDTH_PX = 560
 HEIGHT_PX = 380
@@ -134,6 +133,10 @@ def render_timeline_png(
     years = _sorted(timeline)
     if not years or not any(y.total or y.reports for y in years):
         return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     xs = [y.year for y in years]
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)

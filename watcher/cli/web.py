@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from digests.web import WebApp, export_site, serve
 from watcher.cli.app import App, pass_app
 from watcher.errors import ConfigError
 
@@ -50,6 +49,8 @@ def web(app: App, host: str | None, port: int | None, static_dir: Path | None) -
     Run it behind a reverse proxy that adds HTTPS, and set [web] base_url to the public
     address so digests link to it (README: "The web pages").
     """
+    from digests.web import WebApp, export_site, serve  # Starlette and uvicorn: only here
+
     config = app.config
     webapp = WebApp(config)
     if static_dir is not None:
