@@ -32,12 +32,28 @@ def clean_text(text: str) -> str:
 
 def safe_fragment(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
     """``markup`` as a safe HTML fragment: bare, balanced allow-listed tags and escaped text."""
+    if _is_plain(markup, unknown_tags):
+        return html.escape(_run(markup), quote=False).strip()
     return "".join(_walk(markup, unknown_tags).html).strip()
 
 
 def fragment_text(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
     """``markup`` as plain text: the text of :func:`safe_fragment`, unescaped, on one line."""
+    if _is_plain(markup, unknown_tags):
+        if markup.isascii():  # NFC changes no ASCII text; split() knows the same spaces as \s
+            return " ".join(markup.split())
+        return clean_text(_run(markup))
     return clean_text("".join(_walk(markup, unknown_tags).text))
+
+
+def _is_plain(markup: str, unknown_tags: UnknownTags) -> bool:
+    """No tag and no entity: the walk would see one run of text (most fields are like this),
+    so it is normalised as :meth:`_Walk._flush` does, without the HTML parser."""
+    return unknown_tags in ("drop", "show") and "<" not in (markup or "<") and "&" not in markup
+
+
+def _run(text: str) -> str:
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text))
 
 
 class _Walk(HTMLParser):
@@ -56,7 +72,7 @@ class _Walk(HTMLParser):
 
     def _flush(self) -> None:
         """The text so far, normalised as one run (a dropped tag does not split a run)."""
-        text = _SPACE.sub(" ", unicodedata.normalize("NFC", "".join(self.pending)))
+        text = _run("".join(self.pending))
         self.pending.clear()
         self.text.append(text)
         self.html.append(html.escape(text, quote=False))

@@ -2,11 +2,14 @@
 
 Pure and offline. Bio.Entrez's parser downloads any DTD it does not ship, even with
 ``validate=False``, and refuses a document without a DOCTYPE. So it never sees a document as
-it came: a plain expat pass (no DTD; :mod:`~watcher.pubmed.prescan`) first checks the document,
-reads its DOCTYPE and finds each ``<PubmedArticle>``, whose text becomes ``Article.raw``;
-those records are then parsed in a document built around them with a DTD Biopython ships —
-exactly as :func:`wrap_articles` builds one for stored records, so a stored record re-parses
-as it first did. No Biopython module state is changed.
+it came (:mod:`~watcher.pubmed.prescan`). An ordinary document (efetch's replies, PubMed's
+"Save" files) has its records found by a few regular expressions (their text becomes
+``Article.raw``) and is read by Bio.Entrez whole, behind a prolog naming a DTD Biopython ships:
+one XML pass. Any other document, and one Bio.Entrez refuses, gets a plain expat pass first
+(no DTD), which checks it, reads its DOCTYPE and finds each ``<PubmedArticle>``; those records
+are then parsed in a document built around them — exactly as :func:`wrap_articles` builds one
+for stored records, so a stored record re-parses as it first did — and every error names its
+line. No Biopython module state is changed.
 
 ``Entrez.read`` runs with ``escape=True`` (text escaped, inline tags kept) and
 ``validate=False``, so that when NCBI moves to a DTD newer than Biopython's, the new elements
@@ -35,11 +38,14 @@ from watcher.pubmed.medline import (
 )
 from watcher.pubmed.prescan import (
     FIRST_RECORD_LINE,
+    QuickScan,
     Scanner,
     Span,
     build_document,
     choose_dtd,
     decode_xml,
+    prolog,
+    quick_scan,
     shipped_pubmed_dtds,
     sniff,
 )
@@ -64,6 +70,48 @@ def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[A
     text = decode_xml(data, source)
     if not text.strip():
         raise ParseError(f"{source}: the document is empty; expected PubMed XML")
+    quick = quick_scan(text)
+    if quick is not None and quick.records:
+        articles = _read_ordinary(text, quick, source)
+        if articles is not None:
+            _log_skipped(source, quick.books, quick.deleted)
+            return articles
+    return _read_checked(text, source)
+
+
+def _log_skipped(source: str, books: int, deleted: int) -> None:
+    if books or deleted:
+        logger.info(
+            "%s: skipped %d book record(s) (not tracked) and a DeleteCitation list of %d PMID(s)",
+            source,
+            books,
+            deleted,
+        )
+
+
+def _read_ordinary(text: str, quick: QuickScan, source: str) -> list[Article] | None:
+    """One Bio.Entrez pass over the whole document, behind a shipped DTD's prolog; None when
+    Bio.Entrez refuses it or reads other records than were found (the caller then reads it
+    the checked way, which says what is wrong and where)."""
+    document = (prolog(choose_dtd(quick.doctype, source)) + text[quick.body :]).encode("utf-8")
+    try:
+        entries = _entrez_read(document)
+    except _Unreadable:
+        return None
+    if len(entries) != len(quick.records):
+        return None
+    try:
+        return [
+            _article(entry, text[start:end])
+            for entry, (start, end) in zip(entries, quick.records, strict=True)
+        ]
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _read_checked(text: str, source: str) -> list[Article]:
+    """The expat pass first, then Bio.Entrez over the records it found: every error names the
+    line (and the record) at fault."""
     encoded = text.encode("utf-8")
     scan = Scanner(encoded, text, source).run()
     if scan.errors:
@@ -73,13 +121,7 @@ def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[A
             f"{source}: not PubMed XML (root element <{scan.root}>, expected <PubmedArticleSet>)"
         )
     books = sum(span.tag == "PubmedBookArticle" for span in scan.spans)
-    if books or scan.deleted:
-        logger.info(
-            "%s: skipped %d book record(s) (not tracked) and a DeleteCitation list of %d PMID(s)",
-            source,
-            books,
-            scan.deleted,
-        )
+    _log_skipped(source, books, scan.deleted)
     spans = [span for span in scan.spans if span.tag == "PubmedArticle"]
     if not spans:
         return []

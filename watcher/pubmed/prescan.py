@@ -1,10 +1,15 @@
-"""The plain expat pass that comes before Bio.Entrez, and the documents Bio.Entrez is given.
+"""What comes before Bio.Entrez: finding the records, their DTD, and the documents it is given.
 
 Bio.Entrez downloads any DTD it does not ship and refuses a document without a DOCTYPE
 (docs/tech-notes.md §1.4), so :mod:`~watcher.pubmed.parse` never hands it a document as it
-came. This pass, with no DTD and no network, checks the document, reads its DOCTYPE and finds
-where each record stands; :func:`build_document` then puts the records in a document that
-names a DTD Biopython ships.
+came. An ordinary document (an XML declaration, a PubMed DOCTYPE, then ``PubmedArticleSet``;
+no comments, CDATA, error elements or schema references) is looked at with a few regular
+expressions only (:func:`quick_scan`): Bio.Entrez itself then checks the whole of it, with
+its prolog replaced by one that names a shipped DTD (:func:`prolog`). Anything else, and any
+document Bio.Entrez refuses, goes through :class:`Scanner`, a plain expat pass with no DTD
+and no network that checks the document, reads its DOCTYPE and finds where each record stands,
+so that every error names its line; :func:`build_document` then puts the records in a document
+that names a DTD Biopython ships.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import codecs
 import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -32,6 +37,57 @@ _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-
 _MEDLINE_FIELD = re.compile(rb"[A-Z][A-Z0-9 ]{3}- ?")
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August")
 _MONTH_NAMES += ("September", "October", "November", "December")
+
+
+# --- an ordinary document: regular expressions, then Bio.Entrez checks it all ------------------
+
+_ORDINARY_PROLOG = re.compile(
+    r"""\A(?:<\?xml\s+version\s*=\s*(["'])1\.0\1"""
+    r"""(?:\s+encoding\s*=\s*(["'])[A-Za-z][\w.-]*\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?"""
+    r"""\s*\?>)?\s*(?:<!DOCTYPE\s+PubmedArticleSet\s+"""
+    r"""(?:PUBLIC\s+(["'])[\w .,:/+()-]*\4\s+|SYSTEM\s+)(["'])(?P<system>[\w.:/-]*)\5\s*>\s*)?"""
+    r"""(?=<PubmedArticleSet[\s>])"""
+)
+_BOOK = re.compile(r"<PubmedBookArticle[\s>]")
+_DELETED = re.compile(r"<DeleteCitation>(.*?)</DeleteCitation>", re.DOTALL)
+_UNORDINARY = ("<!--", "<![CDATA[", "<ERROR", "xmlns:xsi")
+
+
+@dataclass(frozen=True)
+class QuickScan:
+    """An ordinary document's DOCTYPE, where its root starts, its records' (start, end) in the
+    text, and the book records and deleted PMIDs it lists (both skipped)."""
+
+    doctype: str | None
+    body: int
+    records: list[tuple[int, int]]
+    books: int
+    deleted: int
+
+
+def quick_scan(text: str) -> QuickScan | None:
+    """Records of an ordinary document, found without an XML parser; None for anything else
+    (the caller then runs :class:`Scanner`). Nothing here says the document is well formed:
+    Bio.Entrez reads all of it next, and if it fails or counts other records, the caller
+    falls back to the Scanner too, for a precise message."""
+    prolog_end = _ORDINARY_PROLOG.match(text)
+    if prolog_end is None or any(marker in text for marker in _UNORDINARY):
+        return None
+    records = list(_records(text, prolog_end.end()))
+    deleted = sum(block.group(1).count("<PMID") for block in _DELETED.finditer(text))
+    books = len(_BOOK.findall(text))
+    return QuickScan(prolog_end.group("system"), prolog_end.end(), records, books, deleted)
+
+
+def _records(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """``<PubmedArticle>…</PubmedArticle>`` spans, in order (str.find: a regex is slower)."""
+    open_tag, close_tag = "<PubmedArticle>", "</PubmedArticle>"
+    while (begin := text.find(open_tag, start)) != -1:
+        end = text.find(close_tag, begin)
+        if end == -1:
+            return
+        start = end + len(close_tag)
+        yield begin, start
 
 
 # --- checking the document: plain expat, no DTD, no network -----------------------------------
@@ -218,8 +274,8 @@ def choose_dtd(system_id: str | None, source: str) -> str:
 FIRST_RECORD_LINE = 4  # after the XML declaration, the DOCTYPE and <PubmedArticleSet>
 
 
-def build_document(raws: Sequence[str], dtd: str) -> bytes:
-    """A PubmedArticleSet around raw records, with NCBI's DOCTYPE line for ``dtd``.
+def prolog(dtd: str) -> str:
+    """The XML declaration (UTF-8) and NCBI's DOCTYPE line for ``dtd``, two lines.
 
     The URL stays NCBI's https one: Bio.Entrez refuses any other, even for a local file.
     """
@@ -229,9 +285,13 @@ def build_document(raws: Sequence[str], dtd: str) -> bytes:
         suffix = "th" if 10 <= day <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
         date = f"{day}{suffix} {_MONTH_NAMES[month - 1]} {2000 + year}"
         public = f"-//NLM//DTD PubMedArticle, {date}//EN"
-    body = "\n".join(raws)
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<!DOCTYPE PubmedArticleSet PUBLIC "{public}" "{NCBI_DTD_URL}{dtd}">\n'
-        f"<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n"
-    ).encode()
+    )
+
+
+def build_document(raws: Sequence[str], dtd: str) -> bytes:
+    """A PubmedArticleSet around raw records, after :func:`prolog`."""
+    body = "\n".join(raws)
+    return f"{prolog(dtd)}<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n".encode()
