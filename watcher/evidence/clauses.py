@@ -34,12 +34,19 @@ _NEGATED_AFTER = re.compile(
 NEGATION_WINDOW = 8  # words before an event that a negation may govern
 
 
+# Where a clause can end or a parenthesis open or close; every other character only moves on.
+# A run of spaces can only end a clause before "but"/"whereas" (see _BREAK), so it is a stop
+# only then, at its first space (the break found there is the same from any of its spaces).
+_STOPS = re.compile(r"[()\[\];:,.]|\s+(?=(?:but|whereas)\s)", re.IGNORECASE)
+
+
 def clause_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """The clauses of ``text[start:end]`` as spans of ``text``; breaks inside parentheses do
     not count ("similar (16.8 vs 15.9; P = 0.61)")."""
     end = len(text) if end is None else end
     spans, begin, depth, position = [], start, 0, start
-    while position < end:
+    while (stop_at := _STOPS.search(text, position, end)) is not None:
+        position = stop_at.start()
         char = text[position]
         if char in "([":
             depth += 1
@@ -65,6 +72,7 @@ _PERIOD = re.compile(r"\.\s+(?=[A-Z])")
 # Words a period follows without ending a sentence: titles, "vs.", "et al.", "No. 5".
 _NOT_ENDS_TEXT = "dr mr mrs ms prof vs al st fig no e.g i.e"
 _NOT_ENDS = frozenset(_NOT_ENDS_TEXT.split())
+_TOKEN_BEFORE = re.compile(r"([\w.]+)$")
 
 
 def _sentence_end(text: str, position: int, end: int) -> re.Match | None:
@@ -73,7 +81,9 @@ def _sentence_end(text: str, position: int, end: int) -> re.Match | None:
     found = _PERIOD.match(text, position, end)
     if not found:
         return None
-    word = re.search(r"([\w.]+)$", text[:position])
+    word = _TOKEN_BEFORE.search(text, max(0, position - 40), position)
+    if word is not None and word.start() == max(0, position - 40) > 0:
+        word = _TOKEN_BEFORE.search(text, 0, position)  # a longer token than the window
     token = word.group(1).lower() if word else ""
     return None if token in _NOT_ENDS or len(token) == 1 else found
 

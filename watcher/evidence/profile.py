@@ -19,6 +19,7 @@ from typing import Any
 from watcher.errors import ConfigError
 from watcher.evidence.against import AgainstLexicon
 from watcher.evidence.harms import HarmLexicon
+from watcher.evidence.phrasefind import PhraseIndex
 from watcher.evidence.sponsorship import SponsorshipLexicon
 from watcher.evidence.textcues import CueSet
 from watcher.tomlfile import TomlFile
@@ -109,6 +110,7 @@ class _Reader:
 
     def __init__(self, file: TomlFile) -> None:
         self.file, self.path, self.data = file, file.path, file.data
+        self.index = PhraseIndex()  # every cue set of the profile finds its phrases in one pass
 
     def fail(self, dotted: str, problem: str) -> ConfigError:
         return self.file.key_error(dotted, problem)
@@ -154,6 +156,7 @@ class _Reader:
             phrases=self.strings(table, dotted, "phrases"),
             case_sensitive=self.strings(table, dotted, "case_sensitive"),
             unless=self.strings(table, dotted, "unless"),
+            index=self.index,
         )
         if not cues:
             raise self.fail(f"{dotted}.phrases", "no phrases; give at least one")
@@ -165,7 +168,7 @@ class _Reader:
         node: Any = self.data
         for part in dotted.split("."):
             node = node.get(part) if isinstance(node, dict) else None
-        return self.cues(dotted) if node is not None else CueSet()
+        return self.cues(dotted) if node is not None else CueSet(index=self.index)
 
     def cue_tables(self, dotted: str) -> tuple[tuple[str, CueSet], ...]:
         return tuple((key, self.cues(f"{dotted}.{key}")) for key in self.table(dotted))
@@ -213,9 +216,9 @@ def _build(r: _Reader) -> Profile:
             for d in r.strings(followup, "followup", "not_for_designs")
         ),
         long_term_months=r.number(followup, "followup", "long_term_months", 1, 600),
-        model_words=CueSet(r.strings(followup, "followup", "model_words")),
-        protocol_titles=CueSet(r.strings(followup, "followup", "protocol_titles")),
-        protocol_plans=CueSet(r.strings(followup, "followup", "protocol_plans")),
+        model_words=CueSet(r.strings(followup, "followup", "model_words"), index=r.index),
+        protocol_titles=CueSet(r.strings(followup, "followup", "protocol_titles"), index=r.index),
+        protocol_plans=CueSet(r.strings(followup, "followup", "protocol_plans"), index=r.index),
         questions=_questions(r),
         question_skips=tuple(
             (key, _strings_cues(r, f"questions.{key}", "skip_sentences")) for key in QUESTIONS
@@ -233,7 +236,7 @@ def _build(r: _Reader) -> Profile:
 
 def _strings_cues(r: _Reader, dotted: str, key: str) -> CueSet:
     """An extra phrase list inside a cue table (e.g. [questions.safety] other_treatments)."""
-    return CueSet(r.strings(r.table(dotted), dotted, key))
+    return CueSet(r.strings(r.table(dotted), dotted, key), index=r.index)
 
 
 def _relevance(r: _Reader) -> RelevanceLexicon:
@@ -318,6 +321,7 @@ def _design_cues(
                     r.strings(entry, where, "phrases"),
                     r.strings(entry, where, "case_sensitive"),
                     r.strings(entry, where, "unless"),
+                    index=r.index,
                 ),
             )
         )
@@ -349,9 +353,9 @@ def _harms(r: _Reader) -> HarmLexicon:
     return HarmLexicon(
         kinds=tuple((key, r.cues(f"harms.kinds.{key}")) for key in HARM_KINDS),
         unspecified=r.cues("harms.unspecified"),
-        skip=CueSet(r.strings(table, "harms", "skip_sentences")),
-        methods=CueSet(r.strings(table, "harms", "methods_wording")),
-        unrelated=CueSet(r.strings(table, "harms", "unrelated")),
+        skip=CueSet(r.strings(table, "harms", "skip_sentences"), index=r.index),
+        methods=CueSet(r.strings(table, "harms", "methods_wording"), index=r.index),
+        unrelated=CueSet(r.strings(table, "harms", "unrelated"), index=r.index),
         serious=r.cues("harms.serious"),
         minor=r.cues("harms.minor"),
         surgery=r.cues("harms.surgery"),

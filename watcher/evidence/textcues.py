@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from watcher.evidence.phrasefind import PhraseFinder, PhraseIndex
+
 SNIPPET_LIMIT = 200
 
 # --- segments, sentences, snippets ---------------------------------------------------------
@@ -169,8 +171,8 @@ def compile_phrases(phrases: Sequence[str], *, case_sensitive: bool = False) -> 
 
 @functools.lru_cache(maxsize=4096)
 def _mostly_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) > 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    letters = list(filter(str.isalpha, text))
+    return len(letters) > 20 and sum(map(str.isupper, letters)) > 0.6 * len(letters)
 
 
 @dataclass(frozen=True)
@@ -178,42 +180,60 @@ class CueSet:
     """Phrases that signal one thing, with the phrases that cancel a hit they overlap.
 
     ``case_sensitive`` phrases ("MILD", "MiDAS") are skipped in all-capitals text, where case
-    says nothing.
+    says nothing. Each list is found with a :class:`~watcher.evidence.phrasefind.PhraseFinder`
+    (its pattern, tried only where a phrase can start); the cue sets of one profile share one
+    ``index`` of where phrases start, so a text is looked at once for all of them. A text's
+    spans are remembered for the next rule that asks (rules ask about the same sentences many
+    times).
     """
 
     phrases: tuple[str, ...] = ()
     case_sensitive: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
-    _patterns: tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None] = field(
-        init=False, repr=False, compare=False
-    )
+    index: PhraseIndex | None = field(default=None, repr=False, compare=False)
+    _finders: _Finders = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        patterns = (
-            compile_phrases(self.phrases),
-            compile_phrases(self.case_sensitive, case_sensitive=True),
-            compile_phrases(self.unless),
-        )
-        object.__setattr__(self, "_patterns", patterns)
+        object.__setattr__(self, "_finders", _Finders(self, self.index or PhraseIndex()))
 
     def __bool__(self) -> bool:
         return bool(self.phrases or self.case_sensitive)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        loose, exact, unless = self._patterns
-        found = [m.span() for m in loose.finditer(text)] if loose else []
-        if exact and not _mostly_upper(text):
-            found += [m.span() for m in exact.finditer(text)]
-        if unless and found:
-            blocked = [m.span() for m in unless.finditer(text)]
-            found = [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
-        return sorted(set(found))
+        return list(_spans(self._finders, text))
 
     def matches(self, segments: Iterable[Segment]) -> list[Match]:
         return [Match(seg, *span) for seg in segments for span in self.spans(seg.text)]
 
     def first(self, segments: Iterable[Segment]) -> Match | None:
         return next(iter(self.matches(segments)), None)
+
+
+class _Finders:
+    """A cue set's three finders; hashed by identity, so it keys the span cache cheaply."""
+
+    __slots__ = ("exact", "loose", "unless")
+
+    def __init__(self, cues: CueSet, index: PhraseIndex) -> None:
+        def finder(phrases: tuple[str, ...], case_sensitive: bool = False) -> PhraseFinder | None:
+            pattern = compile_phrases(phrases, case_sensitive=case_sensitive)
+            return PhraseFinder(pattern, phrases, index) if pattern is not None else None
+
+        self.loose = finder(cues.phrases)
+        self.exact = finder(cues.case_sensitive, case_sensitive=True)
+        self.unless = finder(cues.unless)
+
+
+@functools.lru_cache(maxsize=8192)
+def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    loose, exact, unless = finders.loose, finders.exact, finders.unless
+    found = loose.spans(text) if loose else []
+    if exact and not _mostly_upper(text):
+        found += exact.spans(text)
+    if unless and found:
+        blocked = unless.spans(text)
+        found = [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
+    return tuple(sorted(set(found)))
 
 
 def field_segments(values: Sequence[str], source: str) -> tuple[Segment, ...]:

@@ -1,0 +1,201 @@
+"""The shortcuts taken for speed (issue 10) give exactly what the plain way gives.
+
+Each test runs the fast path and a plain reference side by side over many texts made to be
+awkward: phrases of the bundled profile with their case, spaces and hyphens changed, letters
+the regex folds specially (İ ı ſ K), other dashes and spaces, brackets and stops. The golden
+tests (test_golden.py) check the same on whole records; these find the corner a record lacks.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from watcher.evidence import load_profile
+from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
+from watcher.evidence.phrasefind import PhraseIndex, fold, phrase_key
+from watcher.evidence.textcues import CueSet, compile_phrases
+from watcher.markup import _walk, clean_text, fragment_text, safe_fragment
+
+NOISE = ["İ", "ı", "ſ", "K", "\u00a0", "–", "‐", "-", " ", "  ", "\n", "(", ")", ";", ",", "."]
+SPECIAL = {"i": "İı", "s": "ſ", "k": "K"}
+WORDS = ["patients", "the", "and", "but", "Mild", "MILD", "no", "were", "12", "%", "of"]
+
+
+def all_cue_sets() -> list[CueSet]:
+    profile = load_profile()
+    found: list[CueSet] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, CueSet):
+            found.append(value)
+        elif isinstance(value, tuple | list):
+            for item in value:
+                walk(item)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                walk(getattr(value, name))
+
+    walk(profile)
+    return found
+
+
+def reference_spans(cues: CueSet, text: str) -> list[tuple[int, int]]:
+    """CueSet.spans as it was: every pattern run over the whole text with finditer."""
+    loose = compile_phrases(cues.phrases)
+    exact = compile_phrases(cues.case_sensitive, case_sensitive=True)
+    unless = compile_phrases(cues.unless)
+    found = [m.span() for m in loose.finditer(text)] if loose else []
+    letters = [c for c in text if c.isalpha()]
+    upper = len(letters) > 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    if exact and not upper:
+        found += [m.span() for m in exact.finditer(text)]
+    if unless and found:
+        blocked = [m.span() for m in unless.finditer(text)]
+        found = [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
+    return sorted(set(found))
+
+
+def garble(phrase: str, rng: random.Random) -> str:
+    """A phrase as a text might spell it: case changed, spaces and hyphens varied, noise."""
+    out = []
+    for char in phrase.replace("*", "").replace(" ... ", " and the "):
+        if char in " -":
+            out.append(rng.choice(["", " ", "-", "–", "\u00a0", "  ", "‐"]))
+        elif char.lower() in SPECIAL and rng.random() < 0.1:
+            out.append(rng.choice(SPECIAL[char.lower()]))  # what IGNORECASE also matches
+        elif char.isalpha() and rng.random() < 0.3:
+            out.append(char.swapcase())
+        else:
+            out.append(char)
+        if rng.random() < 0.02:
+            out.append(rng.choice(NOISE))
+    return "".join(out)
+
+
+def texts(cues: list[CueSet], count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    phrases = [p for c in cues for p in (*c.phrases, *c.case_sensitive, *c.unless)]
+    made = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 8)):
+            roll = rng.random()
+            if roll < 0.5:
+                parts.append(garble(rng.choice(phrases), rng))
+            elif roll < 0.8:
+                parts.append(rng.choice(WORDS))
+            else:
+                parts.append(rng.choice(NOISE))
+        text = " ".join(parts)
+        made.append(text.upper() if rng.random() < 0.1 else text)
+    return made
+
+
+def test_every_cue_set_finds_what_finditer_finds() -> None:
+    cues = all_cue_sets()
+    assert len(cues) > 60
+    checked = 0
+    for text in texts(cues, 1500, seed=10):
+        for cue in cues:
+            assert cue.spans(text) == reference_spans(cue, text), (cue.phrases[:3], text)
+            checked += bool(cue.spans(text))
+    assert checked > 1000  # most texts hold several phrases: the test is not about misses
+
+
+def test_a_cue_set_without_a_profile_has_an_index_of_its_own() -> None:
+    cues = CueSet(phrases=("long term", "fluoroscop*"), case_sensitive=("MILD",))
+    text = "Long-term results; FLUOROSCOPY-guided mild MILD longterm"
+    assert cue_text(cues, text) == ["Long-term", "FLUOROSCOPY", "MILD", "longterm"]
+    assert cues.spans(text) == reference_spans(cues, text)
+
+
+def cue_text(cues: CueSet, text: str) -> list[str]:
+    return [text[s:e] for s, e in cues.spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "key"),
+    [
+        ("long-term follow*", "longtermfollow"),
+        ("systematic ... review*", "systematic"),
+        ("mild®", "mild"),
+        ("-free", None),
+        ("Ødegård", None),
+        ("(R) device", "(r)device"),
+    ],
+)
+def test_phrase_keys(phrase: str, key: str | None) -> None:
+    assert phrase_key(phrase) == key
+
+
+def test_texts_the_keys_could_misjudge_are_scanned_whole() -> None:
+    assert fold("Straße İstanbul") is None  # İ lower-cases to two characters
+    assert fold("uſed") is None
+    index = PhraseIndex()
+    assert index.add(["-free"]) is None  # a phrase with no key: that list is scanned
+    cues = CueSet(phrases=("used",), index=index)
+    assert cues.spans("uſed and used") == [(0, 4), (9, 13)]
+
+
+def reference_clauses(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """clause_spans as it was: every character looked at."""
+    end = len(text) if end is None else end
+    spans, begin, depth, position = [], start, 0, start
+    while position < end:
+        char = text[position]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            found = _BREAK.match(text, position, end)
+            stop = position
+            if not found and (found := _reference_sentence_end(text, position, end)):
+                stop = position + 1
+            if found and found.end() > position:
+                if text[begin:stop].strip():
+                    spans.append((begin, stop))
+                begin = position = found.end()
+                continue
+        position += 1
+    if text[begin:end].strip():
+        spans.append((begin, end))
+    return spans
+
+
+def _reference_sentence_end(text: str, position: int, end: int) -> re.Match | None:
+    found = re.compile(r"\.\s+(?=[A-Z])").match(text, position, end)
+    if not found:
+        return None
+    word = re.search(r"([\w.]+)$", text[:position])
+    token = word.group(1).lower() if word else ""
+    return None if token in {"dr", "mr", "mrs", "ms", "prof", "vs", "al", "st", "fig", "no",
+                             "e.g", "i.e"} or len(token) == 1 else found  # fmt: skip
+
+
+def test_clauses_are_found_as_before() -> None:
+    rng = random.Random(3)
+    pieces = [*WORDS, ", and", ", but", " but ", " BUT ", " whereas ", ";", ":", "(", ")", "["]
+    pieces += ["]", ". The", ". a", "Inc. The", "e.g. The", "\n", "  ", " x" * 30 + ". Then"]
+    for _ in range(3000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(1, 25))
+        )
+        start = rng.randint(0, len(text))
+        end = rng.choice([None, rng.randint(start, len(text))])
+        assert clause_spans(text, start, end) == reference_clauses(text, start, end), text
+    assert _sentence_end("a " + "x" * 60 + ". The", 62, 67) is not None
+
+
+def test_plain_markup_is_read_as_the_html_parser_reads_it() -> None:
+    rng = random.Random(5)
+    alphabet = ["a", "B", " ", "  ", "\t", "\n", "\u00a0", "é", "e\u0301", ">", "'", '"', "ß", "x"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        for unknown in ("drop", "show"):
+            walked = _walk(text, unknown)
+            assert safe_fragment(text, unknown_tags=unknown) == "".join(walked.html).strip()
+            assert fragment_text(text, unknown_tags=unknown) == clean_text("".join(walked.text))

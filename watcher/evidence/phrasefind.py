@@ -1,0 +1,138 @@
+"""Where a list of phrases matches in a text: exactly where its regex would, found much faster.
+
+:func:`~watcher.evidence.textcues.compile_phrases` makes one case-insensitive alternation per
+phrase list. Scanning a text with it tries every alternative at every position (Python's
+regex engine cannot skip ahead in a case-insensitive alternation), and the classifier asks
+about 70 lists about every sentence. So all the lists of a profile share one Aho–Corasick
+automaton (a :class:`PhraseIndex`) of *keys*: each phrase's leading literal, lower-cased,
+without the spaces and hyphens the phrase lets vary ("long-term follow*" → "longtermfollow";
+"systematic ... review*" → "systematic"). One pass over a text, lower-cased and without those
+characters, finds every place where any phrase of any list can start, once per text; each
+list then tries its regex at its own places only, left to right and never inside a match it
+already found, as ``finditer`` does. So the spans are the same, and a list with no key in a
+text costs a dictionary look-up.
+
+A list is scanned the old way when a key cannot be made for one of its phrases (a phrase
+starting with a hyphen, or with a non-ASCII letter), and so is a text whose lower-casing
+changes its length or which holds one of the letters the regex folds specially (İ, ı, ſ): for
+those, a key could miss a match.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import re
+from collections.abc import Iterable
+
+import ahocorasick
+
+SEPARATORS = "\\s\\-‐–"  # what a phrase's " " or "-" may stand for (textcues.phrase_regex)
+_SEPARATOR = re.compile(f"[{SEPARATORS}]")
+_SEPARATED = re.compile(f"([{SEPARATORS}]+)")
+_SPECIAL_FOLDING = frozenset("İıſ")  # the regex matches them to i, i and s ignoring case
+
+Fold = tuple[str, list[int], list[int]]
+
+
+def phrase_key(phrase: str) -> str | None:
+    """What a match of ``phrase`` must start with in a folded text, or None if that cannot be
+    said simply (the phrase's list is then scanned over the whole text)."""
+    text = phrase.strip()
+    if " ... " in text:
+        text = text.split(" ... ")[0].strip()
+    text = text.rstrip("*").split("®")[0]
+    if not text or _SEPARATOR.match(text) or not text.isascii():
+        return None
+    return _SEPARATOR.sub("", text).lower() or None
+
+
+def fold(text: str) -> Fold | None:
+    """``text`` lower-cased without separators, with where each kept run starts in the folded
+    text and in ``text``; None when keys cannot be trusted on it."""
+    lowered = text.lower()
+    if len(lowered) != len(text) or not _SPECIAL_FOLDING.isdisjoint(text):
+        return None
+    parts = _SEPARATED.split(lowered)  # kept, separators, kept, ..., kept
+    kept = parts[0::2]
+    origins = [0, *itertools.accumulate(map(len, parts))][0::2]
+    offsets = [0, *itertools.accumulate(map(len, kept))]
+    return "".join(kept), offsets[:-1], origins
+
+
+class PhraseIndex:
+    """The keys of many phrase lists in one automaton, built when first used; a list joins
+    with :meth:`add` (before that) and gets a number."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, set[tuple[int, int]]] = {}
+        self._size = 0
+        self._automaton: ahocorasick.Automaton | None = None
+
+    def add(self, phrases: Iterable[str]) -> int | None:
+        """Register a list; its number, or None when one of its phrases has no key."""
+        keys = [phrase_key(p) for p in phrases if p.strip()]
+        if not keys or not all(keys) or self._automaton is not None:
+            return None
+        number, self._size = self._size, self._size + 1
+        for key in keys:
+            self._keys.setdefault(key, set()).add((number, len(key)))  # type: ignore[arg-type]
+        return number
+
+    def starts(self, text: str) -> dict[int, list[int]] | None:
+        """Where in ``text`` each list's phrases can start (ascending); None: scan it."""
+        return _starts(self, text)
+
+    def automaton(self) -> ahocorasick.Automaton:
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            for key, lists in self._keys.items():
+                automaton.add_word(key, tuple(sorted(lists)))
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+
+@functools.lru_cache(maxsize=4096)
+def _starts(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
+    folded = fold(text)
+    if folded is None:
+        return None
+    flat, offsets, origins = folded
+    found: dict[int, set[int]] = {}
+    if flat:
+        for end, lists in index.automaton().iter(flat):
+            for number, size in lists:
+                at = end - size + 1
+                run = bisect.bisect_right(offsets, at) - 1
+                found.setdefault(number, set()).add(origins[run] + at - offsets[run])
+    return {number: sorted(starts) for number, starts in found.items()}
+
+
+class PhraseFinder:
+    """One phrase list's pattern, and its number in a :class:`PhraseIndex` (None: no keys)."""
+
+    __slots__ = ("index", "number", "pattern")
+
+    def __init__(self, pattern: re.Pattern, phrases: Iterable[str], index: PhraseIndex) -> None:
+        self.pattern = pattern
+        self.index = index
+        self.number = index.add(phrases)
+
+    def scan(self, text: str) -> list[tuple[int, int]]:
+        """The spans ``finditer`` gives: the reference the fast path must equal."""
+        return [m.span() for m in self.pattern.finditer(text)]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        starts = self.index.starts(text) if self.number is not None else None
+        if starts is None:
+            return self.scan(text)
+        found: list[tuple[int, int]] = []
+        done = 0
+        match = self.pattern.match
+        for start in starts.get(self.number, ()):  # type: ignore[call-overload]
+            if start >= done and (m := match(text, start)):
+                found.append(m.span())
+                done = m.end()
+        return found
