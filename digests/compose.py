@@ -19,34 +19,28 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from email import policy
 from email.headerregistry import Address
-from typing import Any
 
 from digests.landscape import (
-    build_landscape,
     counts_as_evidence,
-    evidence_studies,
     group_sections,
     is_synthetic,
-    make_item,
     strength,
-    summarize,
 )
 from digests.model import ArticleUpdate, DigestView, Period, Recipient
 from digests.outbox import make_message_id, preferences_link, sender_header, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
-from digests.render import RenderedDigest, Renderer, build_message
+from digests.render import RenderedDigest, Renderer, build_message_bytes
 from digests.safety import must_show
-from digests.studyview import one_per_study, study_notes
-from digests.trials import annotate_items, headline_note, plan_trials
+from digests.shared import Shared
+from digests.studyview import one_per_study
+from digests.trials import headline_note
 from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
 from watcher.records import Article, Evidence
 from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber, check_name
-from watcher.studies import Study
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +142,7 @@ class Plan:
     shown: tuple[str, ...]
     hidden: tuple[str, ...]
     event_ids: tuple[int, ...]
-    landscape: dict[str, Any]
+    landscape: str  # the summary a digest row keeps, as JSON (digests.shared)
     trial_event_ids: tuple[int, ...] = ()
 
     @property
@@ -177,22 +171,19 @@ def plan_digest(
     period: Period,
     *,
     mail: MailSettings,
-    pairs: Sequence[tuple[Article, Evidence]],
-    grouped: Sequence[Study] | None = None,
+    shared: Shared | None = None,
 ) -> Plan:
-    """Decide S's digest for ``period`` from the store (reads only; ``pairs`` are the
-    classified articles the landscape is drawn from, ``grouped`` their ``evidence_studies``
-    when the caller composes for many subscribers)."""
-    last = store.last_digest(subscriber.id)
-    candidates = [c for c in store.undelivered(subscriber) if _follows(subscriber, c)]
+    """Decide S's digest for ``period`` from the store (reads only; ``shared``: what the
+    digests of the caller's run share, digests.shared)."""
+    shared = shared or Shared(store)
+    last = store.latest_digest(subscriber.id)
+    candidates = [c for c in shared.candidates(subscriber) if _follows(subscriber, c)]
     studies = sorted(
         ((c.article, c.evidence) for c in candidates if counts_as_evidence(c.article)),
         key=strength,
     )
     silent = [c.article.pmid for c in candidates if not counts_as_evidence(c.article)]
-    if grouped is None:
-        grouped = evidence_studies(pairs, store.study_decisions())
-    notes = study_notes(grouped)
+    grouped, notes = shared.grouped, shared.notes
     cap = subscriber.max_items or mail.max_items
     repeats: list[str] = []
     if last is None:
@@ -204,12 +195,12 @@ def plan_digest(
     shown = [studies[i] for i in sorted(chosen)]
     rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen] + repeats
     updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))
-    cited_only = store.found_by_citation_only([a.pmid for a, _ in shown])
     kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
-    land = build_landscape(pairs, previous=last[1] if last else None, studies=grouped)
+    landscape = shared.landscape(last)
+    land = landscape.landscape
     retracted = sum(u.kind == "retracted" for u in updates)
-    trials, trial_event_ids = plan_trials(
-        store, subscriber.id, baseline=last is None, today=period.end
+    trials, trial_event_ids = shared.plan_trials(
+        subscriber.id, baseline=last is None, today=period.end
     )
     later = sum(bool(notes[a.pmid].earlier) for a, _ in studies if a.pmid in notes)
     headline = make_headline(
@@ -224,15 +215,7 @@ def plan_digest(
         period=period,
         kind=kind,  # type: ignore[arg-type]
         headline="; ".join(part for part in (headline, headline_note(trials)) if part),
-        sections=group_sections(
-            annotate_items(
-                store,
-                (
-                    make_item(a, e, cited_only.get(a.pmid, ()), study=notes.get(a.pmid))
-                    for a, e in shown
-                ),
-            )
-        ),
+        sections=group_sections(shared.items(shown)),
         updates=updates,
         overflow_count=len(rest),
         overflow_url=overflow_url(rest),
@@ -240,7 +223,7 @@ def plan_digest(
         landscape=land,
         unsubscribe=unsubscribe_link(mail, subscriber.token),
         preferences=preferences_link(mail, subscriber.token),
-        synthetic=any(is_synthetic(a) for a, _ in pairs),
+        synthetic=shared.synthetic,
         trials=trials,
     )
     return Plan(
@@ -248,7 +231,7 @@ def plan_digest(
         shown=tuple(a.pmid for a, _ in shown),
         hidden=tuple(rest + silent),
         event_ids=tuple(event_ids),
-        landscape=summarize(land, grouped),
+        landscape=landscape.summary_json,
         trial_event_ids=trial_event_ids,
     )
 
@@ -264,14 +247,13 @@ def _compose(
     now: datetime,
     mail: MailSettings,
     renderer: Renderer,
-    pairs: Sequence[tuple[Article, Evidence]],
-    grouped: Sequence[Study] | None = None,
+    shared: Shared,
 ) -> int | None:
     period = period_for(subscriber, today)
     if period is None:
         return None  # this period is already covered: composing twice queues nothing
     check_name(subscriber.name)  # a row stored before names were checked
-    plan = plan_digest(store, subscriber, period, mail=mail, pairs=pairs, grouped=grouped)
+    plan = plan_digest(store, subscriber, period, mail=mail, shared=shared)
     if plan.empty and not subscriber.send_empty:
         store.mark_covered(subscriber.id, period.end.isoformat())
         log.info("nothing new for %s (%s); no mail, as they chose", subscriber.email, period.label)
@@ -280,8 +262,9 @@ def _compose(
     message_id = make_message_id(
         "digest", subscriber.token, period.start, period.end, now.isoformat(), mail=mail
     )
-    message = build_message(
+    message = build_message_bytes(
         rendered,
+        encoder=renderer.bodies,
         sender=sender_header(mail),
         to=Address(display_name=subscriber.name, addr_spec=subscriber.email),
         message_id=message_id,
@@ -300,7 +283,7 @@ def _compose(
                 period_end=period.end.isoformat(),
                 subject=rendered.subject,
                 message_id=message_id,
-                message=message.as_bytes(policy=policy.SMTP),
+                message=message,
                 landscape=plan.landscape,
                 shown=plan.shown,
                 hidden=plan.hidden,
@@ -334,7 +317,7 @@ def compose_for(
         now=now,
         mail=mail,
         renderer=renderer or Renderer(mail.templates_dir),
-        pairs=store.classified(),
+        shared=Shared(store),
     )
 
 
@@ -354,8 +337,7 @@ def compose_due(
     stored long ago, a template failing on their data) is logged, passed to ``on_skip`` and
     skipped, and everyone else's digest is still queued."""
     renderer = Renderer(mail.templates_dir)
-    pairs = store.classified()
-    grouped = evidence_studies(pairs, store.study_decisions())  # once for every subscriber
+    shared = Shared(store)  # the papers, studies, landscapes and items every digest draws on
     today = local_today(now, schedule) if everyone else digest_day(now, schedule)
     queued = []
     for subscriber in store.subscribers(active_only=True):
@@ -371,8 +353,7 @@ def compose_due(
                 now=now,
                 mail=mail,
                 renderer=renderer,
-                pairs=pairs,
-                grouped=grouped,
+                shared=shared,
             )
         except (MildwatchError, ValueError) as error:
             log.error("digest for %s skipped: %s", subscriber.email, error)
@@ -397,5 +378,5 @@ def preview(
     schedule = schedule or ScheduleSettings()
     today = local_today(now, schedule)
     period = period_for(subscriber, today) or natural_period(subscriber, today)
-    plan = plan_digest(store, subscriber, period, mail=mail, pairs=store.classified())
+    plan = plan_digest(store, subscriber, period, mail=mail)
     return Renderer(mail.templates_dir).render(plan.view)

@@ -29,7 +29,9 @@ import jinja2
 from markupsafe import Markup
 
 from digests import chart
+from digests.mime import BodyEncoder, message_bytes, placeholder
 from digests.model import DigestView, TimelineYear
+from digests.partials import install as install_partials
 from digests.studymodel import StudyTrack
 from digests.wording import (
     MEDICAL_DISCLAIMER,
@@ -117,6 +119,7 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    install_partials(env)  # {{ partial("_item.html.j2", ...) }}: each item rendered once a run
     env.filters.update(
         inline=sanitize_inline,
         plain=inline_text,
@@ -203,6 +206,7 @@ class Renderer:
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
         self.env = make_environment(templates_dir)
+        self.bodies = BodyEncoder()  # the run's digests share most lines: each encoded once
         self._charts: dict[tuple[object, ...], InlineImage | None] = {}
 
     def chart_for(
@@ -324,6 +328,40 @@ def build_message(
     the bytes). One-click unsubscribe (RFC 8058) is only announced for https URLs.
     ``text_only`` gives a single text/plain part, for subscribers who asked for text.
     """
+    return _message(
+        rendered,
+        (rendered.text, rendered.html),
+        sender=sender,
+        to=to,
+        message_id=message_id,
+        date=date,
+        list_unsubscribe=list_unsubscribe,
+        list_unsubscribe_post=list_unsubscribe_post,
+        text_only=text_only,
+    )
+
+
+def build_message_bytes(rendered: RenderedDigest, *, encoder: BodyEncoder, **headers: Any) -> bytes:
+    """``build_message(rendered, **headers).as_bytes(policy=SMTP)``, its bodies encoded by
+    ``encoder`` (one per run: a line many digests share is encoded once; digests.mime)."""
+    text_only = bool(headers.get("text_only"))
+    message = _message(rendered, (placeholder(0), placeholder(1)), **headers)
+    bodies = [rendered.text] if text_only else [rendered.text, rendered.html]
+    return message_bytes(message, [encoder.encode(body) for body in bodies])
+
+
+def _message(
+    rendered: RenderedDigest,
+    bodies: tuple[str, str],
+    *,
+    sender: str | Address,
+    to: str | Address,
+    message_id: str,
+    date: datetime,
+    list_unsubscribe: str | None = None,
+    list_unsubscribe_post: bool = False,
+    text_only: bool = False,
+) -> EmailMessage:
     if date.tzinfo is None:
         raise ValueError("build_message needs a timezone-aware date (use datetime.now(UTC))")
     message = EmailMessage()
@@ -341,10 +379,11 @@ def build_message(
     message["X-Auto-Response-Suppress"] = "All"
 
     # quoted-printable keeps the message 7-bit: safe through relays without 8BITMIME.
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    text, html = bodies
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if text_only:
         return message
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     html_part = message.get_payload()[1]
     for image in rendered.images:
         html_part.add_related(

@@ -251,19 +251,34 @@ def plan_trials(
     """The section for one subscriber's digest, and the trial events it tells them (a
     baseline tells them nothing new but counts every earlier event as told). None when no
     trial is stored (the registry is off or has not been polled)."""
-    trials = store.trials(in_search_only=True)
-    if not trials:
-        return None, ()
-    pending = store.pending_trial_events(subscriber_id)
-    links = store.trial_links(nct_ids=[t.nct_id for t in trials])
-    view = build_trials_view(
-        trials,
-        links,
-        store.stored_pmids(link.pmid for link in links),
-        () if baseline else pending,
-        today=today,
-    )
-    return view, tuple(e.id for e in pending if e.id is not None)
+    return TrialPlanner(store).plan(subscriber_id, baseline=baseline, today=today)
+
+
+class TrialPlanner:
+    """``plan_trials`` for the many digests of one run: the registry's trials and links are
+    read once, and a view is built once for each set of news (every baseline shares one)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._registry: tuple[list[Trial], list[TrialLink], set[str]] | None = None
+        self._views: dict[tuple[tuple[int | None, ...], date], TrialsView] = {}
+
+    def plan(
+        self, subscriber_id: int, *, baseline: bool, today: date
+    ) -> tuple[TrialsView | None, tuple[int, ...]]:
+        if self._registry is None:
+            trials = self.store.trials(in_search_only=True)
+            links = self.store.trial_links(nct_ids=[t.nct_id for t in trials]) if trials else []
+            self._registry = (trials, links, self.store.stored_pmids(k.pmid for k in links))
+        trials, links, stored = self._registry
+        if not trials:
+            return None, ()
+        pending = self.store.pending_trial_events(subscriber_id)
+        told = () if baseline else pending
+        key = (tuple(e.id for e in told), today)
+        if key not in self._views:
+            self._views[key] = build_trials_view(trials, links, stored, told, today=today)
+        return self._views[key], tuple(e.id for e in pending if e.id is not None)
 
 
 def trial_note(links: Sequence[TrialLink], trials: dict[str, Trial]) -> str:

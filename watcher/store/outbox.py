@@ -1,7 +1,10 @@
 """The outbox (the ``digests`` table), the delivery ledgers, and admin alerts.
 
 A digest row holds its rendered message, so a retry sends the very same bytes with the same
-Message-ID; alerts to the admin go through the same outbox (no subscriber, kind 'alert'). The
+Message-ID; once sent, the bytes are kept for the retention period (or only in the files
+transport's .eml) and then pruned, the row and its ledger staying. Its landscape summary is
+stored once per distinct summary (``landscapes``: every digest of a run shares one). Alerts
+to the admin go through the same outbox (no subscriber, kind 'alert'). The
 two ledgers are what make "never twice" hold: ``deliveries`` (subscriber × PMID, primary key)
 and ``delivered_events`` (subscriber × article event). A digest, its ledger rows and the
 subscriber's ``covered_through`` are written in one transaction; giving up on a digest deletes
@@ -11,6 +14,7 @@ lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -44,6 +48,9 @@ class OutboxEntry:
     sent_at: str | None
     sending_at: str | None = None  # being offered to the server since then
     uncertain_at: str | None = None  # its delivery outcome stayed unknown since then
+    landscape_hash: str | None = None  # its landscape summary in ``landscapes`` (None: old row)
+    message_kept: str = "database"  # where its bytes are: 'database', 'files' or 'pruned'
+    pruned_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class NewDigest:
     subject: str
     message_id: str
     message: bytes
-    landscape: dict[str, Any]
+    landscape: dict[str, Any] | str  # the summary, or its JSON text (sorted keys)
     shown: Sequence[str] = ()
     hidden: Sequence[str] = ()
     event_ids: Sequence[int] = ()
@@ -97,32 +104,38 @@ class OutboxQueries(StoreBase):
         return digest_id
 
     def _insert_digest(self, digest: NewDigest, now: str) -> int:
+        landscape = digest.landscape
+        text = landscape if isinstance(landscape, str) else json.dumps(landscape, sort_keys=True)
+        landscape_hash = hashlib.sha256(text.encode()).hexdigest()
+        self.db.execute(
+            "INSERT INTO landscapes (hash, data) VALUES (?, ?) ON CONFLICT(hash) DO NOTHING",
+            (landscape_hash, text),
+        )
         values = (
             digest.subscriber_id, digest.recipient, digest.kind, digest.period_start,
             digest.period_end, digest.subject, digest.message_id, digest.message,
-            json.dumps(digest.landscape, sort_keys=True), len(digest.shown), now, now,
+            landscape_hash, len(digest.shown), now, now,
         )  # fmt: skip
         return self.db.execute(
             "INSERT INTO digests (subscriber_id, recipient, kind, period_start, period_end,"
-            " subject, message_id, message, landscape, items, status, next_attempt_at,"
+            " subject, message_id, message, landscape_hash, items, status, next_attempt_at,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
             values,
         ).lastrowid
 
     def _insert_ledger(self, digest: NewDigest, digest_id: int) -> None:
-        for shown, pmids in ((1, digest.shown), (0, digest.hidden)):
-            for pmid in pmids:
-                self.db.execute(
-                    "INSERT INTO deliveries (subscriber_id, pmid, digest_id, shown)"
-                    " VALUES (?, ?, ?, ?)",
-                    (digest.subscriber_id, pmid, digest_id, shown),
-                )
-        for event_id in digest.event_ids:
-            self.db.execute(
-                "INSERT INTO delivered_events (subscriber_id, event_id, digest_id)"
-                " VALUES (?, ?, ?)",
-                (digest.subscriber_id, event_id, digest_id),
-            )
+        subscriber = digest.subscriber_id
+        self.db.conn.executemany(
+            "INSERT INTO deliveries (subscriber_id, pmid, digest_id, shown) VALUES (?, ?, ?, ?)",
+            [
+                *((subscriber, pmid, digest_id, 1) for pmid in digest.shown),
+                *((subscriber, pmid, digest_id, 0) for pmid in digest.hidden),
+            ],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO delivered_events (subscriber_id, event_id, digest_id) VALUES (?, ?, ?)",
+            [(subscriber, event_id, digest_id) for event_id in digest.event_ids],
+        )
 
     def mark_covered(self, subscriber_id: int, period_end: str) -> None:
         """Remember that S's digests cover up to ``period_end`` (queued, or nothing to send)."""
@@ -134,12 +147,26 @@ class OutboxQueries(StoreBase):
 
     def last_digest(self, subscriber_id: int) -> tuple[OutboxEntry, dict[str, Any]] | None:
         """The subscriber's latest digest that was not given up on, with its landscape."""
+        entry = self.latest_digest(subscriber_id)
+        return (entry, self.digest_landscape(entry)) if entry else None
+
+    def latest_digest(self, subscriber_id: int) -> OutboxEntry | None:
+        """The subscriber's latest digest that was not given up on."""
         row = self._one(
             "SELECT * FROM digests WHERE subscriber_id = ? AND status != 'failed'"
             " ORDER BY period_end DESC, id DESC LIMIT 1",
             (subscriber_id,),
         )
-        return (_entry(row), json.loads(row["landscape"])) if row else None
+        return _entry(row) if row else None
+
+    def digest_landscape(self, entry: OutboxEntry) -> dict[str, Any]:
+        """The landscape summary ``entry`` kept (shared in ``landscapes``, or in an old row)."""
+        row = self.db.execute(
+            "SELECT COALESCE(l.data, d.landscape) FROM digests d"
+            " LEFT JOIN landscapes l ON l.hash = d.landscape_hash WHERE d.id = ?",
+            (entry.id,),
+        ).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def digest(self, digest_id: int) -> OutboxEntry | None:
         row = self._one("SELECT * FROM digests WHERE id = ?", (digest_id,))
@@ -153,10 +180,47 @@ class OutboxQueries(StoreBase):
         return [_entry(r) for r in rows]
 
     def message(self, digest_id: int) -> bytes:
-        row = self.db.execute("SELECT message FROM digests WHERE id = ?", (digest_id,)).fetchone()
+        """The exact bytes of a digest still held in the database (queued, or sent within
+        the retention period)."""
+        row = self.db.execute(
+            "SELECT message, message_kept, pruned_at FROM digests WHERE id = ?", (digest_id,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"no digest {digest_id} in the outbox; see `mildwatch outbox`")
+        if row[1] != "database":
+            where = (
+                f"pruned on {row[2]} after the retention period ([mail] retention_days)"
+                if row[1] == "pruned"
+                else "written to the files outbox as an .eml file, which is its one copy"
+            )
+            raise StoreError(f"the message of digest {digest_id} is no longer stored: {where}")
         return bytes(row[0])
+
+    def hand_over_message(self, digest_id: int) -> None:
+        """The files transport wrote the sent message as an .eml: that file is its one copy."""
+        self.db.execute(
+            "UPDATE digests SET message = x'', message_kept = 'files' WHERE id = ?"
+            " AND status = 'sent' AND message_kept = 'database'",
+            (digest_id,),
+        )
+
+    def kept_messages(self, *, sent_before: str) -> list[OutboxEntry]:
+        """Sent digests whose bytes are still kept (in the database or as an .eml), sent
+        before ``sent_before``: what retention prunes."""
+        rows = self._all(
+            "SELECT * FROM digests WHERE message_kept IN ('database', 'files')"
+            " AND status = 'sent' AND sent_at < ? ORDER BY id",
+            (sent_before,),
+        )
+        return [_entry(r) for r in rows]
+
+    def mark_pruned(self, digest_ids: Sequence[int], *, now: str) -> None:
+        """Drop the bytes of sent digests; the rows and their ledgers stay."""
+        self.db.conn.executemany(
+            "UPDATE digests SET message = x'', message_kept = 'pruned', pruned_at = ?"
+            " WHERE id = ? AND status = 'sent'",
+            [(now, digest_id) for digest_id in digest_ids],
+        )
 
     def mark_sending(self, digest_id: int, *, now: str) -> None:
         """Committed before the message is offered: if the process dies before the outcome

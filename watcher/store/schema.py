@@ -458,6 +458,28 @@ def study_groups(db: Database) -> None:
     )
 
 
+def digest_storage(db: Database) -> None:
+    """Each thing a digest row holds stored once. ``landscapes``: the landscape summary a
+    digest keeps for the next one to compare against, by its SHA-256 (every digest of a run
+    shares one; ``digests.landscape`` stays for rows written before). ``message_kept``: where
+    the message bytes are now: in ``message`` ('database', until sent and for
+    ``[mail] retention_days`` after), in the files transport's .eml only ('files': the
+    database copy is dropped once that file is written), or nowhere ('pruned', at
+    ``pruned_at``); the row and its ledger stay either way."""
+    _run(
+        db,
+        """CREATE TABLE landscapes (
+            hash TEXT PRIMARY KEY,
+            data TEXT NOT NULL
+        ) STRICT""",
+        "ALTER TABLE digests ADD COLUMN landscape_hash TEXT REFERENCES landscapes(hash)",
+        "ALTER TABLE digests ADD COLUMN message_kept TEXT NOT NULL DEFAULT 'database'"
+        " CHECK (message_kept IN ('database', 'files', 'pruned'))",
+        "ALTER TABLE digests ADD COLUMN pruned_at TEXT",
+        "CREATE INDEX digests_kept ON digests(message_kept, sent_at)",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_watcher_tables", watcher_tables),
     ("0002_evidence_tables", evidence_tables),
@@ -471,6 +493,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0010_runs_pid", runs_pid),
     ("0011_poll_state_covered_from", poll_state_covered_from),
     ("0012_study_groups", study_groups),
+    ("0013_digest_storage", digest_storage),
 )
 
 

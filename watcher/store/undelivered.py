@@ -51,28 +51,33 @@ _DROPPED = (
 )
 
 
+def _undelivered(subscriber: Subscriber, columns: str) -> tuple[str, list[Any]]:
+    """The query for ``undelivered``: classified articles not in S's ledger, in S's searches."""
+    relevance = RELEVANCE_LEVELS[: RELEVANCE_LEVELS.index(subscriber.min_relevance) + 1]
+    params: list[Any] = [subscriber.id, *relevance]
+    search_clause = ""
+    if subscriber.searches:
+        marks = ",".join("?" * len(subscriber.searches))
+        search_clause = (
+            " AND a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
+            f" ON s.id = h.search_id WHERE s.name IN ({marks}) AND h.unmatched_at IS NULL)"
+        )
+        params.extend(subscriber.searches)
+    sql = (
+        f"SELECT {columns} FROM articles a JOIN evidence e ON e.pmid = a.pmid"
+        " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
+        " AND d.pmid = a.pmid)"
+        f" AND e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
+        f" AND NOT {_DROPPED}"
+        " ORDER BY a.first_seen, a.pmid"
+    )
+    return sql, params
+
+
 class UndeliveredQueries(StoreBase):
     def undelivered(self, subscriber: Subscriber) -> list[Candidate]:
         """Classified articles not in the subscriber's ledger, within their searches."""
-        relevance = RELEVANCE_LEVELS[: RELEVANCE_LEVELS.index(subscriber.min_relevance) + 1]
-        params: list[Any] = [subscriber.id, *relevance]
-        search_clause = ""
-        if subscriber.searches:
-            marks = ",".join("?" * len(subscriber.searches))
-            search_clause = (
-                " AND a.pmid IN (SELECT h.pmid FROM search_hits h JOIN searches s"
-                f" ON s.id = h.search_id WHERE s.name IN ({marks}) AND h.unmatched_at IS NULL)"
-            )
-            params.extend(subscriber.searches)
-        rows = self._all(
-            "SELECT a.*, e.data AS evidence_data FROM articles a JOIN evidence e ON e.pmid = a.pmid"
-            " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
-            " AND d.pmid = a.pmid)"
-            f" AND e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
-            f" AND NOT {_DROPPED}"
-            " ORDER BY a.first_seen, a.pmid",
-            params,
-        )
+        rows = self._all(*_undelivered(subscriber, "a.*, e.data AS evidence_data"))
         return [
             Candidate(
                 article_from_row(r),
@@ -81,6 +86,13 @@ class UndeliveredQueries(StoreBase):
             )
             for r in rows
         ]
+
+    def undelivered_pmids(self, subscriber: Subscriber) -> list[tuple[str, str]]:
+        """``undelivered`` as (PMID, first seen) only: for a caller that already holds the
+        articles (composing for many subscribers builds each Article once, not per reader)."""
+        return [
+            tuple(row) for row in self.db.execute(*_undelivered(subscriber, "a.pmid, a.first_seen"))
+        ]  # type: ignore[misc]
 
     def pending_news(self, subscriber_id: int, kinds: Sequence[str]) -> list[PendingNews]:
         """Events about papers the subscriber received, that happened after they received

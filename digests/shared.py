@@ -1,0 +1,112 @@
+"""What the digests of one compose run share, worked out once instead of once per subscriber.
+
+Every subscriber's digest of a run draws on the same classified papers, the same studies, the
+same landscape (a first digest's is the same for everyone; a later one differs only by what
+the subscriber's previous digest said, which many share) and the same items: an item says
+the same about its paper to every reader. So ``compose_due`` builds one :class:`Shared` for
+the run: the papers are read from the store once (not once per subscriber, which cost
+O(articles × subscribers)), each landscape is built once per previous summary, each item
+once per paper, the registry's trials once; a subscriber's digest is then a selection from
+these. Only what is theirs is per subscriber: which papers they have not received (PMIDs, from
+their ledger), the news about papers they received, and their trial news.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from digests.landscape import build_landscape, evidence_studies, is_synthetic, make_item, summarize
+from digests.model import DigestItem, Landscape
+from digests.studyview import study_notes
+from digests.trials import TrialPlanner, TrialsView, annotate_items
+from watcher.records import Article, Evidence
+from watcher.store import Candidate, OutboxEntry, Store, Subscriber
+
+Pair = tuple[Article, Evidence]
+
+
+@dataclass(frozen=True)
+class SharedLandscape:
+    """A landscape, and the summary (with its JSON) that digests showing it keep."""
+
+    landscape: Landscape
+    summary: dict[str, Any]
+    summary_json: str
+
+
+class Shared:
+    """The run's papers, studies, landscapes, items and trials (see the module's note)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pairs: list[Pair] = store.classified()  # the landscape's papers: relevant ones
+        self.grouped = evidence_studies(self.pairs, store.study_decisions())
+        self.notes = study_notes(self.grouped)
+        self.synthetic = any(is_synthetic(a) for a, _ in self.pairs)
+        self.trials = TrialPlanner(store)
+        self._papers: dict[str, Pair] = {a.pmid: (a, e) for a, e in self.pairs}
+        self._uncertain_read = False
+        self._landscapes: dict[str, SharedLandscape] = {}
+        self._previous: dict[str, dict[str, Any]] = {}
+        self._items: dict[str, DigestItem] = {}
+        self._cited: dict[str, tuple[str, ...]] = {}
+
+    def candidates(self, subscriber: Subscriber) -> list[Candidate]:
+        """``Store.undelivered`` for S, from the papers already read: the same candidates."""
+        if subscriber.min_relevance != "relevant" and not self._uncertain_read:
+            self._papers.update((a.pmid, (a, e)) for a, e in self.store.classified(("uncertain",)))
+            self._uncertain_read = True
+        return [
+            Candidate(*self._papers[pmid], first_seen)
+            for pmid, first_seen in self.store.undelivered_pmids(subscriber)
+            if pmid in self._papers  # else stored since the run began: it goes out next time
+        ]
+
+    def previous(self, last: OutboxEntry) -> dict[str, Any]:
+        """The landscape summary ``last`` kept (read once per distinct summary)."""
+        key = last.landscape_hash or f"digest {last.id}"
+        if key not in self._previous:
+            self._previous[key] = self.store.digest_landscape(last)
+        return self._previous[key]
+
+    def landscape(self, last: OutboxEntry | None) -> SharedLandscape:
+        """The landscape for a digest after ``last`` (None: a first digest), built once per
+        previous summary."""
+        key = "" if last is None else (last.landscape_hash or f"digest {last.id}")
+        if key not in self._landscapes:
+            previous = None if last is None else self.previous(last)
+            land = build_landscape(self.pairs, previous=previous, studies=self.grouped)
+            summary = summarize(land, self.grouped)
+            text = json.dumps(summary, sort_keys=True)
+            self._landscapes[key] = SharedLandscape(land, summary, text)
+        return self._landscapes[key]
+
+    def cited_only(self, pmids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """``Store.found_by_citation_only``, asked once per paper in a run."""
+        missing = [p for p in dict.fromkeys(pmids) if p not in self._cited]
+        if missing:
+            found = self.store.found_by_citation_only(missing)
+            self._cited.update((p, found.get(p, ())) for p in missing)
+        return {p: self._cited[p] for p in pmids if self._cited[p]}
+
+    def items(self, shown: Iterable[Pair]) -> list[DigestItem]:
+        """Each shown paper as an item (with its study note and trial note), made once."""
+        shown = list(shown)
+        new = [(a, e) for a, e in dict((a.pmid, (a, e)) for a, e in shown).values()
+               if a.pmid not in self._items]  # fmt: skip
+        if new:
+            cited = self.cited_only([a.pmid for a, _ in new])
+            made = (
+                make_item(a, e, cited.get(a.pmid, ()), study=self.notes.get(a.pmid)) for a, e in new
+            )
+            self._items.update((item.pmid, item) for item in annotate_items(self.store, made))
+        return [self._items[a.pmid] for a, _ in shown]
+
+    def plan_trials(
+        self, subscriber_id: int, *, baseline: bool, today: date
+    ) -> tuple[TrialsView | None, tuple[int, ...]]:
+        return self.trials.plan(subscriber_id, baseline=baseline, today=today)
