@@ -321,47 +321,15 @@ def build_message(
     list_unsubscribe: str | None = None,
     list_unsubscribe_post: bool = False,
     text_only: bool = False,
+    bodies: tuple[str, str] | None = None,
 ) -> EmailMessage:
     """multipart/alternative: text/plain, then multipart/related (text/html + inline images).
 
     ``message_id`` is passed in so a retry re-sends the very same message (the outbox stores
     the bytes). One-click unsubscribe (RFC 8058) is only announced for https URLs.
     ``text_only`` gives a single text/plain part, for subscribers who asked for text.
+    ``bodies`` stand in for the text and HTML (``build_message_bytes`` passes placeholders).
     """
-    return _message(
-        rendered,
-        (rendered.text, rendered.html),
-        sender=sender,
-        to=to,
-        message_id=message_id,
-        date=date,
-        list_unsubscribe=list_unsubscribe,
-        list_unsubscribe_post=list_unsubscribe_post,
-        text_only=text_only,
-    )
-
-
-def build_message_bytes(rendered: RenderedDigest, *, encoder: BodyEncoder, **headers: Any) -> bytes:
-    """``build_message(rendered, **headers).as_bytes(policy=SMTP)``, its bodies encoded by
-    ``encoder`` (one per run: a line many digests share is encoded once; digests.mime)."""
-    text_only = bool(headers.get("text_only"))
-    message = _message(rendered, (placeholder(0), placeholder(1)), **headers)
-    bodies = [rendered.text] if text_only else [rendered.text, rendered.html]
-    return message_bytes(message, [encoder.encode(body) for body in bodies])
-
-
-def _message(
-    rendered: RenderedDigest,
-    bodies: tuple[str, str],
-    *,
-    sender: str | Address,
-    to: str | Address,
-    message_id: str,
-    date: datetime,
-    list_unsubscribe: str | None = None,
-    list_unsubscribe_post: bool = False,
-    text_only: bool = False,
-) -> EmailMessage:
     if date.tzinfo is None:
         raise ValueError("build_message needs a timezone-aware date (use datetime.now(UTC))")
     message = EmailMessage()
@@ -379,7 +347,7 @@ def _message(
     message["X-Auto-Response-Suppress"] = "All"
 
     # quoted-printable keeps the message 7-bit: safe through relays without 8BITMIME.
-    text, html = bodies
+    text, html = bodies or (rendered.text, rendered.html)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if text_only:
         return message
@@ -396,6 +364,15 @@ def _message(
         )
     _stable_boundaries(message)
     return message
+
+
+def build_message_bytes(rendered: RenderedDigest, *, encoder: BodyEncoder, **headers: Any) -> bytes:
+    """``build_message(rendered, **headers).as_bytes(policy=SMTP)``, its bodies encoded by
+    ``encoder`` (one per run: a line many digests share is encoded once; digests.mime)."""
+    text_only = bool(headers.get("text_only"))
+    message = build_message(rendered, bodies=(placeholder(0), placeholder(1)), **headers)
+    bodies = [rendered.text] if text_only else [rendered.text, rendered.html]
+    return message_bytes(message, [encoder.encode(body) for body in bodies])
 
 
 def _stable_boundaries(message: EmailMessage) -> None:
