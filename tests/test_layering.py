@@ -47,6 +47,7 @@ LAYERS = {
     "watcher.searchfile": "intake",
     "watcher.audit": "intake",
     "watcher.regroup": "intake",
+    "watcher.fileimport": "intake",
     "watcher.runlock": "service",
     "watcher.scheduler": "service",
     "watcher.localpubmed": "localpubmed",

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from digests.landscape import build_landscape, evidence_studies
-from watcher import pubmed, tagging
+from watcher import tagging
 from watcher.cli import show
 from watcher.cli.app import App, pass_app
 from watcher.evidence import classify as classify_article
 from watcher.evidence import load_profile
+from watcher.pubmed.files import read_batches
 
 
 @click.command()
@@ -30,10 +31,11 @@ def classify(files: tuple[Path, ...], profile: Path | None) -> None:
     """
     lexicon = load_profile(profile)
     for path in files:
-        for article in pubmed.read_records(path):
-            record = classify_article(article, lexicon).to_dict()
-            record["title"] = article.plain_title
-            click.echo(json.dumps(record, ensure_ascii=False))
+        for batch in read_batches(path):  # a batch at a time: files of any size fit in memory
+            for article in batch:
+                record = classify_article(article, lexicon).to_dict()
+                record["title"] = article.plain_title
+                click.echo(json.dumps(record, ensure_ascii=False))
 
 
 @click.command()

@@ -10,15 +10,14 @@ from pathlib import Path
 import click
 from email_validator import EmailNotValidError, validate_email
 
-from watcher import pubmed, searches, tagging
+from watcher import fileimport, searches
 from watcher.cli import jobs, show
 from watcher.cli.app import App, pass_app, wait_option
 from watcher.cli.filters import article_filters
-from watcher.clock import iso, utc_now
+from watcher.clock import utc_now
 from watcher.config import starter_config
 from watcher.errors import ConfigError
 from watcher.evidence import default_profile_path, load_profile
-from watcher.regroup import regroup
 from watcher.runlock import LOCK_WAIT_SECONDS, daemon_lock_path, lock_holder, lock_path, run_lock
 from watcher.store import ArticleFilter
 
@@ -101,22 +100,17 @@ def poll(app: App, only: tuple[str, ...], lock_wait: float) -> None:
 def import_(app: App, files: tuple[Path, ...]) -> None:
     """Store records from PubMed XML or MEDLINE files (PubMed's "Save" formats).
 
-    Every file is read before anything is stored: a bad file stores nothing.
+    Every file is read before anything is stored: a bad file stores nothing. Then records are
+    stored and tagged a few hundred at a time, so files of any size fit in memory; importing
+    the same file again stores nothing twice.
     """
-    articles = [a for path in files for a in pubmed.read_records(path)]
     profile = load_profile(app.config.poll.profile)
     store = app.store
-    with run_lock(app.config.database, wait=LOCK_WAIT_SECONDS):
-        now = iso(utc_now())
-        with store.transaction():
-            run_id = store.start_run("import", now=now)
-            events = store.save_articles(articles, run_id=run_id, now=now)
-            tagging.tag_articles(store, articles, run_id, profile)
-            regroup(store, now=now)
-            counts = {k: sum(e.kind == k for e in events) for k in ("new", "updated", "retracted")}
-            store.finish_run(run_id, status="ok", counts=counts, error=None, now=now)
+    with run_lock(app.config.database, wait=LOCK_WAIT_SECONDS), app.progress("import") as bar:
+        report = fileimport.import_files(store, files, profile, progress=bar)
+    counts = report.counts
     click.echo(
-        f"Imported {len(articles)} record(s) from {len(files)} file(s): "
+        f"Imported {report.records} record(s) from {len(files)} file(s): "
         f"{counts['new']} new, {counts['updated']} updated, {counts['retracted']} retracted"
     )
 

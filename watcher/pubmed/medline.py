@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from Bio import Medline
 
@@ -126,9 +126,14 @@ def iso_date(year: str, month: str, day: str) -> str | None:
 
 def parse_medline(text: str, *, source: str = "MEDLINE text") -> list[Article]:
     """All records in a MEDLINE document, in file order; ``raw`` is each record's own text."""
-    articles = []
-    for number, (first_line, lines) in enumerate(_record_blocks(text, source), start=1):
-        fields = _join_continuations(lines)
+    return list(iter_medline(text.lstrip("\ufeff").splitlines(), source=source))
+
+
+def iter_medline(lines: Iterable[str], *, source: str = "MEDLINE text") -> Iterator[Article]:
+    """The records of a MEDLINE document's lines (without line ends), one at a time, so that a
+    file of any size is read in little memory."""
+    for number, (first_line, block) in enumerate(_record_blocks(lines, source), start=1):
+        fields = _join_continuations(block)
         record = Medline.read(field + "\n" for field in fields)
         pmid = record.get("PMID", "").strip()
         if not pmid:
@@ -136,19 +141,18 @@ def parse_medline(text: str, *, source: str = "MEDLINE text") -> list[Article]:
                 f"{source}: record {number} (line {first_line}) has no PMID field; "
                 "save the file from PubMed again in MEDLINE format"
             )
-        raw = "\n".join(lines) + "\n"
-        articles.append(_article_from_medline(record, fields, pmid, raw))
-    return articles
+        raw = "\n".join(block) + "\n"
+        yield _article_from_medline(record, fields, pmid, raw)
 
 
-def _record_blocks(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
+def _record_blocks(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[str]]]:
     """(first line number, lines) per record; records are separated by blank lines.
 
     Splitting here rather than in Bio.Medline keeps each record's own text for ``raw``.
     """
     block: list[str] = []
     start = 0
-    for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip() and not line.startswith("      "):
             if block:
                 yield start, block

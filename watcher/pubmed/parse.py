@@ -51,7 +51,7 @@ from watcher.pubmed.prescan import (
 )
 from watcher.records import AbstractSection, Article, Correction, DataBankEntry, Grant
 
-__all__ = ["parse_pubmed_xml", "read_records", "wrap_articles"]
+__all__ = ["articles_from_records", "parse_pubmed_xml", "read_records", "wrap_articles"]
 
 # The parser's messages keep the logger name users and tests filter on (``watcher.pubmed``).
 logger = logging.getLogger("watcher.pubmed")
@@ -74,12 +74,12 @@ def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[A
     if quick is not None and quick.records:
         articles = _read_ordinary(text, quick, source)
         if articles is not None:
-            _log_skipped(source, quick.books, quick.deleted)
+            log_skipped(source, quick.books, quick.deleted)
             return articles
     return _read_checked(text, source)
 
 
-def _log_skipped(source: str, books: int, deleted: int) -> None:
+def log_skipped(source: str, books: int, deleted: int) -> None:
     if books or deleted:
         logger.info(
             "%s: skipped %d book record(s) (not tracked) and a DeleteCitation list of %d PMID(s)",
@@ -109,6 +109,19 @@ def _read_ordinary(text: str, quick: QuickScan, source: str) -> list[Article] | 
         return None
 
 
+def articles_from_records(raws: list[str], dtd: str) -> list[Article] | None:
+    """Raw ``<PubmedArticle>`` records of an ordinary document, read by Bio.Entrez in one
+    document built around them (as :func:`wrap_articles` builds one); None when Bio.Entrez
+    refuses them or reads other records (the caller then reads the file the checked way)."""
+    try:
+        entries = _entrez_read(build_document(raws, dtd))
+        if len(entries) != len(raws):
+            return None
+        return [_article(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+    except (_Unreadable, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _read_checked(text: str, source: str) -> list[Article]:
     """The expat pass first, then Bio.Entrez over the records it found: every error names the
     line (and the record) at fault."""
@@ -121,7 +134,7 @@ def _read_checked(text: str, source: str) -> list[Article]:
             f"{source}: not PubMed XML (root element <{scan.root}>, expected <PubmedArticleSet>)"
         )
     books = sum(span.tag == "PubmedBookArticle" for span in scan.spans)
-    _log_skipped(source, books, scan.deleted)
+    log_skipped(source, books, scan.deleted)
     spans = [span for span in scan.spans if span.tag == "PubmedArticle"]
     if not spans:
         return []

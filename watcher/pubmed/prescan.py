@@ -50,6 +50,7 @@ _ORDINARY_PROLOG = re.compile(
 )
 _BOOK = re.compile(r"<PubmedBookArticle[\s>]")
 _DELETED = re.compile(r"<DeleteCitation>(.*?)</DeleteCitation>", re.DOTALL)
+_ODD_ARTICLE_TAG = re.compile(r"<PubmedArticle[\s/]")
 _UNORDINARY = ("<!--", "<![CDATA[", "<ERROR", "xmlns:xsi")
 
 
@@ -77,6 +78,22 @@ def quick_scan(text: str) -> QuickScan | None:
     deleted = sum(block.group(1).count("<PMID") for block in _DELETED.finditer(text))
     books = len(_BOOK.findall(text))
     return QuickScan(prolog_end.group("system"), prolog_end.end(), records, books, deleted)
+
+
+def ordinary_prolog(text: str) -> re.Match[str] | None:
+    """The prolog of an ordinary document, up to its ``<PubmedArticleSet`` (group ``system``:
+    the DOCTYPE's system id); None when the start of ``text`` is anything else."""
+    return _ORDINARY_PROLOG.match(text)
+
+
+def outside_records(text: str) -> tuple[int, int] | None:
+    """(book records, deleted PMIDs) in text found outside ``<PubmedArticle>…</PubmedArticle>``
+    in an ordinary document; None when it makes the document unordinary (a comment, CDATA, an
+    NCBI error, a schema reference, or a ``PubmedArticle`` tag that is not the plain one)."""
+    if any(marker in text for marker in _UNORDINARY) or _ODD_ARTICLE_TAG.search(text):
+        return None
+    deleted = sum(block.group(1).count("<PMID") for block in _DELETED.finditer(text))
+    return len(_BOOK.findall(text)), deleted
 
 
 def _records(text: str, start: int) -> Iterator[tuple[int, int]]:
@@ -201,13 +218,7 @@ def decode_xml(data: bytes | str, source: str) -> str:
     """The document's text, by its BOM or XML declaration (UTF-8 when it has neither)."""
     if isinstance(data, str):
         return data.lstrip("\ufeff")
-    if data.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        declared = _XML_ENCODING.match(data)
-        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    encoding = xml_encoding(data)
     try:
         return data.decode(encoding)
     except LookupError:
@@ -217,6 +228,17 @@ def decode_xml(data: bytes | str, source: str) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise ParseError(f"{source}: line {line} is not valid {encoding} text") from None
+
+
+def xml_encoding(head: bytes) -> str:
+    """The encoding of an XML document by its BOM or declaration (UTF-8 when it has neither),
+    from its first bytes."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    declared = _XML_ENCODING.match(head)
+    return declared.group(1).decode("ascii") if declared else "utf-8"
 
 
 def _looks_like_html(text: str) -> bool:
