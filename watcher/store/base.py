@@ -26,10 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from sqlite_utils import Database
-
 from watcher.errors import StoreError
 from watcher.store import schema
+from watcher.store.lean import Database
 
 BUSY_TIMEOUT_SECONDS = 30
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlite_utils import Database, Migrations
+from watcher.store.lean import Database, Migrations  # sqlite-utils, without numpy
 
 MIGRATION_SET = "mildwatch"
 
