@@ -101,8 +101,8 @@ def import_(app: App, files: tuple[Path, ...]) -> None:
     """Store records from PubMed XML or MEDLINE files (PubMed's "Save" formats).
 
     Every file is read before anything is stored: a bad file stores nothing. Then records are
-    stored and tagged a few hundred at a time, so files of any size fit in memory; importing
-    the same file again stores nothing twice.
+    read, stored and tagged a few hundred at a time (a large file is never held in memory
+    whole); importing the same file again stores nothing twice.
     """
     profile = load_profile(app.config.poll.profile)
     store = app.store
