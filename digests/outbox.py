@@ -23,7 +23,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import quote
 
-from digests.transports import FilesTransport, SmtpTransport, Transport
+from digests.transports import FilesTransport, RawSender, SmtpTransport, Transport
 from watcher.clock import iso
 from watcher.config import MailSettings
 from watcher.errors import DeliveryError, OutcomeUnknown, ServerUnavailable
@@ -130,7 +130,11 @@ def deliver(
     Per message: mark it "sending" (committed) → offer it → record sent, retry, failed, or
     uncertain. A message found still "sending" (the process died mid-way) and one whose
     reply was lost after the final "." are uncertain: held back for ``UNCERTAIN_HOLD``,
-    which the admin alert reports, rather than resent at once (docs/faults.md)."""
+    which the admin alert reports, rather than resent at once (docs/faults.md).
+
+    All of a run's messages share one SMTP connection (``transport.batch()``), and one
+    message's outcome is committed together with the next one's "sending" mark: one commit
+    (one fsync) per message, and still no message is offered before its mark is on disk."""
     report = DeliveryReport()
     hold_until = iso(now + UNCERTAIN_HOLD)
     for entry in store.interrupted_sends():
@@ -141,34 +145,67 @@ def deliver(
         store.mark_uncertain(entry.id, error=error, now=iso(now), hold_until=hold_until)
         report.uncertain.append((entry.id, entry.recipient, error))
     due = store.sendable(now=iso(now))
-    for position, entry in enumerate(due):
-        store.mark_sending(entry.id, now=iso(now))  # cannot record it: do not send it
-        try:
-            transport.send_raw(
-                store.message(entry.id),
-                message_id=entry.message_id,
-                sender=sender_address(mail),
-                recipients=[entry.recipient],
-            )
-        except OutcomeUnknown as error:
-            reason = f"{error} (held until {hold_until})"
-            store.mark_uncertain(entry.id, error=reason, now=iso(now), hold_until=hold_until)
-            report.uncertain.append((entry.id, entry.recipient, reason))
-            log.error("%s %d to %s: %s", entry.kind, entry.id, entry.recipient, reason)
-            continue
-        except ServerUnavailable as error:
-            for entry_waiting in due[position:]:
-                _record_failure(store, entry_waiting, error, now=now, mail=mail, report=report)
-            waiting = len(due) - position
-            log.warning("mail server unavailable; %d digest(s) wait: %s", waiting, error)
-            break
-        except DeliveryError as error:
-            _record_failure(store, entry, error, now=now, mail=mail, report=report)
-            continue
+    if not due:
+        return report
+    store.mark_sending(due[0].id, now=iso(now))  # cannot record it: do not send it
+    with transport.batch() as connection:  # one SMTP connection for the whole run
+        for position, entry in enumerate(due):
+            error = _offer(connection, store, entry, mail)
+            following = due[position + 1] if position + 1 < len(due) else None
+            with store.write():  # this outcome and the next one's "sending" mark, together
+                if isinstance(error, ServerUnavailable):
+                    for entry_waiting in due[position:]:
+                        _record_failure(
+                            store, entry_waiting, error, now=now, mail=mail, report=report
+                        )
+                    waiting = len(due) - position
+                    log.warning("mail server unavailable; %d digest(s) wait: %s", waiting, error)
+                    break
+                _record(store, entry, error, transport, now=now, mail=mail, report=report)
+                if following is not None:
+                    store.mark_sending(following.id, now=iso(now))
+    return report
+
+
+def _offer(
+    connection: RawSender, store: Store, entry: OutboxEntry, mail: MailSettings
+) -> DeliveryError | None:
+    """Offer ``entry``'s stored bytes; the error that says how it went, or None: sent."""
+    try:
+        connection.send_raw(
+            store.message(entry.id),
+            message_id=entry.message_id,
+            sender=sender_address(mail),
+            recipients=[entry.recipient],
+        )
+    except DeliveryError as error:
+        return error
+    return None
+
+
+def _record(
+    store: Store,
+    entry: OutboxEntry,
+    error: DeliveryError | None,
+    transport: Transport,
+    *,
+    now: datetime,
+    mail: MailSettings,
+    report: DeliveryReport,
+) -> None:
+    """Write how offering ``entry`` went: sent, held (outcome unknown), retry or failed."""
+    if error is None:
         store.mark_sent(entry.id, now=iso(now))
         report.sent.append((entry.id, entry.recipient))
         log.info("sent %s %d to %s", entry.kind, entry.id, entry.recipient)
-    return report
+    elif isinstance(error, OutcomeUnknown):
+        hold_until = iso(now + UNCERTAIN_HOLD)
+        reason = f"{error} (held until {hold_until})"
+        store.mark_uncertain(entry.id, error=reason, now=iso(now), hold_until=hold_until)
+        report.uncertain.append((entry.id, entry.recipient, reason))
+        log.error("%s %d to %s: %s", entry.kind, entry.id, entry.recipient, reason)
+    else:
+        _record_failure(store, entry, error, now=now, mail=mail, report=report)
 
 
 def _record_failure(

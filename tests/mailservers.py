@@ -66,6 +66,7 @@ class Capture:
                 ),
                 "tls": server.transport.get_extra_info("ssl_object") is not None,
                 "authenticated": session.authenticated,
+                "session": session,  # one per connection: tests count connections by it
             }
         )
         return "250 Message accepted for delivery"

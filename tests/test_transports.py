@@ -280,3 +280,24 @@ def test_eml_filename_is_safe_and_distinct() -> None:
     odd = [eml_filename("<../../etc/passwd@x>"), eml_filename("<a/b@x>"), eml_filename("<a_b@x>")]
     assert all("/" not in name and not name.startswith(".") for name in odd)
     assert len(set(odd)) == 3
+
+
+# --- SMTP: one connection for a batch -----------------------------------------------------------
+
+
+def test_a_batch_greets_starttls_and_logs_in_once(
+    starttls_auth: tuple[Capture, int], ca_file, message: EmailMessage
+) -> None:
+    handler, port = starttls_auth
+    transport = smtp(port, security="starttls", username=USER, password=PASSWORD, ca_file=ca_file)
+    data = message.as_bytes(policy=policy.SMTP)
+    with transport.batch() as batch:
+        for n in range(3):
+            copy = data.replace(b"digest.42.", f"digest.{n}.".encode())
+            batch.send_raw(copy, message_id=f"<{n}>", sender=SENDER, recipients=[RECIPIENT])
+        assert batch.connections == 1
+    assert len(handler.received) == 3
+    assert all(got["tls"] and got["authenticated"] for got in handler.received)
+    assert len({id(got["session"]) for got in handler.received}) == 1  # one connection
+    ids = [got["message"]["Message-ID"] for got in handler.received]
+    assert ids == [f"<digest.{n}.20261116@mildwatch.example.org>" for n in range(3)]

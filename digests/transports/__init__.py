@@ -9,21 +9,39 @@ temporary: the outbox retries with backoff and keeps reporting the error, which 
 server and the setting to fix, never the password. ``ServerUnavailable`` (a
 ``DeliveryError``) says the failure was not about this message (no connection, TLS or login
 failed): every other message would fail the same way right now.
+
+``batch()`` is what the outbox sends through: a context manager whose ``send_raw`` reuses one
+SMTP connection for every message of a run (the files transport needs no connection).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from email.message import EmailMessage
 from typing import Protocol
 
 from digests.transports.files import FilesTransport, eml_filename
 from digests.transports.smtp import SmtpTransport
 
-__all__ = ["FilesTransport", "SmtpTransport", "Transport", "eml_filename"]
+__all__ = [
+    "FilesTransport",
+    "RawSender",
+    "SmtpTransport",
+    "Transport",
+    "eml_filename",
+]
+
+
+class RawSender(Protocol):
+    def send_raw(
+        self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
+    ) -> None: ...
 
 
 class Transport(Protocol):
+    def batch(self) -> AbstractContextManager[RawSender]: ...
+
     def send(self, message: EmailMessage) -> None: ...
 
     def send_raw(

@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -45,6 +46,10 @@ class FilesTransport:
     """
 
     folder: Path
+
+    def batch(self) -> AbstractContextManager[FilesTransport]:
+        """Nothing to open or close: each message is a file of its own."""
+        return nullcontext(self)
 
     def send(self, message: EmailMessage) -> None:
         message_id = message.get("Message-ID")

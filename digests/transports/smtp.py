@@ -3,22 +3,22 @@
 Every failure is a ``DeliveryError`` naming the server and the setting to fix, never the
 password; ``permanent=True`` when the server refused the recipient or the content with a 5xx.
 ``ServerUnavailable`` (no connection, TLS or login failed) says every other message would fail
-the same way right now.
+the same way right now. ``batch()`` keeps one connection for many messages (smtpbatch.py).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-import re
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
-from watcher.errors import DeliveryError, OutcomeUnknown, ServerUnavailable
+from digests.transports.smtpbatch import SmtpBatch, reply_text
+from watcher.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -77,103 +77,23 @@ class SmtpTransport:
                 "fix the ca_file setting (a PEM file) or remove it to use the system CAs"
             ) from error
 
+    def batch(self) -> SmtpBatch:
+        """One connection for many messages (``with transport.batch() as b: b.send_raw(...)``):
+        greeting, STARTTLS and login once, reconnecting when the server hangs up."""
+        return SmtpBatch(self)
+
     def send(self, message: EmailMessage) -> None:
-        self._deliver(lambda smtp: smtp.send_message(message))
+        with self.batch() as batch:
+            batch.send(message)
 
     def send_raw(
         self, data: bytes, *, message_id: str, sender: str, recipients: Sequence[str]
     ) -> None:
-        """Send ``data`` byte for byte (CRLF line endings, as ``policy.SMTP`` writes them)."""
-        options = ["SMTPUTF8"] if not all(a.isascii() for a in (sender, *recipients)) else []
+        """Send ``data`` byte for byte on a connection of its own."""
+        with self.batch() as batch:
+            batch.send_raw(data, message_id=message_id, sender=sender, recipients=recipients)
 
-        def transfer(smtp: smtplib.SMTP) -> dict[str, tuple[int, bytes]]:
-            if options and not smtp.has_extn("smtputf8"):
-                raise smtplib.SMTPNotSupportedError("the server does not support SMTPUTF8")
-            return self._mail_rcpt_data(smtp, sender, list(recipients), data, options)
-
-        self._deliver(transfer)
-
-    def _mail_rcpt_data(
-        self,
-        smtp: smtplib.SMTP,
-        sender: str,
-        recipients: list[str],
-        data: bytes,
-        options: list[str],
-    ) -> dict[str, tuple[int, bytes]]:
-        """``smtplib.sendmail`` step by step, so the one ambiguous moment is known: after
-        the final "." has gone out and before the server's reply. A failure before that
-        point is a plain failure (the server cannot have kept a message it did not get
-        whole); a lost reply after it (a timeout, or the connection closed without a reset)
-        is ``OutcomeUnknown``."""
-        code, reply = smtp.mail(sender, options)
-        if code != 250:
-            smtp.rset()
-            raise smtplib.SMTPSenderRefused(code, reply, sender)
-        refused: dict[str, tuple[int, bytes]] = {}
-        for rcpt in recipients:
-            code, reply = smtp.rcpt(rcpt)
-            if code not in (250, 251):
-                refused[rcpt] = (code, reply)
-        if len(refused) == len(recipients):
-            smtp.rset()
-            raise smtplib.SMTPRecipientsRefused(refused)
-        code, reply = smtp.docmd("data")
-        if code != 354:
-            raise smtplib.SMTPDataError(code, reply)
-        body = re.sub(rb"(?m)^\.", b"..", data)
-        if not body.endswith(b"\r\n"):
-            body += b"\r\n"
-        smtp.send(body + b".\r\n")
-        try:
-            code, reply = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
-            if isinstance(error, ConnectionResetError) or isinstance(
-                error.__context__, ConnectionResetError
-            ):
-                raise  # a reset: the server dropped the message unread, it did not keep it
-            raise OutcomeUnknown(
-                f"the {self.server} received the whole message but its reply was lost "
-                f"({error or type(error).__name__}); it may have been delivered, so it is held "
-                "back instead of being sent again at once"
-            ) from error
-        if code != 250:
-            raise smtplib.SMTPDataError(code, reply)
-        return refused
-
-    def _deliver(self, transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
-        try:
-            self._send(transfer)
-        except DeliveryError as error:
-            error.args = (self._redact(str(error)),)
-            raise
-
-    def _send(self, transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]]) -> None:
-        try:
-            smtp, context = self._connect()
-        except DeliveryError as error:
-            raise ServerUnavailable(str(error), permanent=False) from error.__cause__
-        try:
-            try:
-                self._hello(smtp, context)
-                self._login(smtp)
-            except DeliveryError as error:
-                raise ServerUnavailable(str(error), permanent=False) from error.__cause__
-            refused = self._transfer(smtp, transfer)
-        finally:
-            _close(smtp)
-        if refused:
-            # Some recipients took it; a retry would send them a duplicate, so do not retry.
-            details = "; ".join(
-                f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in refused.items()
-            )
-            raise DeliveryError(
-                f"the {self.server} refused some recipients ({details}); the others received "
-                "the digest. Check those addresses",
-                permanent=True,
-            )
-
-    def _connect(self) -> tuple[smtplib.SMTP, ssl.SSLContext | None]:
+    def connect(self) -> tuple[smtplib.SMTP, ssl.SSLContext | None]:
         context = self.tls_context() if self.security != "none" else None
         try:
             if self.security == "ssl":
@@ -189,10 +109,10 @@ class SmtpTransport:
                     self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
                 )
         except Exception as error:
-            raise self._classify(error, "connecting") from error
+            raise self.classify(error, "connecting") from error
         return smtp, context
 
-    def _hello(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
+    def hello(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
         try:
             smtp.ehlo()
             if self.security == "starttls":
@@ -206,9 +126,9 @@ class SmtpTransport:
         except DeliveryError:
             raise
         except Exception as error:
-            raise self._classify(error, "greeting") from error
+            raise self.classify(error, "greeting") from error
 
-    def _login(self, smtp: smtplib.SMTP) -> None:
+    def login(self, smtp: smtplib.SMTP) -> None:
         if not self.username:
             return
         if self.security == "none":
@@ -221,7 +141,7 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as error:
             raise DeliveryError(
                 f"the {self.server} rejected the login for user {self.username!r} "
-                f"({error.smtp_code} {_text(error.smtp_error)}); check the SMTP username and "
+                f"({error.smtp_code} {reply_text(error.smtp_error)}); check the SMTP username and "
                 "password settings (the password is not shown)"
             ) from error
         except smtplib.SMTPNotSupportedError as error:
@@ -231,19 +151,9 @@ class SmtpTransport:
                 "logging in"
             ) from error
         except Exception as error:
-            raise self._classify(error, "logging in") from error
+            raise self.classify(error, "logging in") from error
 
-    def _transfer(
-        self,
-        smtp: smtplib.SMTP,
-        transfer: Callable[[smtplib.SMTP], dict[str, tuple[int, bytes]]],
-    ) -> dict[str, tuple[int, bytes]]:
-        try:
-            return transfer(smtp)
-        except Exception as error:
-            raise self._classify(error, "sending") from error
-
-    def _classify(self, error: Exception, stage: str) -> DeliveryError:
+    def classify(self, error: Exception, stage: str) -> DeliveryError:
         """Turn an smtplib/socket/TLS error into a DeliveryError saying what to do next."""
         server = self.server
         if isinstance(error, DeliveryError):
@@ -251,7 +161,8 @@ class SmtpTransport:
         if isinstance(error, smtplib.SMTPRecipientsRefused):
             codes = [code for code, _ in error.recipients.values()]
             details = "; ".join(
-                f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in error.recipients.items()
+                f"{rcpt}: {code} {reply_text(msg)}"
+                for rcpt, (code, msg) in error.recipients.items()
             )
             permanent = all(code >= 500 for code in codes)
             hint = (
@@ -269,14 +180,14 @@ class SmtpTransport:
             )
             return DeliveryError(
                 f"the {server} refused the sender {error.sender!r} ({error.smtp_code} "
-                f"{_text(error.smtp_error)}); {hint}",
+                f"{reply_text(error.smtp_error)}); {hint}",
                 permanent=permanent,
             )
         if isinstance(error, smtplib.SMTPDataError):
             permanent = error.smtp_code >= 500
             return DeliveryError(
                 f"the {server} refused the message ({error.smtp_code} "
-                f"{_text(error.smtp_error)})"
+                f"{reply_text(error.smtp_error)})"
                 + ("; it will not be retried" if permanent else "; it will be retried"),
                 permanent=permanent,
             )
@@ -297,7 +208,7 @@ class SmtpTransport:
             )
         if isinstance(error, smtplib.SMTPResponseException):
             return DeliveryError(
-                f"the {server} answered {error.smtp_code} {_text(error.smtp_error)} while "
+                f"the {server} answered {error.smtp_code} {reply_text(error.smtp_error)} while "
                 f"{stage}; it will be retried",
                 permanent=False,
             )
@@ -331,7 +242,7 @@ class SmtpTransport:
             )
         return DeliveryError(f"unexpected error from the {server} while {stage}: {error!r}")
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
         """Belt and braces: a server echoing credentials must not put them in our logs."""
         secret = self._password
         if not secret:
@@ -343,18 +254,3 @@ class SmtpTransport:
         for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, "***")
         return text
-
-
-def _text(value: bytes | str) -> str:
-    """A server reply as one short line."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return " ".join(value.split())[:300]
-
-
-def _close(smtp: smtplib.SMTP) -> None:
-    """QUIT politely; once the message was accepted, a failing QUIT must not cause a resend."""
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()

@@ -4,6 +4,7 @@ back and the admin alerted, instead of being resent at once as a duplicate."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import threading
@@ -108,3 +109,44 @@ def test_a_process_killed_while_sending_does_not_resend_at_once(
     alerts = b"".join(r["raw"] for r in capture.received).replace(b"=\r\n", b"")
     assert b"may or may not have" in alerts and b"interrupted" in alerts
     silent.close()
+
+
+class HangsOnSecond(Capture):
+    """Keeps every message; after the second one's final "." it never answers."""
+
+    async def handle_DATA(self, server, session, envelope):
+        status = await super().handle_DATA(server, session, envelope)
+        if len(self.received) == 2:
+            await asyncio.sleep(60)
+        return status
+
+
+def test_a_process_killed_mid_batch_holds_only_the_message_in_flight(
+    tmp_path, pubmed: LocalPubMed, start_smtpd
+) -> None:
+    hanging = HangsOnSecond()
+    hanging_port = start_smtpd(hanging)
+    site = smtp_site(tmp_path / "site", pubmed, hanging_port, timeout=60)
+    assert site.cli("poll").exit_code == 0
+    people = ["a@example.org", "b@example.org", "c@example.org"]
+    for address in people:
+        assert site.cli("subscribers", "add", address).exit_code == 0
+    sender = site.spawn("digest", "send", "--all")
+    deadline = time.monotonic() + 30
+    while len(hanging.received) < 2:  # the first went through; the second waits for its reply
+        assert time.monotonic() < deadline and sender.poll() is None
+        time.sleep(0.05)
+    sender.send_signal(signal.SIGKILL)
+    sender.wait(timeout=10)
+    assert [r["rcpt_tos"] for r in hanging.received] == [people[:1], people[1:2]]
+
+    capture = Capture()  # the relay comes back, healthy, on another port
+    port = start_smtpd(capture)
+    site.config.write_text(
+        site.config.read_text().replace(f"port = {hanging_port}", f"port = {port}")
+    )
+    result = site.cli("digest", "send")
+    assert "HELD" in result.output and people[1] in result.output
+    recipients = [r["rcpt_tos"] for r in capture.received]
+    assert [people[2]] in recipients  # never offered before: sent now
+    assert [people[0]] not in recipients and [people[1]] not in recipients  # never twice

@@ -153,7 +153,7 @@ class OutboxQueries(StoreBase):
     def latest_digest(self, subscriber_id: int) -> OutboxEntry | None:
         """The subscriber's latest digest that was not given up on."""
         row = self._one(
-            "SELECT * FROM digests WHERE subscriber_id = ? AND status != 'failed'"
+            f"SELECT {_COLUMNS} FROM digests WHERE subscriber_id = ? AND status != 'failed'"
             " ORDER BY period_end DESC, id DESC LIMIT 1",
             (subscriber_id,),
         )
@@ -169,12 +169,13 @@ class OutboxQueries(StoreBase):
         return json.loads(row[0]) if row else {}
 
     def digest(self, digest_id: int) -> OutboxEntry | None:
-        row = self._one("SELECT * FROM digests WHERE id = ?", (digest_id,))
+        row = self._one(f"SELECT {_COLUMNS} FROM digests WHERE id = ?", (digest_id,))
         return _entry(row) if row else None
 
     def sendable(self, *, now: str) -> list[OutboxEntry]:
         rows = self._all(
-            "SELECT * FROM digests WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id",
+            f"SELECT {_COLUMNS} FROM digests"
+            " WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id",
             (now,),
         )
         return [_entry(r) for r in rows]
@@ -208,7 +209,7 @@ class OutboxQueries(StoreBase):
         """Sent digests whose bytes are still kept (in the database or as an .eml), sent
         before ``sent_before``: what retention prunes."""
         rows = self._all(
-            "SELECT * FROM digests WHERE message_kept IN ('database', 'files')"
+            f"SELECT {_COLUMNS} FROM digests WHERE message_kept IN ('database', 'files')"
             " AND status = 'sent' AND sent_at < ? ORDER BY id",
             (sent_before,),
         )
@@ -262,13 +263,15 @@ class OutboxQueries(StoreBase):
     def interrupted_sends(self) -> list[OutboxEntry]:
         """Digests marked "sending" whose outcome was never recorded (the process died)."""
         rows = self._all(
-            "SELECT * FROM digests WHERE status = 'queued' AND sending_at IS NOT NULL ORDER BY id"
+            f"SELECT {_COLUMNS} FROM digests"
+            " WHERE status = 'queued' AND sending_at IS NOT NULL ORDER BY id"
         )
         return [_entry(r) for r in rows]
 
     def uncertain_digests(self) -> list[OutboxEntry]:
         rows = self._all(
-            "SELECT * FROM digests WHERE status = 'queued' AND uncertain_at IS NOT NULL ORDER BY id"
+            f"SELECT {_COLUMNS} FROM digests"
+            " WHERE status = 'queued' AND uncertain_at IS NOT NULL ORDER BY id"
         )
         return [_entry(r) for r in rows]
 
@@ -288,7 +291,7 @@ class OutboxQueries(StoreBase):
             raise StoreError(f"unknown outbox status {status!r}; use one of {', '.join(STATUSES)}")
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
         rows = self._all(
-            f"SELECT * FROM digests {where} ORDER BY id DESC LIMIT ?", [*params, limit]
+            f"SELECT {_COLUMNS} FROM digests {where} ORDER BY id DESC LIMIT ?", [*params, limit]
         )
         return [_entry(r) for r in rows]
 
@@ -300,7 +303,7 @@ class OutboxQueries(StoreBase):
         """Digests (not alerts) still failing after ``min_attempts`` tries, and failed ones
         not followed by a successful send to the same address (the problem persists)."""
         rows = self._all(
-            "SELECT * FROM digests d WHERE d.kind != 'alert' AND ("
+            f"SELECT {_COLUMNS} FROM digests d WHERE d.kind != 'alert' AND ("
             " (d.status = 'queued' AND d.attempts >= ?) OR (d.status = 'failed' AND d.id >"
             " COALESCE((SELECT MAX(s.id) FROM digests s WHERE s.recipient = d.recipient"
             " AND s.kind != 'alert' AND s.status = 'sent'), 0))) ORDER BY d.id",
@@ -325,6 +328,10 @@ class OutboxQueries(StoreBase):
 
     def clear_alert(self, key: str) -> None:
         self.db.execute("DELETE FROM alerts WHERE key = ?", (key,))
+
+
+_COLUMNS = ", ".join(OutboxEntry.__dataclass_fields__)
+"""A digest row without its message bytes (fetched apart, one at a time, by ``message``)."""
 
 
 def _entry(row: dict[str, Any]) -> OutboxEntry:
