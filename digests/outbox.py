@@ -134,7 +134,9 @@ def deliver(
 
     All of a run's messages share one SMTP connection (``transport.batch()``), and one
     message's outcome is committed together with the next one's "sending" mark: one commit
-    (one fsync) per message, and still no message is offered before its mark is on disk."""
+    (one fsync) per message, and still no message is offered before its mark is on disk. With
+    a transport that keeps its own copy (.eml files), the database's copy is dropped as each
+    is marked sent (digests/retention.py)."""
     report = DeliveryReport()
     hold_until = iso(now + UNCERTAIN_HOLD)
     for entry in store.interrupted_sends():
@@ -195,7 +197,7 @@ def _record(
 ) -> None:
     """Write how offering ``entry`` went: sent, held (outcome unknown), retry or failed."""
     if error is None:
-        store.mark_sent(entry.id, now=iso(now))
+        store.mark_sent(entry.id, now=iso(now), handed_over=transport.keeps_copy)
         report.sent.append((entry.id, entry.recipient))
         log.info("sent %s %d to %s", entry.kind, entry.id, entry.recipient)
     elif isinstance(error, OutcomeUnknown):

@@ -15,10 +15,12 @@ import pytest
 from digests.alerts import queue_alerts
 from digests.compose import compose_due
 from digests.outbox import deliver, make_transport, retry_delay
+from digests.retention import message_bytes
 from digests.transports import FilesTransport, SmtpTransport
 from tests.digest_factories import NOW, SCHEDULE, WEEK, mail_settings, seed, study, subscribe
 from watcher.clock import iso
 from watcher.config import MailSettings, SmtpSettings
+from watcher.errors import StoreError
 from watcher.store import Store
 
 SECOND = timedelta(seconds=1)
@@ -41,12 +43,19 @@ def test_queued_digests_are_written_once_byte_for_byte(store: Store, mail: MailS
     ids = compose_due(store, now=NOW, mail=mail, schedule=SCHEDULE)
     transport = make_transport(mail)
     assert isinstance(transport, FilesTransport)
+    queued = {i: store.message(i) for i in ids}
 
     report = deliver(store, transport, now=NOW, mail=mail)
     assert report.ok and [i for i, _ in report.sent] == ids
     written = files(mail.outbox_dir)
     assert len(written) == 2
-    assert {p.read_bytes() for p in written} == {store.message(i) for i in ids}
+    assert {p.read_bytes() for p in written} == set(queued.values())
+    for digest_id, data in queued.items():  # the .eml is now the one copy
+        entry = store.digest(digest_id)
+        assert entry is not None and entry.message_kept == "files"
+        assert message_bytes(store, entry, mail) == data
+        with pytest.raises(StoreError, match=r"files outbox as an \.eml"):
+            store.message(digest_id)
     parsed = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in written]
     assert {str(m["To"]) for m in parsed} == {"a@example.org", "b@example.org"}
 

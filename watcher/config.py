@@ -111,6 +111,7 @@ class MailSettings:
     max_items: int = 25
     max_attempts: int = 6
     retry_base_seconds: int = 300
+    retention_days: int = 28  # sent messages' bytes kept this long (0: dropped once sent)
     allow_internal_domains: bool = False  # e.g. x@hospital.local, x@intranet
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 

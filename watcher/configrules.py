@@ -65,6 +65,7 @@ def validate(config: Config, where: TomlFile) -> None:
     _check_range(m.max_items, 1, 1000, "mail.max_items", where)
     _check_range(m.max_attempts, 1, 100, "mail.max_attempts", where)
     _check_range(m.retry_base_seconds, 1, 86400, "mail.retry_base_seconds", where)
+    _check_range(m.retention_days, 0, 3650, "mail.retention_days", where)
     if m.admin_email:
         _check_email(m.admin_email, "mail.admin_email", where, m.allow_internal_domains)
     _check_sender(m.sender, where)

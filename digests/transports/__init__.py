@@ -12,6 +12,8 @@ failed): every other message would fail the same way right now.
 
 ``batch()`` is what the outbox sends through: a context manager whose ``send_raw`` reuses one
 SMTP connection for every message of a run (the files transport needs no connection).
+``keeps_copy`` says the transport keeps its own copy of what it sent (the .eml files), so
+the outbox need not keep the bytes in the database too.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class RawSender(Protocol):
 
 
 class Transport(Protocol):
+    @property
+    def keeps_copy(self) -> bool: ...
+
     def batch(self) -> AbstractContextManager[RawSender]: ...
 
     def send(self, message: EmailMessage) -> None: ...

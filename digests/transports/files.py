@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import ClassVar
 
 from watcher.errors import DeliveryError
 
@@ -46,6 +47,7 @@ class FilesTransport:
     """
 
     folder: Path
+    keeps_copy: ClassVar[bool] = True  # the .eml is the message's one lasting copy
 
     def batch(self) -> AbstractContextManager[FilesTransport]:
         """Nothing to open or close: each message is a file of its own."""

@@ -35,6 +35,8 @@ class SmtpTransport:
     system's trusted CAs, for a relay with a private CA (and for tests).
     """
 
+    keeps_copy = False  # what went out is kept only in the database, for the retention period
+
     def __init__(
         self,
         host: str,

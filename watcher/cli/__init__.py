@@ -18,6 +18,7 @@ from watcher.cli import (
     exporting,
     keypapers,
     mail,
+    outboxtools,
     querytools,
     searches,
     service,
@@ -73,6 +74,8 @@ for command in (
     cli.add_command(command)
 for command in querytools.SEARCH_COMMANDS:
     searches.searches.add_command(command)
+for command in outboxtools.COMMANDS:
+    mail.outbox.add_command(command)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ import click
 
 from digests.landscape import build_landscape, evidence_studies
 from digests.render import browser_html
+from digests.retention import message_bytes
 from watcher import searches
 from watcher.cli import jobs, show, trials
 from watcher.clock import utc_now
@@ -140,7 +141,8 @@ def demo(folder: Path) -> None:
         pages = []
         for number, entry in enumerate(sent, start=1):
             page = folder / f"digest-{number}-{entry.kind}.html"
-            page.write_text(browser_html(store.message(entry.id)), encoding="utf-8")
+            message = message_bytes(store, entry, config.mail)  # the .eml: its one copy
+            page.write_text(browser_html(message), encoding="utf-8")
             pages.append((entry, page))
 
     heading("4. The digests (also written as .eml files, as a mail server would get them)")

@@ -24,6 +24,7 @@ from typing import TypeVar
 from digests.alerts import alert_message, queue_alerts
 from digests.compose import compose_due
 from digests.outbox import DeliveryReport, deliver, make_transport
+from digests.retention import PruneReport, prune_messages
 from watcher.clock import iso, utc_now
 from watcher.config import Config
 from watcher.errors import LockedError, MildwatchError
@@ -112,6 +113,7 @@ class MailReport:
     alerts: list[int] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (subscriber, why)
+    pruned: PruneReport | None = None  # sent messages' bytes dropped after the retention
 
     @property
     def ok(self) -> bool:
@@ -191,7 +193,8 @@ def raise_alerts(config: Config, *, now: datetime | None = None) -> list[int]:
 
 def _deliver_and_alert(store: Store, config: Config, now: datetime) -> MailReport:
     """Deliver the outbox, then tell the admin at once about searches, mail or runs that
-    keep failing, including failures this very delivery gave up on."""
+    keep failing, including failures this very delivery gave up on; last, drop the bytes
+    of messages sent longer ago than ``[mail] retention_days``."""
     transport = make_transport(config.mail)
     delivery = deliver(store, transport, now=now, mail=config.mail)
     alerts = queue_alerts(store, now=now, mail=config.mail)
@@ -201,7 +204,8 @@ def _deliver_and_alert(store: Store, config: Config, now: datetime) -> MailRepor
         delivery.retrying += extra.retrying
         delivery.failed += extra.failed
         delivery.uncertain += extra.uncertain
-    return MailReport(alerts=alerts, delivery=delivery)
+    pruned = prune_messages(store, now=now, mail=config.mail)
+    return MailReport(alerts=alerts, delivery=delivery, pruned=pruned)
 
 
 # --- every job, guarded ------------------------------------------------------------------

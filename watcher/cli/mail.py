@@ -81,10 +81,16 @@ def outbox_lines(entries: Iterable[OutboxEntry]) -> list[str]:
         if e.status == "queued":
             lines.append(f"       next attempt {e.next_attempt_at}")
         elif e.status == "sent":
-            lines.append(f"       sent {e.sent_at}")
+            lines.append(f"       sent {e.sent_at}{_kept(e)}")
         if e.last_error:
             lines.append(f"       last error: {e.last_error}")
     return lines
+
+
+def _kept(entry: OutboxEntry) -> str:
+    if entry.message_kept == "pruned":
+        return f"; message pruned {entry.pruned_at} (kept [mail] retention_days)"
+    return "; message only in its .eml file" if entry.message_kept == "files" else ""
 
 
 # --- subscribers ------------------------------------------------------------------------------
@@ -335,13 +341,16 @@ def send_digests(app: App, due: bool, everyone: bool) -> None:
     app.say(lines)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice(STATUSES), help="Only digests with this status.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
-@pass_app
-def outbox(app: App, status: str | None, limit: int) -> None:
-    """Queued, sent and failed digests, newest first, with attempts and errors."""
-    store = app.store
+@click.pass_context
+def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
+    """Queued, sent and failed digests, newest first, with attempts and errors
+    (`outbox show ID`: one message; `outbox prune`: drop old sent messages now)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = ctx.find_object(App).store  # type: ignore[union-attr]
     counts = store.outbox_counts()
     click.echo("Outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES))
     for line in outbox_lines(store.outbox(status=status, limit=limit)):

@@ -261,6 +261,11 @@ def mail_report(report: MailReport) -> list[str]:
     lines.extend(f"  FAILED #{i} to {to}: {error}" for i, to, error in delivery.failed)
     lines.extend(f"  HELD #{i} to {to}: {error}" for i, to, error in delivery.uncertain)
     lines.extend(f"  SKIPPED {who}: {why}" for who, why in report.skipped)
+    if report.pruned and report.pruned.digests:
+        lines.append(
+            f"Pruned the stored messages of {report.pruned.digests} digest(s) sent by "
+            f"{report.pruned.before} ([mail] retention_days)"
+        )
     return lines
 
 

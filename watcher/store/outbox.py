@@ -26,6 +26,11 @@ from watcher.store.base import StoreBase
 
 STATUSES = ("queued", "sent", "failed")
 
+_FINISHED = (
+    "message_kept = 'database' AND ((status = 'sent' AND sent_at <= ?)"
+    " OR (status = 'failed' AND created_at <= ?))"
+)  # finished digests whose bytes are still here: what retention prunes
+
 
 @dataclass(frozen=True)
 class OutboxEntry:
@@ -197,31 +202,27 @@ class OutboxQueries(StoreBase):
             raise StoreError(f"the message of digest {digest_id} is no longer stored: {where}")
         return bytes(row[0])
 
-    def hand_over_message(self, digest_id: int) -> None:
-        """The files transport wrote the sent message as an .eml: that file is its one copy."""
-        self.db.execute(
-            "UPDATE digests SET message = x'', message_kept = 'files' WHERE id = ?"
-            " AND status = 'sent' AND message_kept = 'database'",
-            (digest_id,),
-        )
+    def kept_messages(self, *, finished_before: str) -> tuple[int, int]:
+        """How many digests finished by ``finished_before`` (sent by then, or failed and
+        created by then) still hold their bytes here, and how many bytes: what retention
+        prunes. Queued digests are never counted: a retry needs its bytes."""
+        row = self.db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(LENGTH(message)), 0) FROM digests WHERE {_FINISHED}",
+            (finished_before, finished_before),
+        ).fetchone()
+        return row[0], row[1]
 
-    def kept_messages(self, *, sent_before: str) -> list[OutboxEntry]:
-        """Sent digests whose bytes are still kept (in the database or as an .eml), sent
-        before ``sent_before``: what retention prunes."""
-        rows = self._all(
-            f"SELECT {_COLUMNS} FROM digests WHERE message_kept IN ('database', 'files')"
-            " AND status = 'sent' AND sent_at < ? ORDER BY id",
-            (sent_before,),
-        )
-        return [_entry(r) for r in rows]
-
-    def mark_pruned(self, digest_ids: Sequence[int], *, now: str) -> None:
-        """Drop the bytes of sent digests; the rows and their ledgers stay."""
-        self.db.conn.executemany(
-            "UPDATE digests SET message = x'', message_kept = 'pruned', pruned_at = ?"
-            " WHERE id = ? AND status = 'sent'",
-            [(now, digest_id) for digest_id in digest_ids],
-        )
+    def prune_messages(self, *, finished_before: str, now: str) -> tuple[int, int]:
+        """Drop the bytes of the digests :meth:`kept_messages` counts, in one transaction;
+        their rows and ledgers stay. Returns (digests, bytes) pruned."""
+        with self.transaction():
+            counted = self.kept_messages(finished_before=finished_before)
+            self.db.execute(
+                "UPDATE digests SET message = x'', message_kept = 'pruned', pruned_at = ?"
+                f" WHERE {_FINISHED}",
+                (now, finished_before, finished_before),
+            )
+        return counted
 
     def mark_sending(self, digest_id: int, *, now: str) -> None:
         """Committed before the message is offered: if the process dies before the outcome
@@ -232,11 +233,14 @@ class OutboxQueries(StoreBase):
                 (now, digest_id),
             )
 
-    def mark_sent(self, digest_id: int, *, now: str) -> None:
+    def mark_sent(self, digest_id: int, *, now: str, handed_over: bool = False) -> None:
+        """Sent. ``handed_over``: the transport keeps its own copy (the files outbox's .eml),
+        which becomes the message's one copy: the database's is dropped in the same write."""
+        kept = ", message = x'', message_kept = 'files'" if handed_over else ""
         with self.write():
             self.db.execute(
                 "UPDATE digests SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL, sending_at = NULL, uncertain_at = NULL"
+                f" last_error = NULL, sending_at = NULL, uncertain_at = NULL{kept}"
                 " WHERE id = ? AND status = 'queued'",
                 (now, digest_id),
             )
