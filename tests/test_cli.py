@@ -20,7 +20,10 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def all_commands(group: click.Group = cli, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # lazy commands too, imported here
+        command = group.get_command(ctx, name)
+        assert command is not None, f"{prefix}{name} is listed but cannot be loaded"
         yield f"{prefix}{name}", command
         if isinstance(command, click.Group):
             yield from all_commands(command, f"{prefix}{name} ")

@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from watcher.config import Config, config_path, load_config
 from watcher.errors import MildwatchError
 from watcher.redact import redact
 from watcher.runlock import LOCK_WAIT_SECONDS
-from watcher.store import Store, database_error
+
+if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.store import Store
 
 
 class CommandError(click.ClickException):
@@ -49,6 +51,8 @@ class MildwatchGroup(click.Group):
         except sqlite3.DatabaseError as exc:
             if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
                 raise
+            from watcher.store import database_error  # sqlite-utils: only once a store was used
+
             app = ctx.find_object(App)
             path = app._config.database if app and app._config else None
             raise CommandError(_redacted(ctx, str(database_error(exc, path))), 1) from None
@@ -84,13 +88,20 @@ class App:
     _store: Store | None = None
     _handler: logging.Handler | None = field(default=None, repr=False)
 
+    # The config and the store are imported where they are first used, not at the top: a
+    # command that needs neither (`--version`, `--help`) starts without them.
+
     @property
     def config_file(self) -> Path:
+        from watcher.config import config_path
+
         return config_path(self.config_arg)
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            from watcher.config import load_config
+
             self._config = load_config(self.config_file)
             if self._handler is not None:
                 self._handler.addFilter(RedactSecrets(self.secrets))
@@ -121,6 +132,8 @@ class App:
     def store(self) -> Store:
         """The database, opened (and migrated) on first use; one connection per command."""
         if self._store is None:
+            from watcher.store import Store
+
             self._store = Store.open(self.config.database)
         return self._store
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from watcher.store import ArticleFilter
 from watcher.vocabulary import DESIGNS, LEVELS, QUESTIONS
 
 
@@ -63,6 +62,8 @@ def article_filters(command: Callable[..., Any]) -> Callable[..., Any]:
         if everything and relevance:
             raise click.UsageError("give --relevance or --all, not both")
         chosen["relevance"] = None if everything else (relevance or "relevant")
+        from watcher.store import ArticleFilter  # here, not at the top: `--help` needs no store
+
         return command(*args, filters=ArticleFilter(**chosen), **kwargs)
 
     for option in reversed(_OPTIONS):

@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from digests.alerts import alert_message, queue_alerts
-from digests.compose import compose_due
 from digests.outbox import DeliveryReport, deliver, make_transport
 from digests.retention import PruneReport, prune_messages
 from watcher.clock import iso, utc_now
@@ -32,12 +31,15 @@ from watcher.evidence import default_profile_path, load_profile
 from watcher.poll import PollReport, poll
 from watcher.pubmed import EntrezClient
 from watcher.redact import redact
-from watcher.registry import RegistryClient
-from watcher.registry.poll import RegistryReport, poll_registry, profile_registry_search
 from watcher.regroup import regroup
 from watcher.runlock import LOCK_WAIT_SECONDS, run_lock
 from watcher.store import Store, Subscriber, database_error
 from watcher.tagging import tagger
+
+# The registry client (httpx) and the composer (Jinja2) are imported by the jobs that use them:
+# `mildwatch poll` starts without either.
+if TYPE_CHECKING:
+    from watcher.registry.poll import RegistryReport
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,9 @@ def registry_job(
     """
     if not config.registry.enabled:
         return None
+    from watcher.registry import RegistryClient
+    from watcher.registry.poll import poll_registry, profile_registry_search
+
     seed = profile_registry_search(config.poll.profile or default_profile_path())
     with (
         run_lock(config.database, wait=lock_wait),
@@ -139,6 +144,8 @@ def digest_job(
     """Compose the digests that are due (or, with ``everyone``, for every active
     subscriber), queue admin alerts, then deliver the outbox. One subscriber whose digest
     cannot be made is skipped and alerted about; the others' digests go out."""
+    from digests.compose import compose_due
+
     now = now or utc_now()
 
     def work(store: Store) -> MailReport:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from digests.compose import preview
-from watcher.cli import jobs, show
+from watcher.cli import jobs, outboxtools, show
 from watcher.cli.app import App, pass_app
 from watcher.clock import iso, utc_now
 from watcher.store import (
@@ -358,3 +358,7 @@ def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
 
 
 COMMANDS = (subscribers, digest, outbox)
+
+
+for command in outboxtools.COMMANDS:
+    outbox.add_command(command)

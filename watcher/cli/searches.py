@@ -178,3 +178,7 @@ def search_history(app: App, name: str) -> None:
         state = "" if rev.enabled else " (disabled)"
         click.echo(f"r{rev.revision}  {rev.changed_at}  {rev.author}: {rev.reason}{state}")
         click.echo(f"    {rev.query}")
+
+
+for command in querytools.SEARCH_COMMANDS:
+    searches.add_command(command)

@@ -6,13 +6,9 @@ import dataclasses
 import textwrap
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from digests.chart import timeline_table
-from digests.model import Landscape
-from digests.safety import harm_facts
-from digests.safetymodel import Safety
 from digests.wording import (
     design_label,
     format_months,
@@ -22,10 +18,6 @@ from digests.wording import (
     question_title,
     sponsorship_label,
 )
-from watcher.citations import CitationReport
-from watcher.cli.jobs import MailReport
-from watcher.config import ScheduleSettings
-from watcher.poll import PollReport
 from watcher.records import (
     Article,
     ArticleEvent,
@@ -36,9 +28,19 @@ from watcher.records import (
     Search,
     plain_text,
 )
-from watcher.scheduler import standard_triggers
-from watcher.store import ArticleSummary, OutboxEntry, RecallGap, Subscriber
 from watcher.vocabulary import ABSENCE_SCOPES, AGAINST, SPONSORSHIP_CUES
+
+# Types only: importing these modules would pull the poll (Bio.Entrez), the scheduler
+# (APScheduler) and the digests (Jinja2) into every command that prints a line, `status` too.
+# The three views that call into them import what they need themselves.
+if TYPE_CHECKING:
+    from digests.model import Landscape
+    from digests.safetymodel import Safety
+    from watcher.citations import CitationReport
+    from watcher.cli.jobs import MailReport
+    from watcher.config import ScheduleSettings
+    from watcher.poll import PollReport
+    from watcher.store import ArticleSummary, OutboxEntry, RecallGap, Subscriber
 
 SYNTHETIC_NOTE = (
     "Note: records whose title starts with [SYNTHETIC] are made-up sample data for the "
@@ -132,6 +134,8 @@ def article_lines(rows: Iterable[ArticleSummary]) -> list[str]:
 
 def evidence_lines(evidence: Evidence) -> list[str]:
     """Every tag with the words behind it: the classifier is assistive, so show its reasons."""
+    from digests.safety import harm_facts
+
     lines = [
         f"Evidence tags (classifier {evidence.classifier_version}, profile "
         f"{evidence.profile_version}; assigned automatically, check the source):"
@@ -318,6 +322,8 @@ def landscape_lines(landscape: Landscape) -> list[str]:
         lines.extend(
             f'  "{clip(f.text, 150)}" — {f.citation}, PMID {f.pmid}' for f in landscape.reoperations
         )
+    from digests.chart import timeline_table
+
     table = timeline_table(landscape.timeline, landscape.tracks)
     if table:
         lines.extend(["", "Per year:", *table.splitlines()])
@@ -372,6 +378,8 @@ def job_lines(states: list[dict]) -> list[str]:
 
 def next_fire_times(schedule: ScheduleSettings, now: datetime) -> dict[str, str]:
     """When each daemon job fires next, in the configured zone (ISO-8601)."""
+    from watcher.scheduler import standard_triggers
+
     tz = ZoneInfo(schedule.timezone)
     moment = now.astimezone(tz)
     return {

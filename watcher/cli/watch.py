@@ -1,4 +1,8 @@
-"""Commands for evidence coming in: init, poll, import, articles, status."""
+"""Commands for evidence coming in: init, poll, import, articles, status.
+
+What only one command needs (PubMed and Bio.Entrez, the classifier, the digests behind
+``jobs``) is imported inside that command: ``status`` and ``poll --help`` start without them.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,19 @@ import getpass
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from email_validator import EmailNotValidError, validate_email
 
-from watcher import fileimport, searches
-from watcher.cli import jobs, show
+from watcher.cli import show
 from watcher.cli.app import App, pass_app, wait_option
 from watcher.cli.filters import article_filters
 from watcher.clock import utc_now
-from watcher.config import starter_config
 from watcher.errors import ConfigError
-from watcher.evidence import default_profile_path, load_profile
 from watcher.runlock import LOCK_WAIT_SECONDS, daemon_lock_path, lock_holder, lock_path, run_lock
-from watcher.store import ArticleFilter
+
+if TYPE_CHECKING:
+    from watcher.store import ArticleFilter
 
 
 def current_user() -> str:
@@ -30,6 +33,8 @@ def current_user() -> str:
 
 
 def profile_path(app: App) -> Path:
+    from watcher.evidence import default_profile_path
+
     return app.config.poll.profile or default_profile_path()
 
 
@@ -39,6 +44,11 @@ def profile_path(app: App) -> Path:
 @pass_app
 def init(app: App, email: str | None, force: bool) -> None:
     """Write a commented starter config, create the database and seed the saved searches."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from watcher import searches
+    from watcher.config import starter_config
+
     if email:
         try:
             validate_email(email, check_deliverability=False)
@@ -78,6 +88,8 @@ def poll(app: App, only: tuple[str, ...], lock_wait: float) -> None:
 
     Exits 1 when any search failed (its window is kept and retried next time).
     """
+    from watcher.cli import jobs
+
     known = {s.name for s in app.store.searches()}
     for name in only:
         if name not in known:
@@ -104,6 +116,9 @@ def import_(app: App, files: tuple[Path, ...]) -> None:
     read, stored and tagged a few hundred at a time (a large file is never held in memory
     whole); importing the same file again stores nothing twice.
     """
+    from watcher import fileimport
+    from watcher.evidence import load_profile
+
     profile = load_profile(app.config.poll.profile)
     store = app.store
     with run_lock(app.config.database, wait=LOCK_WAIT_SECONDS), app.progress("import") as bar:
