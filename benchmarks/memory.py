@@ -12,7 +12,10 @@ imports the command line (``import watcher.cli``): "flat" means the peak stays w
 1k to 50k records.
 
 Start-up: wall time of ``mildwatch --version``, ``status`` and ``poll --help`` (a loop of fresh
-processes; the median), side by side with ``python -c pass`` and ``python -c "import click"``.
+processes; the median), side by side with ``python -c pass`` and ``python -c "import click"``;
+each twice: as the environment runs Python (here ``PYTHONDONTWRITEBYTECODE=1``: every module is
+compiled from source at every start) and with compiled bytecode kept (``PYTHONPYCACHEPREFIX`` in
+the work folder, warmed once), which is what an installed copy sees.
 """
 
 from __future__ import annotations
@@ -50,10 +53,12 @@ def write_file(path: Path, n: int) -> Path:
     return path
 
 
-def run(args: list[str], *, cwd: Path) -> tuple[float, int]:
+def run(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one process; fails loudly on a non-zero exit."""
     started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -103,18 +108,37 @@ def startup(runs: int, work: Path) -> list[str]:
         "mildwatch poll --help": [*MILDWATCH, "poll", "--help"],
         "mildwatch digest --help": [*MILDWATCH, "digest", "--help"],
     }
-    medians = {}
-    for name, args in cases.items():
-        times = [run(args, cwd=work)[0] for _ in range(runs)]
-        medians[name] = statistics.median(times)
-    bare, click_only = medians["python -c pass"], medians['python -c "import click"']
+    bytecode = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
+    bytecode["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    for args in cases.values():  # warm: compile and keep the bytecode once
+        run(args, cwd=work, env=bytecode)
+    modes = {"as run here": None, "with .pyc kept": bytecode}
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(runs):  # interleaved, so a busy moment of the machine hits every case
+        for mode, env in modes.items():
+            for name, args in cases.items():
+                times.setdefault((mode, name), []).append(run(args, cwd=work, env=env)[0])
+    median = {key: statistics.median(values) for key, values in times.items()}
     lines = [
-        "| command | median ms | × python -c pass | × import click |",
-        "| --- | ---: | ---: | ---: |",
+        f"{runs} runs each, interleaved, median; PYTHONDONTWRITEBYTECODE set here: "
+        f"{'PYTHONDONTWRITEBYTECODE' in os.environ}",
+        "",
+        "| command | mode | median ms | × python -c pass | × import click |",
+        "| --- | --- | ---: | ---: | ---: |",
     ]
-    for name, seconds in medians.items():
-        ratios = f"{seconds / bare:.1f} | {seconds / click_only:.1f}"
-        lines.append(f"| `{name}` | {seconds * 1000:.0f} | {ratios} |")
+    for mode in modes:
+        bare, click_only = (
+            median[(mode, "python -c pass")],
+            median[(mode, 'python -c "import click"')],
+        )
+        for name in cases:
+            seconds = median[(mode, name)]
+            ratios = f"{seconds / bare:.1f} | {seconds / click_only:.1f}"
+            lines.append(f"| `{name}` | {mode} | {seconds * 1000:.0f} | {ratios} |")
     return lines
 
 
