@@ -38,6 +38,7 @@ import cProfile
 import io
 import pstats
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -117,7 +118,18 @@ def measure_size(n: int, args: argparse.Namespace, work: Path, say: Any) -> dict
                     f"({r.per_digest_ms:.0f} ms each), {r.sent} delivered to files in "
                     f"{r.deliver_seconds:.1f} s; {kb(r.disk_per_message)} on disk each"
                 )
+        if not args.workdir and "digests" in result:
+            free_disk(config, database=n != min(args.records + args.digest_records))
     return result
+
+
+def free_disk(config: Any, *, database: bool) -> None:
+    """Drop a measured site's outbox and (``database``) its database: at 10,000 records and
+    1,000 subscribers they take gigabytes. The start-up rows use the smallest site's
+    database, the SMTP rows a copy made before."""
+    shutil.rmtree(config.mail.outbox_dir, ignore_errors=True)
+    for path in config.database.parent.glob(config.database.name + "*") if database else ():
+        path.unlink()
 
 
 def profile_top(run: Any, limit: int = 12) -> list[str]:
@@ -225,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "uv run python benchmarks/perf.py " + shlex.join(
         sys.argv[1:] if argv is None else argv
     )
-    print(f"{machine()}; commit {git_commit()}")
+    commit = git_commit()  # before the run: edits made while it runs are not measured
+    print(f"{machine()}; commit {commit}")
     began = time.perf_counter()
     with contextlib.ExitStack() as stack:
         if args.workdir:
@@ -261,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         *startup_rows(startups),
     ]
     minutes = (time.perf_counter() - began) / 60
-    section = report(rows, detail_lines(results), command.strip(), minutes)
+    section = report(rows, detail_lines(results), command.strip(), minutes, commit)
     print("\n" + section, end="")
     if args.write:
         write_section(BENCHMARKS_MD, section)

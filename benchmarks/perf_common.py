@@ -37,6 +37,7 @@ DUMMY_KEY = "benchmark-dummy-key"  # the local server ignores it; it only lifts 
 # The synthetic corpus runs from 2015-01-01 to 2026-10-31; the polls come after it.
 BACKFILL_AT = datetime(2026, 11, 15, 6, 0, tzinfo=UTC)
 VENV_BIN = Path(sys.executable).parent
+MEASURED = ("watcher", "digests", "pyproject.toml", "uv.lock")  # what a commit's numbers describe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,13 +222,14 @@ def machine() -> str:
 
 
 def git_commit() -> str:
-    """The commit measured, with "+ changes" when the work tree differs from it."""
+    """The commit measured, with "+ uncommitted changes" when the code measured (not the
+    benchmarks or the docs) differs from it."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *MEASURED],
             cwd=REPO,
             capture_output=True,
             text=True,

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from benchmarks import perf_digests, perf_smtp, perf_startup
-from benchmarks.perf_common import Row, git_commit, kb, machine, ratio_row
+from benchmarks.perf_common import Row, kb, machine, ratio_row
 from watcher.evidence import CLASSIFIER_VERSION
 
 SECTION_TITLE = "## Performance"
@@ -64,6 +64,11 @@ def memory_rows(results: list[dict[str, Any]]) -> list[Row]:
                         False,
                     )
                 )
+                continue
+            if m is first:  # the anchor of the rows below
+                what = f"`mildwatch {command}` peak RSS, {m.records:,} records"
+                ours = f"{m.peak_rss / 1e6:,.0f} MB ({m.seconds:.0f} s)"
+                rows.append(Row(what, ours, "", "", "(the anchor below)"))
                 continue
             growth = m.peak_rss / first.peak_rss
             rows.append(
@@ -174,13 +179,13 @@ def startup_rows(startups: list[perf_startup.Startup]) -> list[Row]:
     ]
 
 
-def report(rows: list[Row], details: list[str], command: str, minutes: float) -> str:
+def report(rows: list[Row], details: list[str], command: str, minutes: float, commit: str) -> str:
     met = [r for r in rows if r.met is not None]
     missed = [r for r in met if not r.met]
     lines = [
         SECTION_TITLE,
         "",
-        f"Measured with `{command}` on {date.today().isoformat()}, commit {git_commit()}, "
+        f"Measured with `{command}` on {date.today().isoformat()}, commit {commit}, "
         f"in {minutes:.0f} min: {machine()}. Classifier {CLASSIFIER_VERSION}. Synthetic "
         "records only (`watcher.localpubmed.synthetic`; every title says it is made up), "
         "served by the project's local E-utilities server in its own process on 127.0.0.1. "
