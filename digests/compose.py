@@ -22,29 +22,23 @@ from datetime import date, datetime
 from email.headerregistry import Address
 
 from digests.landscape import (
-    counts_as_evidence,
-    group_sections,
     is_synthetic,
-    strength,
 )
 from digests.model import ArticleUpdate, DigestView, Period, Recipient
 from digests.outbox import make_message_id, preferences_link, sender_header, unsubscribe_link
 from digests.periods import digest_day, is_due, local_today, natural_period, period_for
 from digests.render import RenderedDigest, Renderer, build_message_bytes
-from digests.safety import must_show
+from digests.selection import select
 from digests.shared import Shared
-from digests.studyview import one_per_study
 from digests.trials import headline_note
-from digests.wording import OTHER_SECTION, SECTION_ORDER, make_headline
+from digests.wording import make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
-from watcher.records import Article, Evidence
-from watcher.store import Candidate, NewDigest, PendingNews, Store, Subscriber, check_name
+from watcher.store import NewDigest, PendingNews, Store, Subscriber, check_name
 
 log = logging.getLogger(__name__)
 
-BASELINE_SELECTION = 10  # strongest studies a first digest shows (at most the subscriber's cap)
 OVERFLOW_LINK_LIMIT = 200  # PMIDs a PubMed link can list; beyond that the rest are only counted
 NEWS_KINDS = ("retracted", "erratum", "updated")
 _SEVERITY = {kind: rank for rank, kind in enumerate(NEWS_KINDS)}
@@ -57,22 +51,6 @@ READER_FIELDS = {
 
 
 # --- what: items, news, the view ------------------------------------------------------------
-
-
-def baseline_selection(pairs: Sequence[tuple[Article, Evidence]], limit: int) -> list[int]:
-    """Indexes of the strongest studies, taken in turns from each question so that every
-    question the evidence addresses is represented (``pairs`` strongest first)."""
-    buckets: dict[str, list[int]] = {}
-    for index, (_, evidence) in enumerate(pairs):
-        key = next((q for q in SECTION_ORDER if q in evidence.question_keys), OTHER_SECTION)
-        buckets.setdefault(key, []).append(index)
-    queues = [buckets[k] for k in SECTION_ORDER if k in buckets]
-    chosen: list[int] = []
-    while len(chosen) < limit and any(queues):
-        for queue in queues:
-            if queue and len(chosen) < limit:
-                chosen.append(queue.pop(0))
-    return sorted(chosen)
 
 
 def _what_changed(news: PendingNews, fields: list[str]) -> str:
@@ -157,14 +135,6 @@ class Plan:
         )
 
 
-def _follows(subscriber: Subscriber, candidate: Candidate) -> bool:
-    """A study on the subscriber's questions; harm reports and findings against the
-    procedure reach everyone (digests.safety.must_show)."""
-    wanted = set(subscriber.questions)
-    evidence = candidate.evidence
-    return not wanted or bool(wanted & set(evidence.question_keys)) or must_show(evidence)
-
-
 def plan_digest(
     store: Store,
     subscriber: Subscriber,
@@ -177,23 +147,21 @@ def plan_digest(
     digests of the caller's run share, digests.shared)."""
     shared = shared or Shared(store)
     last = store.latest_digest(subscriber.id)
-    candidates = [c for c in shared.candidates(subscriber) if _follows(subscriber, c)]
-    studies = sorted(
-        ((c.article, c.evidence) for c in candidates if counts_as_evidence(c.article)),
-        key=strength,
-    )
-    silent = [c.article.pmid for c in candidates if not counts_as_evidence(c.article)]
-    grouped, notes = shared.grouped, shared.notes
     cap = subscriber.max_items or mail.max_items
-    repeats: list[str] = []
-    if last is None:
-        studies, repeats = one_per_study(studies, grouped)
-        chosen = set(baseline_selection(studies, min(cap, BASELINE_SELECTION)))
-    else:
-        chosen = set(range(min(cap, len(studies))))
-    chosen |= {i for i, (_, evidence) in enumerate(studies) if must_show(evidence)}  # past the cap
-    shown = [studies[i] for i in sorted(chosen)]
-    rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen] + repeats
+    candidates = shared.candidates(subscriber)
+    key = (
+        tuple(c.article.pmid for c in candidates),
+        tuple(sorted(subscriber.questions)),
+        cap,
+        last is None,
+    )
+    chosen = shared.once(
+        key,
+        lambda: select(
+            candidates, subscriber.questions, cap=cap, baseline=last is None, shared=shared
+        ),
+    )
+    studies, shown, rest = chosen.studies, chosen.shown, chosen.rest
     updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))
     kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
     landscape = shared.landscape(last)
@@ -202,20 +170,19 @@ def plan_digest(
     trials, trial_event_ids = shared.plan_trials(
         subscriber.id, baseline=last is None, today=period.end
     )
-    later = sum(bool(notes[a.pmid].earlier) for a, _ in studies if a.pmid in notes)
     headline = make_headline(
         kind,  # type: ignore[arg-type]
         len(studies),
         land,
         retracted_count=retracted,
-        later_reports=later,
+        later_reports=chosen.later_reports,
     )
     view = DigestView(
         recipient=Recipient(subscriber.name, subscriber.email),
         period=period,
         kind=kind,  # type: ignore[arg-type]
         headline="; ".join(part for part in (headline, headline_note(trials)) if part),
-        sections=group_sections(shared.items(shown)),
+        sections=chosen.sections,
         updates=updates,
         overflow_count=len(rest),
         overflow_url=overflow_url(rest),
@@ -229,7 +196,7 @@ def plan_digest(
     return Plan(
         view=view,
         shown=tuple(a.pmid for a, _ in shown),
-        hidden=tuple(rest + silent),
+        hidden=chosen.hidden,
         event_ids=tuple(event_ids),
         landscape=landscape.summary_json,
         trial_event_ids=trial_event_ids,

@@ -14,10 +14,10 @@ their ledger), the news about papers they received, and their trial news.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from digests.landscape import build_landscape, evidence_studies, is_synthetic, make_item, summarize
 from digests.model import DigestItem, Landscape
@@ -27,6 +27,7 @@ from watcher.records import Article, Evidence
 from watcher.store import Candidate, OutboxEntry, Store, Subscriber
 
 Pair = tuple[Article, Evidence]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,35 @@ class Shared:
         self._previous: dict[str, dict[str, Any]] = {}
         self._items: dict[str, DigestItem] = {}
         self._cited: dict[str, tuple[str, ...]] = {}
+        self._within: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = {}
+        self._made: dict[Hashable, Any] = {}
 
     def candidates(self, subscriber: Subscriber) -> list[Candidate]:
         """``Store.undelivered`` for S, from the papers already read: the same candidates."""
         if subscriber.min_relevance != "relevant" and not self._uncertain_read:
             self._papers.update((a.pmid, (a, e)) for a, e in self.store.classified(("uncertain",)))
             self._uncertain_read = True
+        key = (subscriber.min_relevance, tuple(subscriber.searches))
+        if key not in self._within:  # the same for everyone with these searches and relevance
+            self._within[key] = [
+                (pmid, first_seen)
+                for pmid, first_seen in self.store.undelivered_pmids(subscriber, ledger=False)
+                if pmid in self._papers  # else stored since the run began: it goes out next time
+            ]
+        received = self.store.delivered_pmids(subscriber.id)
         return [
             Candidate(*self._papers[pmid], first_seen)
-            for pmid, first_seen in self.store.undelivered_pmids(subscriber)
-            if pmid in self._papers  # else stored since the run began: it goes out next time
+            for pmid, first_seen in self._within[key]
+            if pmid not in received
         ]
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, made once per ``key`` in the run: subscribers who would get the same
+        selection (same papers, questions, cap) share one, and its item sections with it, so
+        the renderer draws those sections once too (digests.partials keys them by identity)."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
     def previous(self, last: OutboxEntry) -> dict[str, Any]:
         """The landscape summary ``last`` kept (read once per distinct summary)."""

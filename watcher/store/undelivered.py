@@ -51,10 +51,13 @@ _DROPPED = (
 )
 
 
-def _undelivered(subscriber: Subscriber, columns: str) -> tuple[str, list[Any]]:
-    """The query for ``undelivered``: classified articles not in S's ledger, in S's searches."""
+def _undelivered(
+    subscriber: Subscriber, columns: str, *, ledger: bool = True
+) -> tuple[str, list[Any]]:
+    """The query for ``undelivered``: classified articles not in S's ledger (``ledger``:
+    else whether delivered or not), in S's searches, at S's relevance."""
     relevance = RELEVANCE_LEVELS[: RELEVANCE_LEVELS.index(subscriber.min_relevance) + 1]
-    params: list[Any] = [subscriber.id, *relevance]
+    params: list[Any] = [subscriber.id, *relevance] if ledger else [*relevance]
     search_clause = ""
     if subscriber.searches:
         marks = ",".join("?" * len(subscriber.searches))
@@ -65,9 +68,13 @@ def _undelivered(subscriber: Subscriber, columns: str) -> tuple[str, list[Any]]:
         params.extend(subscriber.searches)
     sql = (
         f"SELECT {columns} FROM articles a JOIN evidence e ON e.pmid = a.pmid"
-        " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
-        " AND d.pmid = a.pmid)"
-        f" AND e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
+        + (
+            " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
+            " AND d.pmid = a.pmid) AND"
+            if ledger
+            else " WHERE"
+        )
+        + f" e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
         f" AND NOT {_DROPPED}"
         " ORDER BY a.first_seen, a.pmid"
     )
@@ -87,12 +94,22 @@ class UndeliveredQueries(StoreBase):
             for r in rows
         ]
 
-    def undelivered_pmids(self, subscriber: Subscriber) -> list[tuple[str, str]]:
+    def undelivered_pmids(
+        self, subscriber: Subscriber, *, ledger: bool = True
+    ) -> list[tuple[str, str]]:
         """``undelivered`` as (PMID, first seen) only: for a caller that already holds the
-        articles (composing for many subscribers builds each Article once, not per reader)."""
-        return [
-            tuple(row) for row in self.db.execute(*_undelivered(subscriber, "a.pmid, a.first_seen"))
-        ]  # type: ignore[misc]
+        articles (composing for many subscribers builds each Article once, not per reader).
+        ``ledger=False``: whether S received them or not, the same for everyone with S's
+        searches and relevance (the caller takes ``delivered_pmids`` away)."""
+        sql, params = _undelivered(subscriber, "a.pmid, a.first_seen", ledger=ledger)
+        return [tuple(row) for row in self.db.execute(sql, params)]  # type: ignore[misc]
+
+    def delivered_pmids(self, subscriber_id: int) -> set[str]:
+        """The PMIDs in S's ledger (shown or covered silently)."""
+        rows = self.db.execute(
+            "SELECT pmid FROM deliveries WHERE subscriber_id = ?", (subscriber_id,)
+        )
+        return {row[0] for row in rows}
 
     def pending_news(self, subscriber_id: int, kinds: Sequence[str]) -> list[PendingNews]:
         """Events about papers the subscriber received, that happened after they received
