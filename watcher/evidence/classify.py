@@ -89,9 +89,8 @@ def _in_passing(match: Match, profile: Profile) -> bool:
     spacer or the procedure"): how a care-pathway or claims study lists what patients got,
     not the subject of the paper."""
     sentence = sentence_around(match)
-    return bool(_SHARE_TREATED.search(sentence)) and any(
-        cues.spans(sentence) for _, cues in profile.comparators
-    )
+    shared = "%" in sentence and _SHARE_TREATED.search(sentence)  # the pattern needs a "%"
+    return bool(shared) and any(cues.spans(sentence) for _, cues in profile.comparators)
 
 
 _DEFINED = re.compile(r"^\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")

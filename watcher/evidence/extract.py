@@ -52,6 +52,9 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _NUM_IN_LIST = re.compile(_NUM, re.IGNORECASE)
+# Every unit _DURATION can end in contains one of these (same flags, so the same folding): a
+# text without any has no duration, and the costly pattern is not run over it.
+_UNIT_WORD = re.compile(r"day|week|wk|mo|year|yr|decade", re.IGNORECASE)
 
 
 def to_months(value: float, unit: str) -> float:
@@ -86,7 +89,9 @@ class Duration:
 def find_durations(text: str) -> list[Duration]:
     """Every stated duration; for a range or list ("12 to 24 months", "1-, 2- and 5-year") the
     longest."""
-    found = []
+    found: list[Duration] = []
+    if not _UNIT_WORD.search(text):
+        return found
     for m in _DURATION.finditer(text):
         if m.group("a"):
             found.append(Duration(to_months(1, m.group("unit_a")), m.start(), m.end(), False))
