@@ -17,7 +17,7 @@ from watcher.evidence import extract, load_profile, samplesize
 from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, phrase_key
-from watcher.evidence.textcues import CueSet, compile_phrases
+from watcher.evidence.textcues import CueSet, compile_phrases, folded, holds_any
 from watcher.markup import _walk, clean_text, fragment_text, safe_fragment
 
 NOISE = ["İ", "ı", "ſ", "K", "\u00a0", "–", "‐", "-", " ", "  ", "\n", "(", ")", ";", ",", "."]
@@ -205,6 +205,16 @@ def test_plain_markup_is_read_as_the_html_parser_reads_it() -> None:
 # --- the cheap pre-checks in front of costly patterns ------------------------------------------
 
 GATE_PIECES = [
+    "4 patİents",
+    "5 PATıENTS",
+    "6 ſubjects",
+    "7 caſes",
+    "3 PERſONS",
+    "2 weeKs",
+    "8 daYs",
+    "9 YEARſ",
+    "ſeventy patients",
+    "12 Were treated",
     "40 were randomized",
     "Twelve had been treated",
     "75 WERE enrolled",
@@ -295,11 +305,11 @@ def test_a_pre_check_skips_a_pattern_only_where_it_cannot_match() -> None:
     reader that skips the pattern there gives what running it would)."""
 
     gates = [
-        (lambda t: bool(extract._UNIT_WORD.search(t)), extract._DURATION),
-        (lambda t: bool(samplesize._PEOPLE_WORD.search(t)), samplesize._COUNT_NOUN),
-        (lambda t: bool(samplesize._PEOPLE_WORD.search(t)), samplesize._PAIRED),
+        (lambda t: holds_any(folded(t), extract.UNIT_WORDS), extract._DURATION),
+        (lambda t: holds_any(folded(t), samplesize.PEOPLE_WORDS), samplesize._COUNT_NOUN),
+        (lambda t: holds_any(folded(t), samplesize.PEOPLE_WORDS), samplesize._PAIRED),
         (lambda t: "=" in t, samplesize._COUNT_N),
-        (lambda t: bool(samplesize._VERB_WORD.search(t)), samplesize._COUNT_VERB),
+        (lambda t: holds_any(folded(t), samplesize.VERB_WORDS), samplesize._COUNT_VERB),
         (lambda t: "%" in t, _SHARE_TREATED),
     ]
     matched = [0] * len(gates)

@@ -51,9 +51,9 @@ def article_segments(article: Article) -> tuple[Segment, ...]:
     """Title and abstract sections as plain text (snippets are substrings of these)."""
     title = (Segment("title", article.plain_title),) if article.plain_title else ()
     sections = tuple(
-        Segment("abstract", plain_text(section.text), section.label.upper())
+        Segment("abstract", text, section.label.upper())
         for section in article.abstract
-        if plain_text(section.text)
+        if (text := plain_text(section.text))
     )
     return title + sections
 

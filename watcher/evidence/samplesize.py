@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watcher.evidence.extract import parse_number
-from watcher.evidence.textcues import Match, Segment, sentence_segments
+from watcher.evidence.textcues import Match, Segment, folded, holds_any, sentence_segments
 from watcher.vocabulary import NUMBER_WORDS
 
 _COUNT = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{NUMBER_WORDS})"
@@ -134,26 +134,27 @@ def _is_year(sentence: str, start: int, end: int, value: int) -> bool:
     )
 
 
-# What each count pattern cannot match without (same flags, so the same case folding): a
-# sentence lacking it is not searched with the pattern (tests/test_fast_paths.py).
-_PEOPLE_WORD = re.compile(rf"(?:{_PEOPLE})\b", re.IGNORECASE)  # _COUNT_NOUN and _PAIRED
-_VERB_WORD = re.compile(r"were|had been", re.IGNORECASE)  # _COUNT_VERB
+# Words each count pattern cannot match without (_PEOPLE: _COUNT_NOUN and _PAIRED; the verbs:
+# _COUNT_VERB): a sentence, folded, lacking them is not searched with the pattern
+# (tests/test_fast_paths.py).
+PEOPLE_WORDS = tuple(re.sub(r"s\?$", "", word) for word in _PEOPLE.split("|"))
+VERB_WORDS = ("were", "had been")
 
 
-def _count_patterns(sentence: str, people: bool) -> list[tuple[re.Pattern, str]]:
-    """The count patterns that can match ``sentence`` (``people``: it names people)."""
-    patterns = [(_COUNT_NOUN, "noun")] if people else []
+def _count_patterns(sentence: str, low: str) -> list[tuple[re.Pattern, str]]:
+    """The count patterns that can match ``sentence`` (``low``: it :func:`folded`)."""
+    patterns = [(_COUNT_NOUN, "noun")] if holds_any(low, PEOPLE_WORDS) else []
     if "=" in sentence:
         patterns.append((_COUNT_N, "n"))
-    if _VERB_WORD.search(sentence):
+    if holds_any(low, VERB_WORDS):
         patterns.append((_COUNT_VERB, "verb"))
     return patterns
 
 
-def _raw_counts(sentence: str, people: bool = True) -> list[tuple[int, int, int, str]]:
+def _raw_counts(sentence: str, low: str | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, kind) of every count of people in ``sentence``, in order."""
     raw = []
-    for pattern, kind in _count_patterns(sentence, people):
+    for pattern, kind in _count_patterns(sentence, folded(sentence) if low is None else low):
         for m in pattern.finditer(sentence):
             mid = m.groupdict().get("mid") or ""
             if any(w.lower() in _NOT_MODIFIERS for w in mid.split()):
@@ -187,10 +188,11 @@ def _tier(sentence: str, start: int, end: int, window: str, kind: str) -> int:
 
 def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
     sentence = seg.text[s_start:s_end]
-    people = _PEOPLE_WORD.search(sentence) is not None
-    raw = _raw_counts(sentence, people)
-    if not raw:
-        return _arm_sums(seg, s_start, sentence, [], people)
+    low = folded(sentence)
+    people = holds_any(low, PEOPLE_WORDS)
+    raw = _raw_counts(sentence, low)
+    if not raw:  # no arms to add up; only two counts sharing a noun ("9 A and 11 B patients")
+        return _arm_sums(seg, s_start, sentence, [], people) if people else []
     screening = bool(_SCREENING.search(sentence))
     counts = []
     for index, (start, end, value, kind) in enumerate(raw):

@@ -9,6 +9,7 @@ The numeric extractors (:mod:`~watcher.evidence.extract`) and the findings
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -113,6 +114,22 @@ def snippet(text: str, start: int, end: int, limit: int = SNIPPET_LIMIT) -> str:
         space = text.rfind(" ", end, right)
         right = space if space != -1 else right
     return text[left:right].strip()
+
+
+_TO_ASCII = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
+def folded(text: str) -> str:
+    """``text`` lower-cased so that whatever a case-insensitive pattern of ASCII letters
+    matches in it is a substring: a cheap, exact pre-check before a costly pattern. Besides
+    ASCII the regex engine folds only İ, ı, ſ and the Kelvin sign to ASCII letters; lower()
+    maps the sign, the other three are mapped first."""
+    return text.translate(_TO_ASCII).lower()
+
+
+def holds_any(low: str, words: Iterable[str]) -> bool:
+    """Whether the :func:`folded` text ``low`` contains one of ``words`` (lower case)."""
+    return any(word in low for word in words)
 
 
 # --- phrase cues ---------------------------------------------------------------------------
@@ -244,9 +261,23 @@ def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
     if exact and not _mostly_upper(text):
         found += exact.spans_at(text, starts)
     if unless and found:
-        blocked = unless.spans_at(text, starts)
-        found = [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
+        found = _unblocked(found, unless.spans_at(text, starts))
     return tuple(sorted(set(found)))
+
+
+def _unblocked(found: list[tuple[int, int]], blocked: list[tuple[int, int]]):
+    """The spans of ``found`` that overlap none of ``blocked``. ``blocked`` comes from one
+    ``finditer``-like scan: in order and not overlapping, so its ends rise too, and the only
+    blocked span that can overlap ``(s, e)`` is the first one ending after ``s``."""
+    if not blocked:
+        return found
+    ends = [b[1] for b in blocked]
+    kept = []
+    for span in found:
+        at = bisect.bisect_right(ends, span[0])
+        if at == len(blocked) or blocked[at][0] >= span[1]:
+            kept.append(span)
+    return kept
 
 
 def field_segments(values: Sequence[str], source: str) -> tuple[Segment, ...]:
