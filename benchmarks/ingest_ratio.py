@@ -1,8 +1,10 @@
 """Parse and classify against bare ``Bio.Entrez.read(escape=True)``, CPU time, side by side.
 
-Run by hand (``uv run python benchmarks/ingest_ratio.py 1000 10000``). Synthetic records only
-(``watcher.localpubmed.synthetic``; every one says it is made up), in efetch-sized documents of
-200 records. For each size, over the same XML bytes, in one run:
+Run by hand (``uv run python benchmarks/ingest_ratio.py 1000 10000``): the parse and classify
+rows of ``benchmarks/perf.py`` (same anchor and pipeline, from ``perf_ingest``) without its
+server and backfill, for quick before/after comparisons while working on the classifier.
+Synthetic records only (``watcher.localpubmed.synthetic``; every one says it is made up), in
+efetch-sized documents of 200 records. For each size, over the same XML bytes, in one run:
 
 - anchor: ``Entrez.read(escape=True)`` of each document, nothing else;
 - parse: ``parse_pubmed_xml`` (Articles);
@@ -16,7 +18,6 @@ caches emptied before each, so a later run does not profit from an earlier one.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from collections.abc import Callable
@@ -24,9 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from Bio import Entrez
-
-from watcher.evidence import classify, load_profile, phrasefind, textcues
+from benchmarks.perf_ingest import entrez_read, parse_and_classify
+from watcher.evidence import load_profile, phrasefind, textcues
 from watcher.localpubmed.synthetic import generate_articles
 from watcher.localpubmed.synthetic_xml import document
 from watcher.pubmed.parse import parse_pubmed_xml
@@ -64,22 +64,13 @@ def measure(n: int, repeat: int) -> dict[str, float]:
     docs = documents(n)
     profile = load_profile()
 
-    def bare() -> None:
-        for doc in docs:
-            Entrez.read(io.BytesIO(doc), escape=True)
-
     def parse() -> None:
         for doc in docs:
             parse_pubmed_xml(doc)
 
-    def parse_classify() -> None:
-        for doc in docs:
-            for article in parse_pubmed_xml(doc):
-                classify(article, profile)
-
-    anchor = cpu(bare, repeat)
+    anchor = cpu(lambda: entrez_read(docs), repeat)
     parsed = cpu(parse, repeat)
-    both = cpu(parse_classify, repeat)
+    both = cpu(lambda: parse_and_classify(docs, profile), repeat)
     return {"records": n, "anchor": anchor, "parse": parsed, "parse+classify": both}
 
 
