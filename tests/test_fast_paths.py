@@ -13,10 +13,11 @@ import re
 
 import pytest
 
-from watcher.evidence import load_profile
+from watcher.evidence import extract, load_profile, samplesize
+from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, phrase_key
-from watcher.evidence.textcues import CueSet, compile_phrases
+from watcher.evidence.textcues import CueSet, compile_phrases, folded, holds_any
 from watcher.markup import _walk, clean_text, fragment_text, safe_fragment
 
 NOISE = ["İ", "ı", "ſ", "K", "\u00a0", "–", "‐", "-", " ", "  ", "\n", "(", ")", ";", ",", "."]
@@ -199,3 +200,125 @@ def test_plain_markup_is_read_as_the_html_parser_reads_it() -> None:
             walked = _walk(text, unknown)
             assert safe_fragment(text, unknown_tags=unknown) == "".join(walked.html).strip()
             assert fragment_text(text, unknown_tags=unknown) == clean_text("".join(walked.text))
+
+
+# --- the cheap pre-checks in front of costly patterns ------------------------------------------
+
+GATE_PIECES = [
+    "4 patİents",
+    "5 PATıENTS",
+    "6 ſubjects",
+    "7 caſes",
+    "3 PERſONS",
+    "2 weeKs",
+    "8 daYs",
+    "9 YEARſ",
+    "ſeventy patients",
+    "12 Were treated",
+    "40 were randomized",
+    "Twelve had been treated",
+    "75 WERE enrolled",
+    "12 spacer and 14 injection patients",
+    "9 mild or 11 ESI participants",
+    "(n = 40)",
+    "N=1,013",
+    "6 weeks",
+    "at 2 years",
+    "40% received",
+    *WORDS,
+    "12",
+    "1,013",
+    "6.4",
+    "two",
+    "Seventy-five",
+    "one hundred and",
+    "a",
+    "n =",
+    "N=",
+    "= 40",
+    "=",
+    "were",
+    "WERE",
+    "had been",
+    "HAD  been",
+    "randomized",
+    "treated",
+    "enrolled",
+    "patients",
+    "PATIENTS",
+    "cases",
+    "women",
+    "abdomen",
+    "men",
+    "treatment",
+    "veterans",
+    "month",
+    "MONTHS",
+    "mo",
+    "more",
+    "wk",
+    "w\u212a",
+    "weeks",
+    "day",
+    "DAYS",
+    "yr",
+    "YEARS",
+    "decade",
+    "year-old",
+    "%",
+    "40%",
+    "received",
+    "underwent",
+    "-",
+    "–",
+    ",",
+    ";",
+    ".",
+    "(",
+    ")",
+    "İ",
+    "ı",
+    "ſ",
+    "\u00a0",
+    "follow-up",
+    "at",
+    "and",
+    "or",
+    "vs",
+    "mild",
+    "injection",
+]
+
+
+def gate_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        words = [rng.choice(GATE_PIECES) for _ in range(rng.randint(1, 14))]
+        text = "".join(w + rng.choice([" ", " ", "", "-"]) for w in words)
+        made.append(text.upper() if rng.random() < 0.1 else text)
+    return made
+
+
+def test_a_pre_check_skips_a_pattern_only_where_it_cannot_match() -> None:
+    """Each gate is exact: when it says no, its pattern finds nothing in the same text (so a
+    reader that skips the pattern there gives what running it would)."""
+
+    gates = [
+        (lambda t: holds_any(folded(t), extract.UNIT_WORDS), extract._DURATION),
+        (lambda t: holds_any(folded(t), samplesize.PEOPLE_WORDS), samplesize._COUNT_NOUN),
+        (lambda t: holds_any(folded(t), samplesize.PEOPLE_WORDS), samplesize._PAIRED),
+        (lambda t: "=" in t, samplesize._COUNT_N),
+        (lambda t: holds_any(folded(t), samplesize.VERB_WORDS), samplesize._COUNT_VERB),
+        (lambda t: "%" in t, _SHARE_TREATED),
+    ]
+    matched = [0] * len(gates)
+    skipped = [0] * len(gates)
+    for text in gate_texts(6000, seed=11):
+        for i, (gate, pattern) in enumerate(gates):
+            if gate(text):
+                matched[i] += pattern.search(text) is not None
+            else:
+                skipped[i] += 1
+                assert pattern.search(text) is None, (pattern.pattern[:40], text)
+    assert min(matched) > 50 and min(skipped) > 500  # both sides of every gate were tried

@@ -51,9 +51,9 @@ def article_segments(article: Article) -> tuple[Segment, ...]:
     """Title and abstract sections as plain text (snippets are substrings of these)."""
     title = (Segment("title", article.plain_title),) if article.plain_title else ()
     sections = tuple(
-        Segment("abstract", plain_text(section.text), section.label.upper())
+        Segment("abstract", text, section.label.upper())
         for section in article.abstract
-        if plain_text(section.text)
+        if (text := plain_text(section.text))
     )
     return title + sections
 
@@ -89,9 +89,8 @@ def _in_passing(match: Match, profile: Profile) -> bool:
     spacer or the procedure"): how a care-pathway or claims study lists what patients got,
     not the subject of the paper."""
     sentence = sentence_around(match)
-    return bool(_SHARE_TREATED.search(sentence)) and any(
-        cues.spans(sentence) for _, cues in profile.comparators
-    )
+    shared = "%" in sentence and _SHARE_TREATED.search(sentence)  # the pattern needs a "%"
+    return bool(shared) and any(cues.spans(sentence) for _, cues in profile.comparators)
 
 
 _DEFINED = re.compile(r"^\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")

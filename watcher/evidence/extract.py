@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from watcher.evidence.textcues import Match, Segment, sentence_segments
+from watcher.evidence.textcues import Match, Segment, folded, holds_any, sentence_segments
 from watcher.vocabulary import NUMBER_TENS, NUMBER_UNITS, NUMBER_WORDS
 
 # --- numbers -------------------------------------------------------------------------------
@@ -52,6 +52,9 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _NUM_IN_LIST = re.compile(_NUM, re.IGNORECASE)
+# Every unit _DURATION can end in contains one of these: a text without any has no duration,
+# and the costly pattern is not run over it (tests/test_fast_paths.py).
+UNIT_WORDS = ("day", "week", "wk", "mo", "year", "yr", "decade")
 
 
 def to_months(value: float, unit: str) -> float:
@@ -86,7 +89,9 @@ class Duration:
 def find_durations(text: str) -> list[Duration]:
     """Every stated duration; for a range or list ("12 to 24 months", "1-, 2- and 5-year") the
     longest."""
-    found = []
+    found: list[Duration] = []
+    if not holds_any(folded(text), UNIT_WORDS):
+        return found
     for m in _DURATION.finditer(text):
         if m.group("a"):
             found.append(Duration(to_months(1, m.group("unit_a")), m.start(), m.end(), False))

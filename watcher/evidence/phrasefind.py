@@ -125,13 +125,20 @@ class PhraseFinder:
         return [m.span() for m in self.pattern.finditer(text)]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        starts = self.index.starts(text) if self.number is not None else None
-        if starts is None:
+        return self.spans_at(text, self.index.starts(text) if self.number is not None else None)
+
+    def spans_at(self, text: str, starts: dict[int, list[int]] | None) -> list[tuple[int, int]]:
+        """:meth:`spans`, given the index's ``starts`` of ``text`` (None: scan it), so that
+        a caller with several lists of one index looks the text up once."""
+        if starts is None or self.number is None:
             return self.scan(text)
+        places = starts.get(self.number)
+        if not places:
+            return []
         found: list[tuple[int, int]] = []
         done = 0
         match = self.pattern.match
-        for start in starts.get(self.number, ()):  # type: ignore[call-overload]
+        for start in places:
             if start >= done and (m := match(text, start)):
                 found.append(m.span())
                 done = m.end()

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watcher.evidence.extract import parse_number
-from watcher.evidence.textcues import Match, Segment, sentence_segments
+from watcher.evidence.textcues import Match, Segment, folded, holds_any, sentence_segments
 from watcher.vocabulary import NUMBER_WORDS
 
 _COUNT = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{NUMBER_WORDS})"
@@ -134,10 +134,27 @@ def _is_year(sentence: str, start: int, end: int, value: int) -> bool:
     )
 
 
-def _raw_counts(sentence: str) -> list[tuple[int, int, int, str]]:
+# Words each count pattern cannot match without (_PEOPLE: _COUNT_NOUN and _PAIRED; the verbs:
+# _COUNT_VERB): a sentence, folded, lacking them is not searched with the pattern
+# (tests/test_fast_paths.py).
+PEOPLE_WORDS = tuple(re.sub(r"s\?$", "", word) for word in _PEOPLE.split("|"))
+VERB_WORDS = ("were", "had been")
+
+
+def _count_patterns(sentence: str, low: str) -> list[tuple[re.Pattern, str]]:
+    """The count patterns that can match ``sentence`` (``low``: it :func:`folded`)."""
+    patterns = [(_COUNT_NOUN, "noun")] if holds_any(low, PEOPLE_WORDS) else []
+    if "=" in sentence:
+        patterns.append((_COUNT_N, "n"))
+    if holds_any(low, VERB_WORDS):
+        patterns.append((_COUNT_VERB, "verb"))
+    return patterns
+
+
+def _raw_counts(sentence: str, low: str | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, kind) of every count of people in ``sentence``, in order."""
     raw = []
-    for pattern, kind in ((_COUNT_NOUN, "noun"), (_COUNT_N, "n"), (_COUNT_VERB, "verb")):
+    for pattern, kind in _count_patterns(sentence, folded(sentence) if low is None else low):
         for m in pattern.finditer(sentence):
             mid = m.groupdict().get("mid") or ""
             if any(w.lower() in _NOT_MODIFIERS for w in mid.split()):
@@ -171,7 +188,11 @@ def _tier(sentence: str, start: int, end: int, window: str, kind: str) -> int:
 
 def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
     sentence = seg.text[s_start:s_end]
-    raw = _raw_counts(sentence)
+    low = folded(sentence)
+    people = holds_any(low, PEOPLE_WORDS)
+    raw = _raw_counts(sentence, low)
+    if not raw:  # no arms to add up; only two counts sharing a noun ("9 A and 11 B patients")
+        return _arm_sums(seg, s_start, sentence, [], people) if people else []
     screening = bool(_SCREENING.search(sentence))
     counts = []
     for index, (start, end, value, kind) in enumerate(raw):
@@ -185,14 +206,16 @@ def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
             continue
         tier = _tier(sentence, start, end, window, kind)
         counts.append(Count(value, tier, Match(seg, s_start + start, s_start + end)))
-    return counts + _arm_sums(seg, s_start, sentence, counts)
+    return counts + _arm_sums(seg, s_start, sentence, counts, people)
 
 
 def _total(arms: Sequence[Count], seg: Segment, start: int, end: int) -> Count:
     return Count(sum(c.value for c in arms), min(c.tier for c in arms), Match(seg, start, end))
 
 
-def _arm_sums(seg: Segment, s_start: int, sentence: str, counts: list[Count]) -> list[Count]:
+def _arm_sums(
+    seg: Segment, s_start: int, sentence: str, counts: list[Count], people: bool = True
+) -> list[Count]:
     """Arms stated side by side add up to the sample when no total is stated: "120 mild
     patients and 118 control patients", "(n = 104 mild, n = 108 injection)", "the procedure
     (n = 40) or physical therapy (n = 44)", "the procedure arm 60 patients and the therapy arm
@@ -223,7 +246,7 @@ def _arm_sums(seg: Segment, s_start: int, sentence: str, counts: list[Count]) ->
     if len(run) >= 2:
         sums.append(run)
     found = [_total(arms, seg, arms[0].match.start, arms[-1].match.end) for arms in sums]
-    for pair in _PAIRED.finditer(sentence):
+    for pair in _PAIRED.finditer(sentence) if people else ():
         first, second = parse_number(pair.group("a")), parse_number(pair.group("b"))
         if pair.group("x").lower() in _NOT_MODIFIERS or first is None or second is None:
             continue

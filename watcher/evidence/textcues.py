@@ -9,6 +9,7 @@ The numeric extractors (:mod:`~watcher.evidence.extract`) and the findings
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -115,6 +116,22 @@ def snippet(text: str, start: int, end: int, limit: int = SNIPPET_LIMIT) -> str:
     return text[left:right].strip()
 
 
+_TO_ASCII = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
+def folded(text: str) -> str:
+    """``text`` lower-cased so that whatever a case-insensitive pattern of ASCII letters
+    matches in it is a substring: a cheap, exact pre-check before a costly pattern. Besides
+    ASCII the regex engine folds only İ, ı, ſ and the Kelvin sign to ASCII letters; lower()
+    maps the sign, the other three are mapped first."""
+    return text.translate(_TO_ASCII).lower()
+
+
+def holds_any(low: str, words: Iterable[str]) -> bool:
+    """Whether the :func:`folded` text ``low`` contains one of ``words`` (lower case)."""
+    return any(word in low for word in words)
+
+
 # --- phrase cues ---------------------------------------------------------------------------
 
 
@@ -203,37 +220,64 @@ class CueSet:
         return list(_spans(self._finders, text))
 
     def matches(self, segments: Iterable[Segment]) -> list[Match]:
-        return [Match(seg, *span) for seg in segments for span in self.spans(seg.text)]
+        finders = self._finders
+        return [Match(seg, *span) for seg in segments for span in _spans(finders, seg.text)]
 
     def first(self, segments: Iterable[Segment]) -> Match | None:
-        return next(iter(self.matches(segments)), None)
+        finders = self._finders
+        for seg in segments:
+            found = _spans(finders, seg.text)
+            if found:
+                return Match(seg, *found[0])
+        return None
 
 
 class _Finders:
     """A cue set's three finders; hashed by identity, so it keys the span cache cheaply."""
 
-    __slots__ = ("exact", "loose", "unless")
+    __slots__ = ("exact", "index", "keyed", "loose", "unless")
 
     def __init__(self, cues: CueSet, index: PhraseIndex) -> None:
         def finder(phrases: tuple[str, ...], case_sensitive: bool = False) -> PhraseFinder | None:
             pattern = compile_phrases(phrases, case_sensitive=case_sensitive)
             return PhraseFinder(pattern, phrases, index) if pattern is not None else None
 
+        self.index = index
         self.loose = finder(cues.phrases)
         self.exact = finder(cues.case_sensitive, case_sensitive=True)
         self.unless = finder(cues.unless)
+        # The numbers of the lists that find hits, when all of them have keys (else None).
+        numbers = [f.number for f in (self.loose, self.exact) if f is not None]
+        self.keyed = frozenset(numbers) if None not in numbers else None  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=8192)
 def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
     loose, exact, unless = finders.loose, finders.exact, finders.unless
-    found = loose.spans(text) if loose else []
+    starts = finders.index.starts(text) if finders.keyed is not None else None
+    if starts is not None and finders.keyed is not None and finders.keyed.isdisjoint(starts):
+        return ()  # no phrase of the set can start anywhere in the text
+    found = loose.spans_at(text, starts) if loose else []
     if exact and not _mostly_upper(text):
-        found += exact.spans(text)
+        found += exact.spans_at(text, starts)
     if unless and found:
-        blocked = unless.spans(text)
-        found = [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
+        found = _unblocked(found, unless.spans_at(text, starts))
     return tuple(sorted(set(found)))
+
+
+def _unblocked(found: list[tuple[int, int]], blocked: list[tuple[int, int]]):
+    """The spans of ``found`` that overlap none of ``blocked``. ``blocked`` comes from one
+    ``finditer``-like scan: in order and not overlapping, so its ends rise too, and the only
+    blocked span that can overlap ``(s, e)`` is the first one ending after ``s``."""
+    if not blocked:
+        return found
+    ends = [b[1] for b in blocked]
+    kept = []
+    for span in found:
+        at = bisect.bisect_right(ends, span[0])
+        if at == len(blocked) or blocked[at][0] >= span[1]:
+            kept.append(span)
+    return kept
 
 
 def field_segments(values: Sequence[str], source: str) -> tuple[Segment, ...]:
