@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.perf_common import best_cpu
 from benchmarks.perf_ingest import entrez_read, parse_and_classify
-from watcher.evidence import load_profile, phrasefind, textcues
+from watcher.evidence import load_profile
 from watcher.localpubmed.synthetic import generate_articles
 from watcher.localpubmed.synthetic_xml import document
 from watcher.pubmed.parse import parse_pubmed_xml
@@ -34,30 +33,9 @@ from watcher.pubmed.parse import parse_pubmed_xml
 BATCH = 200
 
 
-def clear_text_caches() -> None:
-    """Empty the classifier's per-text caches (a fresh process would start with them empty)."""
-    for cached in (
-        textcues.sentence_spans,
-        textcues._mostly_upper,
-        textcues._spans,
-        phrasefind._starts,
-    ):
-        cached.cache_clear()
-
-
 def documents(n: int, seed: int = 0) -> list[bytes]:
     articles = generate_articles(n, seed=seed)
     return [document(articles[i : i + BATCH]).encode() for i in range(0, n, BATCH)]
-
-
-def cpu(run: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        clear_text_caches()
-        started = time.process_time()
-        run()
-        best = min(best, time.process_time() - started)
-    return best
 
 
 def measure(n: int, repeat: int) -> dict[str, float]:
@@ -68,9 +46,9 @@ def measure(n: int, repeat: int) -> dict[str, float]:
         for doc in docs:
             parse_pubmed_xml(doc)
 
-    anchor = cpu(lambda: entrez_read(docs), repeat)
-    parsed = cpu(parse, repeat)
-    both = cpu(lambda: parse_and_classify(docs, profile), repeat)
+    anchor = best_cpu(lambda: entrez_read(docs), repeat)
+    parsed = best_cpu(parse, repeat)
+    both = best_cpu(lambda: parse_and_classify(docs, profile), repeat)
     return {"records": n, "anchor": anchor, "parse": parsed, "parse+classify": both}
 
 
