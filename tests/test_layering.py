@@ -32,6 +32,7 @@ LAYERS = {
     "watcher.exports": "exports",
     "watcher.studylinks": "foundation",
     "watcher.studies": "foundation",
+    "watcher.studypapers": "foundation",
     "watcher.config": "config",
     "watcher.configrules": "config",
     "watcher.evidence": "evidence",

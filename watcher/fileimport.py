@@ -4,8 +4,8 @@ Two passes over the files, each in little memory (:func:`~watcher.pubmed.files.r
 the first only reads them, so a bad file stores nothing; the second stores and tags each batch
 in its own transaction. A crash part-way leaves the committed batches; importing the same
 files again stores nothing twice (articles are keyed by PMID, an unchanged one is only seen
-again). The study groups are recomputed once, at the end; that step still reads every relevant
-stored paper at once (``regroup``), the part of an import's memory that grows with the database.
+again). The study groups are recomputed once, at the end (``regroup``), from each relevant
+paper's compact data (:class:`~watcher.studypapers.Paper`), not from the whole records.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from watcher.errors import StudyError
 from watcher.store import Store
-from watcher.studies import Decision, Study, group_studies, study_of
+from watcher.studies import Decision, PaperStudy, Study, group_papers, group_studies, study_of
 from watcher.studylinks import counts_as_evidence, name_key
 
 
@@ -24,9 +24,12 @@ def current_studies(store: Store) -> tuple[Study, ...]:
     return group_studies(pairs, store.study_decisions())
 
 
-def regroup(store: Store, *, now: str) -> tuple[Study, ...]:
-    """Recompute and store the groups (in the caller's transaction, or one of its own)."""
-    studies = current_studies(store)
+def regroup(store: Store, *, now: str) -> tuple[PaperStudy, ...]:
+    """Recompute and store the groups (in the caller's transaction, or one of its own), from
+    the papers' compact data (``Store.study_papers``): memory a few hundred bytes a paper,
+    not every record whole."""
+    papers = store.study_papers(keep=counts_as_evidence)
+    studies = group_papers(papers, store.study_decisions())
     with store.transaction():
         store.save_studies(studies, now=now)
     return studies
@@ -56,9 +59,11 @@ def find_study(studies: Sequence[Study], ref: str) -> Study:
 
 
 def _decide(store: Store, decision: Decision, *, now: str) -> tuple[Study, ...]:
+    """Record ``decision`` and regroup; the studies with their records, to show."""
     with store.transaction():
         store.add_study_decision(decision, now=now)
-        return regroup(store, now=now)
+        regroup(store, now=now)
+    return current_studies(store)
 
 
 def merge(store: Store, refs: Sequence[str], *, author: str, reason: str, now: str) -> Study:

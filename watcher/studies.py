@@ -26,22 +26,21 @@ follow-up from the longest any report gives, its design and level from its stron
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from itertools import combinations, pairwise
+from typing import Generic, TypeVar
 
 from watcher.records import Article, Evidence
 from watcher.studylinks import (
     PROTOCOL,
     RESULTS,
     Clues,
-    can_be_a_report,
-    clues,
     most_common,
     name_key,
-    report_kind,
 )
+from watcher.studypapers import Paper, paper_from
 from watcher.vocabulary import DESIGNS, LEVELS
 
 # Link kinds, strongest first.
@@ -80,41 +79,24 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Report:
-    """One paper as a report of its study."""
+class Report(Paper):
+    """One paper as a report of its study: what grouping read of it (every figure below comes
+    from that) with its record and tags, which the digests show."""
 
     article: Article
     evidence: Evidence
-    kind: str  # PROTOCOL | RESULTS
 
-    @property
-    def pmid(self) -> str:
-        return self.article.pmid
 
-    @property
-    def order(self) -> tuple[str, int]:
-        """Publication order: the date PubMed gives (partial dates sort before full ones of
-        the same month), then the PMID."""
-        article = self.article
-        when = article.pub_date or (str(article.pub_year) if article.pub_year else "")
-        return (when or article.entrez_date or "9999", int_pmid(article.pmid))
-
-    @property
-    def followup_months(self) -> float | None:
-        return self.evidence.followup_months if self.kind == RESULTS else None
-
-    @property
-    def sample_size(self) -> int | None:
-        return self.evidence.sample_size if self.kind == RESULTS else None
+P = TypeVar("P", bound=Paper)
 
 
 @dataclass(frozen=True)
-class Study:
+class _Figures(Generic[P]):
     """The reports of one study, in publication order, and the links that joined them.
 
     Its figures are computed once (``cached_property``: frozen fields, derived values)."""
 
-    reports: tuple[Report, ...]
+    reports: tuple[P, ...]
     links: tuple[Link, ...] = ()
     names: tuple[str, ...] = ()  # its names, most used first
     registrations: tuple[str, ...] = ()
@@ -145,7 +127,7 @@ class Study:
         return PROBABLY if PROBABLE in kinds else LINKED
 
     @cached_property
-    def results(self) -> tuple[Report, ...]:
+    def results(self) -> tuple[P, ...]:
         return tuple(r for r in self.reports if r.kind == RESULTS)
 
     @property
@@ -153,7 +135,7 @@ class Study:
         return bool(self.results)
 
     @cached_property
-    def main(self) -> Report:
+    def main(self) -> P:
         """The report the study's sample size comes from (see the module's docstring)."""
         results = self.results
         stated = [r for r in results if r.sample_size is not None]
@@ -164,7 +146,7 @@ class Study:
         return self.main.sample_size
 
     @cached_property
-    def longest(self) -> Report | None:
+    def longest(self) -> P | None:
         """The report with the longest follow-up (the first to reach it), None if none gives one."""
         timed = [r for r in self.results if r.followup_months is not None]
         return max(timed, key=lambda r: r.followup_months or 0.0) if timed else None
@@ -178,18 +160,18 @@ class Study:
     def design(self) -> str:
         """The strongest design among its results reports (a 2-year report called a cohort
         does not make a trial a cohort), the protocol's while there are no results."""
-        designs = [r.evidence.design for r in (self.results or self.reports)]
+        designs = [r.design for r in (self.results or self.reports)]
         return min(designs, key=_rank(DESIGNS))
 
     @cached_property
     def level(self) -> str | None:
-        levels = [r.evidence.level for r in (self.results or self.reports) if r.evidence.level]
+        levels = [r.level for r in (self.results or self.reports) if r.level]
         return min(levels, key=_rank(LEVELS)) if levels else None
 
     @cached_property
     def question_keys(self) -> tuple[str, ...]:
         """Every question a results report addresses, each once."""
-        keys = [q for r in self.results for q in r.evidence.question_keys]
+        keys = [q for r in self.results for q in r.question_keys]
         return tuple(dict.fromkeys(keys))
 
     @cached_property
@@ -198,11 +180,23 @@ class Study:
         level = _rank(LEVELS)(self.level)
         return (level, -(self.followup_months or 0.0), -(self.sample_size or 0), int_pmid(self.key))
 
-    def report(self, pmid: str) -> Report | None:
+    def report(self, pmid: str) -> P | None:
         return next((r for r in self.reports if r.pmid == pmid), None)
 
     def links_of(self, pmid: str) -> tuple[Link, ...]:
         return tuple(link for link in self.links if pmid in link.pmids)
+
+
+@dataclass(frozen=True)
+class Study(_Figures[Report]):
+    """A study with its reports' records and tags: what digests and ``mildwatch studies``
+    show."""
+
+
+@dataclass(frozen=True)
+class PaperStudy(_Figures[Paper]):
+    """The same study from its papers' compact data alone: what the stored groups are
+    written from (``group_papers``), without holding every record."""
 
 
 def int_pmid(pmid: str) -> int:
@@ -231,7 +225,7 @@ class _Group:
 class _Groups:
     """Union–find over papers, refusing joins that break a split or a registration."""
 
-    def __init__(self, reports: dict[str, Report], clues_of: dict[str, Clues]) -> None:
+    def __init__(self, reports: Mapping[str, Paper], clues_of: dict[str, Clues]) -> None:
         self.parent = {pmid: pmid for pmid in reports}
         self.groups = {pmid: _Group({pmid}) for pmid in self.parent}
         for pmid, report in reports.items():
@@ -310,14 +304,14 @@ def _shared_links(kind: str, values: dict[str, list[str]], spelled: dict[str, st
     return links
 
 
-def _probable_links(reports: dict[str, Report], clues_of: dict[str, Clues]) -> list[Link]:
+def _probable_links(reports: Mapping[str, Paper], clues_of: dict[str, Clues]) -> list[Link]:
     """Later results of one cohort, by the weak signal: the same design and sample size, two
     authors in common (one when a paper has only one), and follow-up that grows with time (the
     later paper reports the longer follow-up)."""
-    buckets: dict[tuple[str, int], list[Report]] = {}
+    buckets: dict[tuple[str, int], list[Paper]] = {}
     for pmid in clues_of:
         report = reports[pmid]
-        n, design = report.sample_size, report.evidence.design
+        n, design = report.sample_size, report.design
         if n is None or n < MIN_PROBABLE_N or design not in DESIGNS or design == "other":
             continue
         if report.followup_months is not None:
@@ -341,12 +335,35 @@ def group_studies(
 ) -> tuple[Study, ...]:
     """Every paper of ``pairs`` in exactly one study (most in a study of their own), studies in
     the order of their first report."""
-    reports = {a.pmid: Report(a, e, report_kind(a)) for a, e in pairs}
-    clues_of = {
-        pmid: clues(r.article)
-        for pmid, r in reports.items()
-        if can_be_a_report(r.article, r.evidence)
-    }
+    reports = {a.pmid: _report(a, e) for a, e in pairs}
+    return tuple(
+        Study(tuple(reports[p.pmid] for p in members), links, names, registrations)
+        for members, links, names, registrations in _grouped(reports, decisions)
+    )
+
+
+def _report(article: Article, evidence: Evidence) -> Report:
+    paper = paper_from(article, evidence)
+    known = {f.name: getattr(paper, f.name) for f in fields(Paper)}
+    return Report(**known, article=article, evidence=evidence)
+
+
+def group_papers(
+    papers: Iterable[Paper], decisions: Sequence[Decision] = ()
+) -> tuple[PaperStudy, ...]:
+    """:func:`group_studies` from the papers' compact data: the same studies, in the same
+    order, with the same links (a test holds the two together)."""
+    by_pmid = {p.pmid: p for p in papers}
+    return tuple(PaperStudy(*found) for found in _grouped(by_pmid, decisions))
+
+
+_Found = tuple[tuple[Paper, ...], tuple[Link, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _grouped(reports: Mapping[str, Paper], decisions: Sequence[Decision]) -> list[_Found]:
+    """The grouping itself: each study's papers in publication order, its links, names and
+    registrations; studies in the order of their first report."""
+    clues_of = {pmid: r.clues for pmid, r in reports.items() if r.clues is not None}
     librarian, apart = _pair_verdicts(decisions)
     by_registration: dict[str, list[str]] = {}
     by_name: dict[str, list[str]] = {}
@@ -366,21 +383,21 @@ def group_studies(
         *_probable_links(reports, clues_of),
     ):
         groups.join(link, apart)
-    studies = []
+    studies: list[_Found] = []
     for group in groups.groups.values():
         members = sorted((reports[p] for p in group.pmids), key=lambda r: r.order)
         found = [clues_of[r.pmid] for r in members if r.pmid in clues_of]
         names = [n for c in found for n in c.names]
         registrations = [r.id for c in found for r in c.registrations]
         studies.append(
-            Study(
-                reports=tuple(members),
-                links=tuple(sorted(group.links, key=lambda k: LINK_KINDS.index(k.kind))),
-                names=_by_use(names),
-                registrations=_by_use(registrations),
+            (
+                tuple(members),
+                tuple(sorted(group.links, key=lambda k: LINK_KINDS.index(k.kind))),
+                _by_use(names),
+                _by_use(registrations),
             )
         )
-    return tuple(sorted(studies, key=lambda s: s.reports[0].order))
+    return sorted(studies, key=lambda s: s[0][0].order)
 
 
 def _by_use(values: list[str]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from watcher.records import Article, Evidence, TrialRegistration, plain_text
+from watcher.records import Article, TrialRegistration, plain_text
 from watcher.registryids import registry_ids_in
 
 PROTOCOL = "protocol"
@@ -90,12 +90,12 @@ def counts_as_evidence(article: Article) -> bool:
     return not article.retracted and not is_notice(article)
 
 
-def can_be_a_report(article: Article, evidence: Evidence) -> bool:
-    """A paper that may report a study others also report: a primary study that is neither
-    retracted nor a notice, letter or opinion."""
+def can_be_a_report(article: Article, design: str) -> bool:
+    """A paper that may report a study others also report: a primary study (``design``, its
+    tagged design) that is neither retracted nor a notice, letter or opinion."""
     if article.retracted or any(t in NOT_REPORTS for t in article.publication_types):
         return False
-    return evidence.design not in SECONDARY_DESIGNS
+    return design not in SECONDARY_DESIGNS
 
 
 def report_kind(article: Article) -> str:

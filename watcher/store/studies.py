@@ -6,10 +6,12 @@ to its papers). The grouping itself is :func:`watcher.studies.group_studies`, pu
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
+from watcher.records import AbstractSection, Article, DataBankEntry
 from watcher.store.base import StoreBase
-from watcher.studies import Decision, Study
+from watcher.studies import Decision, PaperStudy, Study
+from watcher.studypapers import Paper, paper_of
 
 
 class StudyQueries(StoreBase):
@@ -44,7 +46,45 @@ class StudyQueries(StoreBase):
         )
         return int(cursor.lastrowid or 0)
 
-    def save_studies(self, studies: Sequence[Study], *, now: str) -> None:
+    def study_papers(self, keep: Callable[[Article], bool]) -> Iterator[Paper]:
+        """The relevant classified papers as grouping reads them, one row at a time, those
+        ``keep`` accepts: only the columns :func:`~watcher.studypapers.paper_of` uses are read
+        (no raw XML, no tags' snippets), and only each :class:`Paper` is kept, so a regroup
+        holds a few hundred bytes per paper. The :class:`Article` ``keep`` sees carries those
+        columns alone."""
+        rows = self.db.execute(
+            "SELECT a.pmid, a.title, a.abstract, a.authors, a.pub_date, a.pub_year,"
+            " a.entrez_date, a.publication_types, a.retracted, a.databanks, e.design, e.level,"
+            " e.questions, e.followup_months, e.sample_size"
+            " FROM articles a JOIN evidence e ON e.pmid = a.pmid"
+            " WHERE e.relevance = 'relevant' ORDER BY a.pmid"
+        )
+        for row in rows:
+            (pmid, title, abstract, authors, pub_date, pub_year, entrez_date, types,
+             retracted, databanks, design, level, questions, followup, n) = row  # fmt: skip
+            article = Article(
+                pmid=pmid,
+                title=title,
+                abstract=tuple(AbstractSection(*pair) for pair in json.loads(abstract)),
+                authors=tuple(json.loads(authors)),
+                pub_date=pub_date,
+                pub_year=pub_year,
+                entrez_date=entrez_date,
+                publication_types=tuple(json.loads(types)),
+                retracted=bool(retracted),
+                databanks=tuple(DataBankEntry(**d) for d in json.loads(databanks)),
+            )
+            if keep(article):
+                yield paper_of(
+                    article,
+                    design=design,
+                    level=level,
+                    question_keys=tuple(json.loads(questions)),
+                    followup_months=followup,
+                    sample_size=n,
+                )
+
+    def save_studies(self, studies: Sequence[Study | PaperStudy], *, now: str) -> None:
         """Replace the stored groups with ``studies`` (call inside a transaction)."""
         self.db.execute("DELETE FROM study_reports")
         self.db.execute("DELETE FROM studies")
