@@ -1,5 +1,5 @@
-"""Peak memory of `mildwatch import`, `classify` and `reclassify --all` against the number of
-records, and the start-up time of commands that draw no chart.
+"""Peak memory of `mildwatch import`, `classify`, `reclassify --all` and `poll` against the
+number of records, and the start-up time of commands that draw no chart.
 
     uv run python benchmarks/memory.py [--records 1000 10000 50000] [--startup-runs 20]
                                        [--skip-startup] [--skip-memory]
@@ -7,9 +7,11 @@ records, and the start-up time of commands that draw no chart.
 Run by hand (nothing here is asserted in tests). For each N it writes one PubMed XML file of N
 synthetic records (``watcher.localpubmed.synthetic``: every title says "[SYNTHETIC]"), then
 runs each command as its own process in a fresh folder and reads that process's peak resident
-set size from ``os.wait4`` (the kernel's ``ru_maxrss``). The anchor is a process that only
-imports the command line (``import watcher.cli``): "flat" means the peak stays within 2× from
-1k to 50k records.
+set size from ``os.wait4`` (the kernel's ``ru_maxrss``). ``poll`` runs last, on the database
+the import filled, against ``mildwatch localpubmed`` serving the same file (its own process,
+not measured): the poll finds N records already stored and regroups all of them. The anchor
+is a process that only imports the command line (``import watcher.cli``): "flat" means the
+peak stays within 2× from 1k to 50k records.
 
 Start-up: wall time of ``mildwatch --version``, ``status`` and ``poll --help`` (a loop of fresh
 processes; the median), side by side with ``python -c pass`` and ``python -c "import click"``;
@@ -80,8 +82,8 @@ def memory(sizes: list[int], work: Path) -> list[str]:
         f"anchor: `import watcher.cli` peaks at {anchor} MiB",
         "",
         "| records | file MiB | import s | import MiB | classify s | classify MiB "
-        "| reclassify --all s | reclassify MiB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| reclassify --all s | reclassify MiB | poll s | poll MiB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for n in sizes:
         path = write_file(work / f"synthetic-{n}.xml", n)
@@ -89,13 +91,37 @@ def memory(sizes: list[int], work: Path) -> list[str]:
         imported = run([*site, "import", str(path)], cwd=work)
         classified = run([*MILDWATCH, "classify", str(path)], cwd=work)
         reclassified = run([*site, "reclassify", "--all"], cwd=work)
+        polled = poll(site, path, work)
         size = path.stat().st_size / 2**20
         row = [f"{n:,}", f"{size:.0f}"]
-        for seconds, peak in (imported, classified, reclassified):
+        for seconds, peak in (imported, classified, reclassified, polled):
             row += [f"{seconds:.1f}", f"{peak}"]
         lines.append("| " + " | ".join(row) + " |")
         print(lines[-1], flush=True)
     return lines
+
+
+def poll(site: list[str], corpus: Path, work: Path) -> tuple[float, int]:
+    """`poll` on ``site`` against a local E-utilities server over ``corpus`` (stopped after)."""
+    server = subprocess.Popen(
+        [*MILDWATCH, "localpubmed", "--corpus", str(corpus), "--port", "0"],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()  # "Local E-utilities at http://127.0.0.1:PORT/…"
+        base_url = first.split(" at ", 1)[1].split()[0]
+        config = Path(site[site.index("--config") + 1])
+        text = config.read_text(encoding="utf-8")
+        start = text.index("base_url = ")
+        end = text.index("\n", start)
+        config.write_text(f'{text[:start]}base_url = "{base_url}"{text[end:]}', encoding="utf-8")
+        return run([*site, "poll"], cwd=work)
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def startup(runs: int, work: Path) -> list[str]:
