@@ -66,3 +66,18 @@ def cohort_report(pmid: int, months: int, day: date) -> str:
 def other_study(pmid: int, day: date) -> str:
     """A study of its own (its own author, no name, no registration)."""
     return record(pmid, day, abstract=(*cohort_abstract(12)[:1], ("RESULTS", "Pain fell.")))
+
+
+def reported_studies(base: int) -> list[str]:
+    """HARBOR-2 reported three times (PMIDs base+1..3: by name, by name and registration, by
+    registration), the cohort twice (base+11, base+12: the weak signal) and two studies of
+    their own (base+21, base+22)."""
+    return [
+        trial_report(base + 1, 12, date(2014, 3, 1), named=True, registered=False),
+        trial_report(base + 2, 24, date(2015, 4, 1), named=True, registered=True),
+        trial_report(base + 3, 60, date(2019, 5, 1), named=False, registered=True),
+        cohort_report(base + 11, 12, date(2013, 1, 1)),
+        cohort_report(base + 12, 60, date(2018, 1, 1)),
+        other_study(base + 21, date(2016, 1, 1)),
+        other_study(base + 22, date(2017, 1, 1)),
+    ]

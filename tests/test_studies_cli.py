@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from tests.digest_factories import seed
 from tests.factories import xml
-from tests.study_factories import NCT, cohort_report, other_study, trial_report
+from tests.study_factories import NCT, reported_studies, trial_report
 from watcher.cli import cli
 from watcher.regroup import regroup
 from watcher.store import Store
@@ -29,19 +29,7 @@ def config(tmp_path: Path) -> Path:
     path = tmp_path / "mildwatch.toml"
     assert run(path, "init", "--email", "librarian@example.org").exit_code == 0
     with Store.open(tmp_path / "mildwatch.db") as store:
-        seed(
-            store,
-            [
-                trial_report(99005001, 12, date(2014, 3, 1), named=True, registered=False),
-                trial_report(99005002, 24, date(2015, 4, 1), named=True, registered=True),
-                trial_report(99005003, 60, date(2019, 5, 1), named=False, registered=True),
-                cohort_report(99005011, 12, date(2013, 1, 1)),
-                cohort_report(99005012, 60, date(2018, 1, 1)),
-                other_study(99005021, date(2016, 1, 1)),
-                other_study(99005022, date(2017, 1, 1)),
-            ],
-            at=AT,
-        )
+        seed(store, reported_studies(99005000), at=AT)
         regroup(store, now=AT.isoformat())
     return path
 

@@ -5,12 +5,10 @@ trials reported several times, with librarians' decisions, they come out exactly
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from tests.factories import xml
-from tests.study_factories import cohort_report, other_study, trial_report
+from tests.study_factories import reported_studies
 from watcher.evidence import load_profile
 from watcher.fileimport import import_files
 from watcher.localpubmed import SAMPLE_DIR
@@ -42,20 +40,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     generated = folder / "generated.xml"
     generated.write_text(document(generate_articles(600, seed=11)), encoding="utf-8")
     several = folder / "several.xml"
-    several.write_text(
-        xml(
-            [
-                trial_report(99006001, 12, date(2014, 3, 1), named=True, registered=False),
-                trial_report(99006002, 24, date(2015, 4, 1), named=True, registered=True),
-                trial_report(99006003, 60, date(2019, 5, 1), named=False, registered=True),
-                cohort_report(99006011, 12, date(2013, 1, 1)),
-                cohort_report(99006012, 60, date(2018, 1, 1)),
-                other_study(99006021, date(2016, 1, 1)),
-                other_study(99006022, date(2017, 1, 1)),
-            ]
-        ),
-        encoding="utf-8",
-    )
+    several.write_text(xml(reported_studies(99006000)), encoding="utf-8")
     with Store.open(folder / "mildwatch.db") as opened:
         paths = [*sorted(SAMPLE_DIR.glob("*.xml")), generated, several]
         import_files(opened, paths, load_profile())
