@@ -40,14 +40,13 @@ from watcher.studylinks import (
     most_common,
     name_key,
 )
-from watcher.studypapers import Paper, paper_from
+from watcher.studypapers import Paper, paper_from, weak_signal_can_apply
 from watcher.vocabulary import DESIGNS, LEVELS
 
 # Link kinds, strongest first.
 LIBRARIAN, REGISTRY, NAME, PROBABLE = "librarian", "registry", "name", "probable"
 LINK_KINDS = (LIBRARIAN, REGISTRY, NAME, PROBABLE)
 DECISION_KINDS = ("merge", "split", "confirm")
-MIN_PROBABLE_N = 10  # below this, two groups' equal sample sizes say little
 
 SINGLE, LINKED, PROBABLY, CONFIRMED = "single", "linked", "probable", "confirmed"
 
@@ -223,30 +222,38 @@ class _Group:
 
 
 class _Groups:
-    """Union–find over papers, refusing joins that break a split or a registration."""
+    """Union–find over papers, refusing joins that break a split or a registration. Only
+    papers a link reaches get an entry (most papers are a study of their own), so its memory
+    follows the links, not the papers."""
 
     def __init__(self, reports: Mapping[str, Paper], clues_of: dict[str, Clues]) -> None:
-        self.parent = {pmid: pmid for pmid in reports}
-        self.groups = {pmid: _Group({pmid}) for pmid in self.parent}
-        for pmid, report in reports.items():
-            months = report.followup_months
-            self.groups[pmid].followups = set() if months is None else {months}
-        for pmid, found in clues_of.items():
-            group = self.groups[pmid]
-            group.registrations = {r.registry: r.id for r in found.registrations}
-            group.names = {name_key(n) for n in found.names}
+        self.reports, self.clues_of = reports, clues_of
+        self.parent: dict[str, str] = {}  # papers joined under another; the rest are roots
+        self.groups: dict[str, _Group] = {}  # roots a link reached
 
     def find(self, pmid: str) -> str:
-        while self.parent[pmid] != pmid:
-            self.parent[pmid] = self.parent[self.parent[pmid]]
-            pmid = self.parent[pmid]
+        parent = self.parent
+        while (up := parent.get(pmid, pmid)) != pmid:
+            parent[pmid] = pmid = parent.get(up, up)
         return pmid
+
+    def group(self, root: str) -> _Group:
+        """The group ``root`` heads (made on first use: a paper on its own)."""
+        if root not in self.groups:
+            months = self.reports[root].followup_months
+            group = _Group({root}, followups=set() if months is None else {months})
+            found = self.clues_of.get(root)
+            if found is not None:
+                group.registrations = {r.registry: r.id for r in found.registrations}
+                group.names = {name_key(n) for n in found.names}
+            self.groups[root] = group
+        return self.groups[root]
 
     def join(self, link: Link, apart: dict[str, set[str]]) -> bool:
         a, b = (self.find(p) for p in link.pmids)
         if a == b:
             return False
-        first, second = self.groups[a], self.groups[b]
+        first, second = self.group(a), self.group(b)
         if any(apart.get(p, set()) & second.pmids for p in first.pmids):
             return False
         if link.kind != LIBRARIAN:
@@ -311,11 +318,8 @@ def _probable_links(reports: Mapping[str, Paper], clues_of: dict[str, Clues]) ->
     buckets: dict[tuple[str, int], list[Paper]] = {}
     for pmid in clues_of:
         report = reports[pmid]
-        n, design = report.sample_size, report.design
-        if n is None or n < MIN_PROBABLE_N or design not in DESIGNS or design == "other":
-            continue
-        if report.followup_months is not None:
-            buckets.setdefault((design, n), []).append(report)
+        if weak_signal_can_apply(report) and report.sample_size is not None:
+            buckets.setdefault((report.design, report.sample_size), []).append(report)
     links = []
     for (design, n), found in sorted(buckets.items()):
         for first, later in combinations(sorted(found, key=lambda r: r.order), 2):
@@ -384,7 +388,10 @@ def _grouped(reports: Mapping[str, Paper], decisions: Sequence[Decision]) -> lis
     ):
         groups.join(link, apart)
     studies: list[_Found] = []
-    for group in groups.groups.values():
+    for pmid in reports:
+        if groups.find(pmid) != pmid:
+            continue  # a member of the study its root stands for
+        group = groups.groups.get(pmid) or _Group({pmid})
         members = sorted((reports[p] for p in group.pmids), key=lambda r: r.order)
         found = [clues_of[r.pmid] for r in members if r.pmid in clues_of]
         names = [n for c in found for n in c.names]

@@ -71,7 +71,7 @@ _PROTOCOL_TITLE = re.compile(
 _PROTOCOL_TYPES = frozenset({"Clinical Trial Protocol"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Clues:
     """What one paper says about the study it reports."""
 
