@@ -11,7 +11,6 @@ import dataclasses
 import multiprocessing
 import os
 import platform
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -190,33 +189,46 @@ class ChildRun:
     stderr: str
 
 
+# Run by a small interpreter of its own, which starts the measured command as its child: the
+# kernel's peak RSS of a process counts the memory it had before exec, and a child forked
+# straight from this (large) benchmark process would report this process's size instead of
+# its own.
+_LAUNCHER = """
+import os, resource, sys
+cap = int(sys.argv[1])
+def limit():
+    if cap:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+import subprocess
+child = subprocess.Popen(sys.argv[2:], preexec_fn=limit, stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss, file=sys.stdout, flush=True)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(
     command: Sequence[str], *, cwd: Path | None = None, memory_cap_bytes: int | None = None
 ) -> ChildRun:
-    """Run ``command``, its output discarded; its peak RSS from wait4()'s rusage.
+    """Run ``command``, its output discarded; its own peak RSS (see ``_LAUNCHER``).
 
     ``memory_cap_bytes`` limits its address space (RLIMIT_AS), so that a command whose memory
     grows with its input fails instead of exhausting a shared machine."""
-
-    def cap() -> None:
-        if memory_cap_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_cap_bytes, memory_cap_bytes))
-
     started = time.perf_counter()
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            list(command),
+        process = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(memory_cap_bytes or 0), *command],
             cwd=cwd,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=errors,
-            preexec_fn=cap,  # runs before exec in the child; we start no threads meanwhile
+            check=False,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
-    return ChildRun(seconds, usage.ru_maxrss * 1024, process.returncode, stderr)
+    lines = process.stdout.decode("utf-8", "replace").split()
+    peak_kb = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    return ChildRun(seconds, peak_kb * 1024, process.returncode, stderr)
 
 
 # --- describing the run ---------------------------------------------------------------------
