@@ -256,9 +256,7 @@ def _relevance(r: _Reader) -> RelevanceLexicon:
         near_miss=r.cues("relevance.near_miss"),
         collisions=r.cues("relevance.collisions"),
         notices=r.cues("relevance.notices"),
-        background_sections=tuple(
-            s.upper() for s in r.strings(table, "relevance", "background_sections")
-        ),
+        background_sections=_sections(r, table, "relevance", "background_sections"),
         relevant_at=relevant_at,
         uncertain_at=uncertain_at,
     )
@@ -277,7 +275,7 @@ def _design(r: _Reader) -> DesignLexicon:
         r.design_key(design, f"design.levels.{design}")
         if level not in LEVELS:
             raise r.fail(f"design.levels.{design}", f"level must be one of {', '.join(LEVELS)}")
-    labels = {key: tuple(s.upper() for s in r.strings(table, "design", key)) for key in sections}
+    labels = {key: _sections(r, table, "design", key) for key in sections}
     return DesignLexicon(
         publication_types=mapping("publication_types"),
         weak_publication_types=mapping("weak_publication_types"),
