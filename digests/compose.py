@@ -167,7 +167,7 @@ def plan_digest(
     landscape = shared.landscape(last)
     land = landscape.landscape
     retracted = sum(u.kind == "retracted" for u in updates)
-    trials, trial_event_ids = shared.plan_trials(
+    trials, trial_event_ids = shared.trials.plan(
         subscriber.id, baseline=last is None, today=period.end
     )
     headline = make_headline(

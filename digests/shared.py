@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, TypeVar
 
 from digests.landscape import build_landscape, evidence_studies, is_synthetic, make_item, summarize
 from digests.model import DigestItem, Landscape
 from digests.studyview import study_notes
-from digests.trials import TrialPlanner, TrialsView, annotate_items
+from digests.trials import TrialPlanner, annotate_items
 from watcher.records import Article, Evidence
 from watcher.store import Candidate, OutboxEntry, Store, Subscriber
 
@@ -124,8 +123,3 @@ class Shared:
             )
             self._items.update((item.pmid, item) for item in annotate_items(self.store, made))
         return [self._items[a.pmid] for a, _ in shown]
-
-    def plan_trials(
-        self, subscriber_id: int, *, baseline: bool, today: date
-    ) -> tuple[TrialsView | None, tuple[int, ...]]:
-        return self.trials.plan(subscriber_id, baseline=baseline, today=today)

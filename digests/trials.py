@@ -1,7 +1,7 @@
 """The digest's "Evidence on its way": registered trials, what changed in them since the
 subscriber's last digest, and completed trials still unpublished (publication lag).
 
-The view records here are filled from the store (``plan_trials``) and shown by the
+The view records here are filled from the store (``TrialPlanner``) and shown by the
 ``_trials.*.j2`` partials; ``trial_notes`` gives a paper in the digest its trial ("Reports
 trial NCT… (LIFT-LSS): follow-up planned to 5 years; …"). A change is reported once per
 subscriber: the event ids go into the ``delivered_trial_events`` ledger with the digest. A
@@ -245,18 +245,9 @@ def build_trials_view(
     )
 
 
-def plan_trials(
-    store: Store, subscriber_id: int, *, baseline: bool, today: date
-) -> tuple[TrialsView | None, tuple[int, ...]]:
-    """The section for one subscriber's digest, and the trial events it tells them (a
-    baseline tells them nothing new but counts every earlier event as told). None when no
-    trial is stored (the registry is off or has not been polled)."""
-    return TrialPlanner(store).plan(subscriber_id, baseline=baseline, today=today)
-
-
 class TrialPlanner:
-    """``plan_trials`` for the many digests of one run: the registry's trials and links are
-    read once, and a view is built once for each set of news (every baseline shares one)."""
+    """The trials section of each digest of one run: the registry's trials and links are read
+    once, and a view is built once for each set of news (every baseline shares one)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -266,6 +257,9 @@ class TrialPlanner:
     def plan(
         self, subscriber_id: int, *, baseline: bool, today: date
     ) -> tuple[TrialsView | None, tuple[int, ...]]:
+        """The section for one subscriber's digest, and the trial events it tells them (a
+        baseline tells them nothing new but counts every earlier event as told). None when
+        no trial is stored (the registry is off or has not been polled)."""
         if self._registry is None:
             trials = self.store.trials(in_search_only=True)
             links = self.store.trial_links(nct_ids=[t.nct_id for t in trials]) if trials else []
