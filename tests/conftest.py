@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from tests.digest_factories import mail_settings
+from tests.factories import client_for
 from tests.mailservers import free_port
 from watcher.cli import cli
 from watcher.config import MailSettings
@@ -24,6 +25,7 @@ from watcher.localpubmed import SAMPLE_DIR as PUBMED_SAMPLE
 from watcher.localpubmed import LocalPubMed
 from watcher.localregistry import SAMPLE_DIR as REGISTRY_SAMPLE
 from watcher.localregistry import LocalRegistry
+from watcher.pubmed import EntrezClient
 from watcher.store import Store
 
 
@@ -72,6 +74,20 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+@pytest.fixture(scope="module")
+def pubmed() -> Iterator[LocalPubMed]:
+    """The local E-utilities server over the bundled sample, one per test module (a module
+    that adds records to it defines its own, per test)."""
+    with LocalPubMed(PUBMED_SAMPLE) as server:
+        yield server
+
+
+@pytest.fixture
+def client(pubmed: LocalPubMed) -> EntrezClient:
+    """Biopython's real Entrez client pointed at ``pubmed``."""
+    return client_for(pubmed)
 
 
 @pytest.fixture

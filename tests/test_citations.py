@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from digests.alerts import queue_alerts
 from digests.compose import compose_for, preview
 from tests.digest_factories import mail_settings
-from tests.factories import MILD_QUERY, client_for, record, xml
+from tests.factories import MILD_QUERY, record, xml
 from watcher.audit import audit, words_in
 from watcher.cli import cli
 from watcher.errors import StoreError
@@ -62,13 +62,9 @@ def citing_records() -> str:
 
 @pytest.fixture
 def pubmed() -> Iterator[LocalPubMed]:
+    """A server per test: the tests add citing records to it."""
     with LocalPubMed(SAMPLE_DIR) as server:
         yield server
-
-
-@pytest.fixture
-def client(pubmed: LocalPubMed) -> EntrezClient:
-    return client_for(pubmed)
 
 
 @pytest.fixture

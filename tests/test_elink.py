@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import io
 import urllib.request
-from collections.abc import Iterator
 from datetime import date
 from urllib.parse import urlencode
 
 import pytest
 from Bio import Entrez
 
-from tests.factories import client_for, record, xml
+from tests.factories import record, xml
 from watcher.config import EntrezSettings
 from watcher.errors import EntrezError
 from watcher.localpubmed import SAMPLE_DIR, LocalPubMed
@@ -22,17 +21,6 @@ from watcher.pubmed import EntrezClient, Link
 # Who cites the first PORTAL-LSS report (99000006) in the sample's reference lists.
 CITING_99000006 = ["99000043", "99000027", "99000025", "99000021", "99000020", "99000018",
                    "99000012", "99000011", "99000009"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def pubmed() -> Iterator[LocalPubMed]:
-    with LocalPubMed(SAMPLE_DIR) as server:
-        yield server
-
-
-@pytest.fixture
-def client(pubmed: LocalPubMed) -> EntrezClient:
-    return client_for(pubmed)
 
 
 def raw(pubmed: LocalPubMed, query: list[tuple[str, str]]) -> object:

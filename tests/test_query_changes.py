@@ -43,17 +43,6 @@ DEFAULT_HITS = {"99000001", "99000002", "99000003", "99000004", "99000006", "990
 DROPPED = DEFAULT_HITS - KEPT
 
 
-@pytest.fixture(scope="module")
-def pubmed() -> Iterator[LocalPubMed]:
-    with LocalPubMed(SAMPLE_DIR) as server:
-        yield server
-
-
-@pytest.fixture
-def client(pubmed: LocalPubMed) -> EntrezClient:
-    return client_for(pubmed)
-
-
 @pytest.fixture
 def polled(tmp_path: Path, client: EntrezClient) -> Iterator[Store]:
     """The default search, polled once over the sample: its 41 records stored and tagged."""
