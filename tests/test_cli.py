@@ -99,6 +99,21 @@ def test_one_line_errors_without_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "folder" in result.output and "does not exist" in result.output
 
 
+def test_global_option_after_the_command_says_where_it_goes(tmp_path: Path) -> None:
+    config = tmp_path / "site.toml"
+    result = run("outbox", "show", "3", "--config", str(config))
+    assert result.exit_code == 2
+    assert "--config is an option of mildwatch itself: put it before the command" in result.output
+    assert "mildwatch --config ... outbox" in result.output
+
+    result = run("status", "-q")
+    assert result.exit_code == 2 and "-q is an option of mildwatch itself" in result.output
+
+    result = run("status", "--bogus")  # not a global option: click's own words, no hint
+    assert result.exit_code == 2 and "No such option '--bogus'" in result.output
+    assert "option of mildwatch itself" not in result.output
+
+
 def test_import_garbage_stores_nothing_and_keeps_existing_data(workdir: Path) -> None:
     config = str(workdir / "mildwatch.toml")
     ok = run("--config", config, "import", str(SAMPLE / "99000001.xml"))

@@ -46,6 +46,9 @@ class MildwatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            _hint_global_option(ctx, exc)
+            raise
         except MildwatchError as exc:
             raise CommandError(_redacted(ctx, str(exc)), exc.exit_code) from None
         except sqlite3.DatabaseError as exc:
@@ -58,6 +61,18 @@ class MildwatchGroup(click.Group):
             raise CommandError(_redacted(ctx, str(database_error(exc, path))), 1) from None
         except KeyboardInterrupt:
             raise CommandError("interrupted; nothing half-written was kept", 130) from None
+
+
+def _hint_global_option(ctx: click.Context, exc: click.NoSuchOption) -> None:
+    """``mildwatch outbox show 3 --config site.toml``: click says only "No such option"; say
+    that --config, -v and -q belong before the command, where ``mildwatch --help`` lists them."""
+    root = ctx.find_root().command
+    if not any(exc.option_name in p.opts for p in root.params if isinstance(p, click.Option)):
+        return
+    exc.message = (
+        f"{exc.option_name} is an option of mildwatch itself: put it before the command, "
+        f"e.g. mildwatch {exc.option_name} ... {ctx.invoked_subcommand or 'COMMAND'} ..."
+    )
 
 
 def _redacted(ctx: click.Context, text: str) -> str:
