@@ -54,6 +54,14 @@ def test_rate_limit_is_three_without_a_key_and_can_only_go_down(tmp_path: Path) 
         ("[entrez]\nemail = 'not-an-address'\n", ":2: entrez.email is not a valid email address"),
         ("[schedule]\ntimezone = 'Mars/Olympus'\n", ":2: unknown time zone"),
         ("[schedule]\nweekly_day = 'monday'\n", ":2: schedule.weekly_day must be one of mon"),
+        (
+            "[schedule]\ntimezone = 'Europe/Berlin'\npoll_time = '02:30'\n",
+            ":3: schedule.poll_time 02:30 is in the hour the clocks skip in Europe/Berlin on ",
+        ),
+        (
+            "[schedule]\ntimezone = 'America/New_York'\ndigest_time = '01:15'\n",
+            ":3: schedule.digest_time 01:15 is in the hour the clocks repeat in America/New_York",
+        ),
         ("[entrez]\nbatch_size = 0\n", ":2: entrez.batch_size must be between 1 and 10000"),
         ("[mail]\ntransport = 'pigeon'\n", ":2: mail.transport must be 'files' or 'smtp'"),
         (

@@ -9,7 +9,7 @@ an address the relay cannot take would bounce every digest.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +50,7 @@ def validate(config: Config, where: TomlFile) -> None:
     for key in ("poll_time", "digest_time"):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(s, key)):
             raise where.error(f"schedule.{key}", f"schedule.{key} must be HH:MM (24-hour)")
+        _check_clock_change(getattr(s, key), s.timezone, f"schedule.{key}", where)
     if s.weekly_day not in WEEKDAYS:
         raise where.error(
             "schedule.weekly_day",
@@ -147,6 +148,27 @@ def _check_backfill(value: str, where: TomlFile) -> None:
                 )
     if problem:
         raise where.error("poll.backfill_from", f"poll.backfill_from {problem}")
+
+
+def _check_clock_change(hhmm: str, timezone: str, key: str, where: TomlFile) -> None:
+    """A daily time the clocks skip or repeat on some day fires late or twice that day
+    (APScheduler 3, docs/tech-notes.md): refuse it, naming the first such day."""
+    zone = ZoneInfo(timezone)
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    start = date.today()
+    for offset in range(2 * 366):
+        day = start + timedelta(days=offset)
+        local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+        wall = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        skipped = wall != local.replace(tzinfo=None)
+        if skipped or local.utcoffset() != local.replace(fold=1).utcoffset():
+            what = "skip" if skipped else "repeat"
+            effect = "an hour late" if skipped else "twice"
+            raise where.error(
+                key,
+                f"{key} {hhmm} is in the hour the clocks {what} in {timezone} on {day}, so the "
+                f"job would run {effect} that day; choose a time outside it (e.g. 04:00)",
+            )
 
 
 def _check_range(value: int, low: int, high: int, dotted: str, where: TomlFile) -> None:
