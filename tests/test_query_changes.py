@@ -238,3 +238,22 @@ def test_ids_past_the_esearch_cap_come_from_the_history_server() -> None:
     assert result.count == 41 and len(result.ids) == 10
     assert sorted(ids) == sorted(DEFAULT_HITS) and len(ids) == 41
     assert (page.params["rettype"], page.params["retstart"]) == ("uilist", "10")
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        ("name = 'mild'\nquery = '(stenosis[tiab]'\n", ":6: [[searches]] entry 2: unbalanced '('"),
+        ("name = 'Mild Outcomes'\nquery = 'x'\n", ":5: [[searches]] entry 2: search name"),
+        ("name = 'mild'\n", ":4: [[searches]] entry 2 needs a name and a query"),
+        ("name = 'mild'\nquery = 'x'\nenabeld = false\n", ":7: [[searches]] entry 2 has unknown"),
+        ("name = 'mild'\nquery = = 'x'\n", ":6: invalid TOML"),
+    ],
+)
+def test_a_bad_searches_file_names_the_line(tmp_path: Path, second: str, expected: str) -> None:
+    path = tmp_path / "searches.toml"
+    good = "[[searches]]\nname = 'other'\nquery = 'stenosis[tiab]'\n"
+    path.write_text(good + "[[searches]]\n" + second, encoding="utf-8")
+    with pytest.raises(MildwatchError) as caught:
+        read_searches(path)
+    assert str(caught.value).startswith(f"{path}{expected}")

@@ -18,6 +18,7 @@ from watcher.errors import ConfigError, QueryError
 from watcher.pubmed import EntrezClient, SearchResult
 from watcher.records import Article, Search
 from watcher.store import Store
+from watcher.tomlfile import TomlFile, syntax_error
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -76,39 +77,54 @@ def read_profile(
     """A topic profile file's tables (for the saved searches it seeds: PubMed's and the
     registry's), or a ``searches export`` file's; a missing or unreadable file is a
     ConfigError."""
+    return _profile_file(path, what=what, fix=fix).data
+
+
+def _profile_file(path: Path, *, what: str, fix: str) -> TomlFile:
+    """The file with its text, so that each error names its line."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return TomlFile.parse(path.read_text(encoding="utf-8"), path)
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} not found; {fix}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
+        raise syntax_error(path, exc) from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
 
 
 def profile_searches(
     path: Path, *, what: str = "topic profile", fix: str = "fix [poll] profile"
 ) -> list[SearchSpec]:
-    """The ``[[searches]]`` of a topic profile file (or of a ``searches export`` file)."""
-    data = read_profile(path, what=what, fix=fix)
+    """The ``[[searches]]`` of a topic profile file (or of a ``searches export`` file); each
+    error names the file, the line and the entry."""
+    where = _profile_file(path, what=what, fix=fix)
     specs = []
-    for number, entry in enumerate(data.get("searches", []), start=1):
+    for number, entry in enumerate(where.data.get("searches", []), start=1):
+        at = f"searches[{number}]"
         if not isinstance(entry, dict) or not {"name", "query"} <= set(entry):
-            raise ConfigError(f"{path}: [[searches]] entry {number} needs a name and a query")
-        unknown = set(entry) - {"name", "query", "description", "enabled"}
+            missing = "query" if isinstance(entry, dict) and "name" in entry else "name"
+            raise where.error(
+                f"{at}.{missing}", f"[[searches]] entry {number} needs a name and a query"
+            )
+        unknown = sorted(set(entry) - {"name", "query", "description", "enabled"})
         if unknown:
-            raise ConfigError(
-                f"{path}: [[searches]] entry {number} has unknown key {sorted(unknown)[0]!r}"
+            raise where.error(
+                f"{at}.{unknown[0]}", f"[[searches]] entry {number} has unknown key {unknown[0]!r}"
             )
-        try:
-            specs.append(
-                SearchSpec(
-                    name=check_name(str(entry["name"])),
-                    query=check_syntax(str(entry["query"])),
-                    description=str(entry.get("description", "")),
-                    enabled=bool(entry.get("enabled", True)),
-                )
+        checked = {}
+        for key, check in (("name", check_name), ("query", check_syntax)):
+            try:
+                checked[key] = check(str(entry[key]))
+            except QueryError as exc:
+                raise where.error(f"{at}.{key}", f"[[searches]] entry {number}: {exc}") from None
+        specs.append(
+            SearchSpec(
+                name=checked["name"],
+                query=checked["query"],
+                description=str(entry.get("description", "")),
+                enabled=bool(entry.get("enabled", True)),
             )
-        except QueryError as exc:
-            raise ConfigError(f"{path}: [[searches]] entry {number}: {exc}") from None
+        )
     return specs
 
 
