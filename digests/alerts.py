@@ -121,7 +121,8 @@ def uncertain_problems(store: Store) -> dict[str, str]:
             f"Digest {e.id} to {e.recipient} (Message-ID {e.message_id}) may or may not have "
             f"been delivered: {e.last_error}. It will be sent again, with the same "
             f"Message-ID, from {e.next_attempt_at}; the mail server's log tells whether the "
-            "first one arrived."
+            f"first one arrived. Then settle it: `mildwatch outbox settle {e.id} --delivered`"
+            " (or --not-delivered to send it now)."
         )
         for e in store.uncertain_digests()
         if e.kind != "alert"  # an alert held back is not itself alerted about

@@ -347,7 +347,8 @@ def send_digests(app: App, due: bool, everyone: bool) -> None:
 @click.pass_context
 def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
     """Queued, sent and failed digests, newest first, with attempts and errors
-    (`outbox show ID`: one message; `outbox prune`: drop old sent messages now)."""
+    (`outbox show ID`: one message; `outbox prune`: drop old sent messages now; `outbox settle
+    ID`: a digest held back because its delivery is unknown)."""
     if ctx.invoked_subcommand is not None:
         return
     store = ctx.find_object(App).store  # type: ignore[union-attr]

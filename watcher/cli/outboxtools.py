@@ -1,5 +1,6 @@
-"""`mildwatch outbox show/prune`: what one message said, and dropping old sent messages now
-(`digest send` and `run` prune after every delivery anyway; digests/retention.py)."""
+"""`mildwatch outbox show/prune/settle`: what one message said, dropping old sent messages now
+(`digest send` and `run` prune after every delivery anyway; digests/retention.py), and settling
+a digest held back because its delivery outcome was unknown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 
 from digests.retention import message_bytes, prune_messages
 from watcher.cli.app import App, pass_app
-from watcher.clock import utc_now
+from watcher.clock import iso, utc_now
 from watcher.store import OutboxEntry
 
 
@@ -60,4 +61,29 @@ def prune(app: App, dry_run: bool) -> None:
     )
 
 
-COMMANDS = (show_message, prune)
+@click.command(name="settle")
+@click.argument("digest_id", metavar="ID", type=int)
+@click.option(
+    "--delivered/--not-delivered",
+    required=True,
+    help="What the mail server's log says about the digest's Message-ID.",
+)
+@pass_app
+def settle(app: App, digest_id: int, delivered: bool) -> None:
+    """Settle digest ID, held back because the connection broke after its last byte (or the
+    process died while sending it): look its Message-ID up in the mail server's log, then say
+    --delivered (recorded as sent, never offered again) or --not-delivered (sent at the next
+    `digest send` instead of waiting out the hold)."""
+    entry = _digest(app, digest_id)
+    if not app.store.settle_uncertain(digest_id, delivered=delivered, now=iso(utc_now())):
+        raise click.ClickException(
+            f"digest {digest_id} is not held back (it is {entry.status}); only a digest whose "
+            "delivery outcome is unknown can be settled (`mildwatch outbox --status queued`)"
+        )
+    if delivered:
+        click.echo(f"Digest {digest_id} to {entry.recipient} recorded as sent.")
+    else:
+        click.echo(f"Digest {digest_id} to {entry.recipient} will be sent at the next send.")
+
+
+COMMANDS = (show_message, prune, settle)

@@ -279,6 +279,23 @@ class OutboxQueries(StoreBase):
         )
         return [_entry(r) for r in rows]
 
+    def settle_uncertain(self, digest_id: int, *, delivered: bool, now: str) -> bool:
+        """The admin read the relay's log for a held digest: it was ``delivered`` (recorded as
+        sent, never offered again) or it was not (offered at the next send). False when the
+        digest is not held."""
+        settled = (
+            "status = 'sent', sent_at = ?, last_error = NULL"
+            if delivered
+            else "next_attempt_at = ?, last_error = 'released after checking the mail log'"
+        )
+        with self.write():
+            cursor = self.db.execute(
+                f"UPDATE digests SET {settled}, uncertain_at = NULL, sending_at = NULL"
+                " WHERE id = ? AND status = 'queued' AND uncertain_at IS NOT NULL",
+                (now, digest_id),
+            )
+        return cursor.rowcount == 1
+
     def mark_failed(self, digest_id: int, *, error: str) -> None:
         """Give up on a digest and release its ledger, so its papers go out next time."""
         with self.transaction():
