@@ -4,6 +4,7 @@ registry down or its saved search malformed — one line, and the PubMed side un
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,9 @@ def test_trials_list_and_show_after_a_run(configured: Path) -> None:
     search = invoke("--config", config, "trials", "search", "show")
     assert "seeded" not in search.output and '"mild procedure"' in search.output
     assert "revision 1" in search.output and "by mildwatch" in search.output
+    status = invoke("--config", config, "status")
+    assert "Trial registry (ClinicalTrials.gov): " in status.output
+    assert "last success 20" in status.output.split("Trial registry")[1]
 
 
 def test_an_unreachable_registry_is_one_line_and_the_pubmed_side_goes_on(
@@ -60,6 +64,10 @@ def test_an_unreachable_registry_is_one_line_and_the_pubmed_side_goes_on(
     assert "41 new" in result.output and "1 sent" in result.output  # PubMed and digests went on
     with Store.open(configured.parent / "mildwatch.db") as store:
         assert store.trials() == [] and store.registry_state()["consecutive_failures"] == 1
+    status = invoke("--config", config, "status")
+    assert "    FAILING (1 run(s) in a row): " in status.output.split("Trial registry")[1]
+    report = json.loads(invoke("--config", config, "status", "--json").output)
+    assert report["registry"]["consecutive_failures"] == 1 and report["ok"] is False
 
 
 def test_a_malformed_registry_search_is_refused_and_if_saved_fails_in_one_line(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli import show
+from watcher.cli import show, statusview
 from watcher.cli.app import App, pass_app, wait_option
 from watcher.cli.filters import article_filters
 from watcher.clock import utc_now
@@ -187,30 +187,35 @@ def status(app: App, as_json: bool) -> None:
     jobs_state = [store.job_state(job) for job in ("poll", "digests", "retry-mail")]
     daemon_pid = lock_holder(daemon_lock_path(config.database))
     running_pid = lock_holder(lock_path(config.database))
-    next_runs = show.next_fire_times(config.schedule, utc_now()) if daemon_pid else {}
+    next_runs = statusview.next_fire_times(config.schedule, utc_now()) if daemon_pid else {}
+    registry = store.registry_search()
+    registry_state = store.registry_state() if registry is not None else {}
     if as_json:
-        report = show.status_json(
-            pairs, runs, store.count_articles(), store.outbox_counts(), jobs_state
+        report = statusview.status_json(
+            pairs, runs, store.count_articles(), store.outbox_counts(), jobs_state, registry_state
         )
         report["daemon"] = {"alive": daemon_pid is not None, "pid": daemon_pid, "next": next_runs}
         report["run_lock_pid"] = running_pid
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return
-    for line in show.status_lines(pairs, runs, store.count_articles()):
+    for line in statusview.status_lines(pairs, runs, store.count_articles()):
         click.echo(line)
     keys = store.key_paper_pmids()
     if keys:
         click.echo(f"Key papers whose citations each poll tracks: {', '.join(keys)}")
     for line in show.recall_gap_lines(store.recall_gaps()):
         click.echo(line)
-    for line in show.outbox_status(
+    trials = len(store.trials(in_search_only=True)) if registry is not None else 0
+    for line in statusview.registry_lines(registry, registry_state, trials):
+        click.echo(line)
+    for line in statusview.outbox_status(
         store.outbox_counts(), store.troubled_digests(min_attempts=3), store.subscribers()
     ):
         click.echo(line)
-    for line in show.job_lines(jobs_state):
+    for line in statusview.job_lines(jobs_state):
         click.echo(line)
     click.echo("")
-    click.echo(show.daemon_line(daemon_pid, running_pid, next_runs))
+    click.echo(statusview.daemon_line(daemon_pid, running_pid, next_runs))
 
 
 @click.command()
