@@ -48,9 +48,10 @@ from digests.wording import (
     first_author,
 )
 from watcher.records import Article, Evidence, Tag, plain_text
-from watcher.studies import Decision, Study, group_studies
+from watcher.studies import group_studies
 from watcher.studylinks import counts_as_evidence as counts_as_evidence  # re-exported, with:
 from watcher.studylinks import is_notice as is_notice
+from watcher.studyrecords import Decision, Study
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
 FIGURES_SHOWN = 6  # reoperation statements, strongest studies first

@@ -17,7 +17,8 @@ from typing import Any
 from digests.studymodel import FollowedStudy, FollowUpGrowth, ReportRef, StudyNote, StudyTrack
 from digests.wording import citation
 from watcher.records import Article, Evidence
-from watcher.studies import PROBABLY, Report, Study, report_label
+from watcher.studies import report_label
+from watcher.studyrecords import PROBABLY, Report, Study
 
 
 def study_label(study: Study) -> str:

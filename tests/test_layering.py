@@ -31,6 +31,7 @@ LAYERS = {
     "watcher.textfile": "foundation",
     "watcher.exports": "exports",
     "watcher.studylinks": "foundation",
+    "watcher.studyrecords": "foundation",
     "watcher.studies": "foundation",
     "watcher.studypapers": "foundation",
     "watcher.config": "config",

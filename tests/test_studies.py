@@ -7,17 +7,7 @@ import pytest
 
 from tests.test_landscape import evidence
 from watcher.records import AbstractSection, Article, DataBankEntry, Evidence
-from watcher.studies import (
-    CONFIRMED,
-    LINKED,
-    PROBABLY,
-    SINGLE,
-    Decision,
-    Study,
-    group_studies,
-    report_label,
-    study_of,
-)
+from watcher.studies import group_studies, report_label, study_of
 from watcher.studylinks import (
     PROTOCOL,
     RESULTS,
@@ -27,6 +17,7 @@ from watcher.studylinks import (
     report_kind,
     study_names,
 )
+from watcher.studyrecords import CONFIRMED, LINKED, PROBABLY, SINGLE, Decision, Study
 from watcher.vocabulary import DESIGNS
 
 

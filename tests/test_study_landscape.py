@@ -13,7 +13,7 @@ from digests.model import Count
 from digests.studyview import study_notes
 from tests.test_studies import paper, tags
 from watcher.records import Tag
-from watcher.studies import Decision
+from watcher.studyrecords import Decision
 
 NCT = "NCT01110001"
 

@@ -16,9 +16,9 @@ from watcher.localpubmed.synthetic import generate_articles
 from watcher.localpubmed.synthetic_xml import document
 from watcher.regroup import current_studies, regroup
 from watcher.store import Store
-from watcher.studies import Decision
 from watcher.studylinks import counts_as_evidence
 from watcher.studypapers import paper_from
+from watcher.studyrecords import Decision
 
 NOW = "2026-03-01T08:00:00+00:00"
 

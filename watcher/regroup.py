@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from watcher.errors import StudyError
 from watcher.store import Store
-from watcher.studies import Decision, PaperStudy, Study, group_papers, group_studies, study_of
+from watcher.studies import group_papers, group_studies, study_of
 from watcher.studylinks import counts_as_evidence, name_key
+from watcher.studyrecords import Decision, PaperStudy, Study
 
 
 def current_studies(store: Store) -> tuple[Study, ...]:

@@ -16,15 +16,8 @@ from watcher.cli.show import SYNTHETIC_NOTE, clip
 from watcher.cli.watch import current_user
 from watcher.clock import iso, utc_now
 from watcher.runlock import LOCK_WAIT_SECONDS, run_lock
-from watcher.studies import (
-    CONFIRMED,
-    LINKED,
-    PROBABLY,
-    SINGLE,
-    Decision,
-    Study,
-    report_label,
-)
+from watcher.studies import report_label
+from watcher.studyrecords import CONFIRMED, LINKED, PROBABLY, SINGLE, Decision, Study
 from watcher.vocabulary import DESIGN_SHORT
 
 STATUS_WORDS = {

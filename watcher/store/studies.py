@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from watcher.records import AbstractSection, Article, DataBankEntry
 from watcher.store.base import StoreBase
-from watcher.studies import Decision, PaperStudy, Study
 from watcher.studypapers import Paper, paper_of
+from watcher.studyrecords import Decision, PaperStudy, Study
 
 
 class StudyQueries(StoreBase):
