@@ -108,7 +108,7 @@ class _Figures(Generic[P]):
 
     @cached_property
     def main(self) -> P:
-        """The report the study's sample size comes from (see the module's docstring)."""
+        """The report the study's sample size comes from (why: :mod:`watcher.studies`)."""
         results = self.results
         stated = [r for r in results if r.sample_size is not None]
         return (stated or list(results) or list(self.reports))[0]
