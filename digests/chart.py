@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from digests.model import TimelineYear
 from digests.studymodel import StudyTrack
-from digests.wording import design_label, format_months
+from digests.wording import TEXT_WIDTH, design_label, format_months
 from watcher.vocabulary import DESIGN_COLOURS, DESIGN_SHORT, DESIGNS
 
 if TYPE_CHECKING:  # matplotlib is imported where a chart is drawn: it takes a second to load
@@ -262,6 +262,15 @@ def _mo(months: float) -> str:
     return format_months(months).replace(" months", " mo").replace(" month", " mo")
 
 
+def _fixed_width(rows: Sequence[Sequence[str]], gap: str = "  ") -> list[str]:
+    """Rows of cells as right-aligned columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        gap.join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
 def timeline_table(timeline: Sequence[TimelineYear], tracks: Sequence[StudyTrack] = ()) -> str:
     """The chart's data as a fixed-width text table (one row a year, one column a design),
     then each study with several reports and its follow-up at each."""
@@ -284,11 +293,14 @@ def timeline_table(timeline: Sequence[TimelineYear], tracks: Sequence[StudyTrack
                 "" if best is None else _mo(best),
             ]
         )
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
+    lines = _fixed_width([header, *rows])
+    if max(map(len, lines)) > TEXT_WIDTH:  # many designs: designs apart from the totals
+        split = 1 + len(designs)
+        lines = _fixed_width([[row[0], *row[split:]] for row in [header, *rows]])
+        by_design = _fixed_width([row[:split] for row in [header, *rows]])
+        if max(map(len, by_design)) > TEXT_WIDTH:
+            by_design = _fixed_width([row[:split] for row in [header, *rows]], gap=" ")
+        lines += ["", "New studies by design:", *by_design]
     legend = ", ".join(f"{DESIGN_SHORT.get(d, d)} = {design_label(d)}" for d in designs)
     counted = (
         "Total = studies first reported that year; Papers = every report that year, a "
@@ -297,7 +309,7 @@ def timeline_table(timeline: Sequence[TimelineYear], tracks: Sequence[StudyTrack
         else ""
     )
     note = f"{counted}Longest FU = longest follow-up reported so far. {legend}."
-    text = [*lines, "", textwrap.fill(note, width=76)]
+    text = [*lines, "", textwrap.fill(note, width=TEXT_WIDTH, break_on_hyphens=False)]
     followed = [t for t in tracks if len(t.points) > 1]
     if followed:
         text += ["", "Follow-up of studies with several reports (longest so far, by year):"]
@@ -305,6 +317,8 @@ def timeline_table(timeline: Sequence[TimelineYear], tracks: Sequence[StudyTrack
             steps = " -> ".join(f"{year} {_mo(months)}" for year, months in track.points)
             short = DESIGN_SHORT.get(track.design, track.design)
             text.append(
-                textwrap.fill(f"{track.name} ({short}): {steps}", 76, subsequent_indent="    ")
+                textwrap.fill(
+                    f"{track.name} ({short}): {steps}", TEXT_WIDTH, subsequent_indent="    "
+                )
             )
     return "\n".join(text)

@@ -37,6 +37,7 @@ from digests.wording import (
     MEDICAL_DISCLAIMER,
     NLM_DISCLAIMER,
     SECTION_TITLES,
+    TEXT_WIDTH,
     clip,
     design_label,
     format_months,
@@ -153,7 +154,7 @@ def inline_text(fragment: str) -> str:
     return fragment_text(fragment, unknown_tags="show")
 
 
-def fill(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
+def fill(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None) -> str:
     """Wrap plain text for the text part without breaking URLs or hyphenated words."""
     return textwrap.fill(
         " ".join(str(text).split()),

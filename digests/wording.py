@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # Digest sections: one per question, in the vocabulary's order, then the rest under "other",
 # and last, apart, what the classifier is unsure is about the procedure at all.
+TEXT_WIDTH = 72  # columns of the text part: readable in any mail client, quoted or not
 OTHER_SECTION = "other"
 UNCERTAIN_SECTION = "uncertain"
 SECTION_TITLES: dict[str, str] = {

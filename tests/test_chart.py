@@ -113,8 +113,22 @@ def test_table_matches_the_chart() -> None:
     assert lines[2].split() == ["2018", "1", "-", "2", "3", "24", "mo"]
     assert lines[3].split() == ["2020", "-", "3", "-", "3", "24", "mo"]  # longest so far
     assert "RCT = Randomized controlled trial" in " ".join(timeline_table(timeline).split())
-    assert all(len(line) <= 76 for line in lines)
+    assert all(len(line) <= 72 for line in lines)
     assert timeline_table(()) == ""
+
+
+def test_a_table_of_every_design_still_fits_72_columns() -> None:
+    years = tuple(
+        TimelineYear(2010 + i, tuple(Count(d, 120) for d in DESIGNS), 60, reports=1300)
+        for i in range(3)
+    )
+    lines = timeline_table(years).splitlines()
+    assert max(len(line) for line in lines) <= 72
+    assert lines[0].split() == ["Year", "Total", "Papers", "Longest", "FU"]
+    assert lines[1].split() == ["2010", str(120 * len(DESIGNS)), "1300", "60", "mo"]
+    at = lines.index("New studies by design:")
+    assert lines[at + 1].split()[0] == "Year" and len(lines[at + 1].split()) == 1 + len(DESIGNS)
+    assert lines[at + 2].split() == ["2010", *["120"] * len(DESIGNS)]
 
 
 def test_alt_text_summarises() -> None:
