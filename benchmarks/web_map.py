@@ -115,7 +115,7 @@ def measure(records: int, repeat: int, folder: Path) -> tuple[list[tuple[str, st
         rebuilt = timed(lambda: get("/"), 1)[0]
         requests = [
             ("GET / first request (templates compiled, map built, chart drawn)", [cold]),
-            ("GET / after the evidence changed (map rebuilt)", [rebuilt]),
+            ("GET / after the evidence changed (previous map, rebuilt behind it)", [rebuilt]),
             ("GET / (map, page 1 of 50 rows)", timed(lambda: get("/"), repeat)),
             (
                 "GET /?design=rct&followup=24",
@@ -187,7 +187,9 @@ def section(rows: list[tuple[str, str, str]], counts: dict, args: argparse.Names
         "Target: the map for 5,000 stored articles well under a second. The rows and the "
         "landscape are built once per change of the evidence (a poll, a reclassification: "
         "`Store.evidence_version()`) and kept; `mildwatch web` builds them before it starts "
-        "listening. A request then filters, sorts and renders one page of 50 rows.",
+        "listening, and after a change readers get the previous map while the new one is "
+        "built in a background thread (`WebApp.served_map`; `web --static` always exports the "
+        "current one). A request then filters, sorts and renders one page of 50 rows.",
         "",
     ]
     return "\n".join(lines)

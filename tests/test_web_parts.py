@@ -4,18 +4,19 @@ check, log redaction, the [web] config), and `mildwatch web` from the command li
 from __future__ import annotations
 
 import socket
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from digests.web.app import redact
+from digests.web.app import WebApp, redact
 from digests.web.csrf import MAX_AGE_SECONDS, CsrfSigner
-from digests.web.evidencemap import MapQuery, build_map, select
+from digests.web.evidencemap import MapData, MapQuery, build_map, select
 from digests.web.health import health
 from digests.web.preferences import form_changes
-from tests.digest_factories import NOW
+from tests.digest_factories import NOW, seed, study
 from tests.websites import build
 from watcher.cli import cli
 from watcher.clock import iso
@@ -214,3 +215,28 @@ def test_web_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}")
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_after_a_poll_readers_get_the_previous_map_while_the_new_one_builds(
+    tmp_path: Path,
+) -> None:
+    config, _, _ = build(tmp_path)
+    web = WebApp(config)
+
+    def served() -> MapData:
+        with Store.open_readonly(config.database) as store:
+            return web.served_map(store)
+
+    first = served()  # the very first map: built while its reader waits
+    assert served() is first
+    with Store.open(config.database) as store:  # a poll stores a new trial
+        seed(store, [study(99990777, "rct")], at=NOW)
+    assert served() is first  # not waited for: the rebuild runs in the background
+    deadline = time.monotonic() + 60
+    while (latest := served()) is first:
+        assert time.monotonic() < deadline, "the map was never rebuilt"
+        time.sleep(0.05)
+    assert "99990777" in {row.pmid for rows in latest.rows.values() for row in rows}
+    assert "99990777" not in {row.pmid for rows in first.rows.values() for row in rows}
+    with Store.open_readonly(config.database) as store:
+        assert web.map_data(store) is latest  # what export reads: current, nothing to build

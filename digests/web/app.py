@@ -116,6 +116,8 @@ class WebApp:
         self.clock = clock
         self._lock = threading.Lock()
         self._map: tuple[tuple, MapData] | None = None
+        self._rebuilding = False
+        self._building = threading.Lock()
 
     def warm(self) -> None:
         """Build the map (and its chart) before the first reader asks for it."""
@@ -152,17 +154,41 @@ class WebApp:
             return work(store)
 
     def map_data(self, store: Store) -> MapData:
-        """The map's rows and landscape, rebuilt only when the evidence changed (a poll, a
-        reclassification): building them reads every classified article."""
+        """The map's rows and landscape for the evidence as it is now, rebuilt only when the
+        evidence changed (a poll, a reclassification): building them reads every classified
+        article."""
+        with self._building:  # one build at a time; a reader that waited finds it built
+            version = store.evidence_version()
+            with self._lock:
+                if self._map is not None and self._map[0] == version:
+                    return self._map[1]
+            data = _build_map(store)
+            with self._lock:
+                self._map = (version, data)
+            return data
+
+    def served_map(self, store: Store) -> MapData:
+        """What a reader gets: the map as it is now, or, while a newer one is being built in
+        the background after a poll, the previous one, so that nobody waits for the rebuild
+        (only the very first map is built while its reader waits)."""
         version = store.evidence_version()
         with self._lock:
-            if self._map is None or self._map[0] != version:
-                relevant, uncertain = (
-                    store.classified(("relevant",)),
-                    store.classified(("uncertain",)),
-                )
-                self._map = (version, build_map(relevant, uncertain))
-            return self._map[1]
+            current = self._map
+            if current is not None and current[0] != version and not self._rebuilding:
+                self._rebuilding = True
+                threading.Thread(target=self._rebuild, name="map-rebuild", daemon=True).start()
+        if current is None:
+            return self.map_data(store)
+        return current[1]
+
+    def _rebuild(self) -> None:
+        try:
+            self._read(self.map_data)
+        except Exception:  # the next reader starts another; this one must not kill the server
+            log.exception("rebuilding the evidence map failed")
+        finally:
+            with self._lock:
+                self._rebuilding = False
 
     def render_map(self, data: MapData, query: MapQuery, site: Site, *, paged: bool = True) -> str:
         page = select(data.rows[query.tab], query, page_size=None if not paged else 50)
@@ -180,11 +206,11 @@ class WebApp:
 
     async def map_page(self, request: Request) -> Response:
         query = MapQuery.parse(request.query_params)
-        data = await run_in_threadpool(self._read, self.map_data)
+        data = await run_in_threadpool(self._read, self.served_map)
         return HTMLResponse(self.render_map(data, query, self.site))
 
     async def chart_png(self, request: Request) -> Response:
-        data = await run_in_threadpool(self._read, self.map_data)
+        data = await run_in_threadpool(self._read, self.served_map)
         image = self.pages.chart_for(data.landscape.timeline)
         if image is None:
             raise HTTPException(404)
@@ -329,6 +355,10 @@ class WebApp:
 
     async def bad_input(self, request: Request, exc: Exception) -> Response:
         return self._message(400, "Please check what you entered", f"{exc}. Nothing was changed.")
+
+
+def _build_map(store: Store) -> MapData:
+    return build_map(store.classified(("relevant",)), store.classified(("uncertain",)))
 
 
 def create_app(config: Config, *, clock: Callable[[], datetime] = utc_now) -> Starlette:
