@@ -77,7 +77,8 @@ COMMANDS = {
     "outbox": LazyCommand(
         "watcher.cli.mail:outbox",
         "Queued, sent and failed digests, newest first, with attempts and errors (`outbox show "
-        "ID`: one message; `outbox prune`: drop old sent messages now).",
+        "ID`: one message; `outbox prune`: drop old sent messages now; `outbox settle ID`: a "
+        "digest held back because its delivery is unknown).",
     ),
     "poll": LazyCommand(
         "watcher.cli.watch:poll",
