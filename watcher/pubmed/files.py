@@ -6,9 +6,10 @@ records, and every error message, are those :func:`~watcher.pubmed.parse.read_re
 
 - An ordinary PubMed XML document (see :func:`~watcher.pubmed.prescan.quick_scan`) is read in
   blocks; each ``<PubmedArticle>…</PubmedArticle>`` is cut out as it completes, and every
-  ``batch`` of them is read by Bio.Entrez in a document built around them, exactly as a stored
-  record is re-read. A plain expat parser (no handlers, no DTD) sees every block too, so a
-  file broken anywhere, even between records, is not taken as good.
+  ``batch`` of them is read (by :mod:`~watcher.pubmed.fastparse`, else Bio.Entrez) in a
+  document built around them, exactly as a stored record is re-read. A plain expat parser
+  (no handlers, no DTD) sees every block too, so a file broken anywhere, even between
+  records, is not taken as good.
 - Anything else, and any trouble on the way (an unusual document, a bad encoding, broken XML,
   a record Bio.Entrez refuses), is handed to ``read_records``, which reads the whole file the
   checked way and says what is wrong and where; records already given are not given again.

@@ -29,6 +29,7 @@ from Bio import Entrez
 
 from watcher.errors import ParseError
 from watcher.markup import clean_text, fragment_text, safe_fragment
+from watcher.pubmed.fastparse import read_entries
 from watcher.pubmed.medline import (
     RETRACTING_LINKS,
     date_wording,
@@ -59,20 +60,27 @@ logger = logging.getLogger("watcher.pubmed")
 RETRACTED_PUBLICATION_UI = "D016441"
 # Reference lists: hundreds per article, and nothing a reader of a digest acts on.
 SKIPPED_LINKS = frozenset({"Cites"})
+LEFT_TO_ENTREZ = "the fast reader left them to it"
 
 
-def parse_pubmed_xml(data: bytes | str, *, source: str = "PubMed XML") -> list[Article]:
+def parse_pubmed_xml(
+    data: bytes | str, *, source: str = "PubMed XML", fast: bool = True
+) -> list[Article]:
     """The ``PubmedArticle`` records of a PubMed XML document, in document order.
 
     ``source`` names the document in error messages (a file path, or "efetch reply").
-    Book records and DeleteCitation lists are skipped (and logged).
+    Book records and DeleteCitation lists are skipped (and logged). ``fast=False`` reads it
+    with Bio.Entrez only: the reference :mod:`~watcher.pubmed.fastparse` is tested against.
     """
     text = decode_xml(data, source)
     if not text.strip():
         raise ParseError(f"{source}: the document is empty; expected PubMed XML")
     quick = quick_scan(text)
     if quick is not None and quick.records:
-        articles = _read_ordinary(text, quick, source)
+        dtd = choose_dtd(quick.doctype, source)
+        articles = (fast and _read_fast(text, quick, dtd, source)) or _read_ordinary(
+            text, quick, dtd
+        )
         if articles is not None:
             log_skipped(source, quick.books, quick.deleted)
             return articles
@@ -89,37 +97,54 @@ def log_skipped(source: str, books: int, deleted: int) -> None:
         )
 
 
-def _read_ordinary(text: str, quick: QuickScan, source: str) -> list[Article] | None:
-    """One Bio.Entrez pass over the whole document, behind a shipped DTD's prolog; None when
-    Bio.Entrez refuses it or reads other records than were found (the caller then reads it
-    the checked way, which says what is wrong and where)."""
-    document = (prolog(choose_dtd(quick.doctype, source)) + text[quick.body :]).encode("utf-8")
-    try:
-        entries = _entrez_read(document)
-    except _Unreadable:
+def _read_fast(text: str, quick: QuickScan, dtd: str, source: str) -> list[Article] | None:
+    """The records by :mod:`~watcher.pubmed.fastparse`; None when it is unsure, or finds other
+    records than were found, or a record lacks what an Article needs (Bio.Entrez's turn)."""
+    entries = read_entries(text[quick.body :], dtd)
+    articles = _articles(entries, [text[start:end] for start, end in quick.records])
+    if articles is None:
+        logger.debug("%s: read by Bio.Entrez (%s)", source, LEFT_TO_ENTREZ)
+    return articles
+
+
+def _articles(entries: list[Any] | None, raws: list[str]) -> list[Article] | None:
+    """An Article per entry and raw record; None when they differ in number or an entry is
+    not a complete record."""
+    if entries is None or len(entries) != len(raws):
         return None
-    if len(entries) != len(quick.records):
-        return None
     try:
-        return [
-            _article(entry, text[start:end])
-            for entry, (start, end) in zip(entries, quick.records, strict=True)
-        ]
+        return [_article(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
     except (KeyError, TypeError, AttributeError):
         return None
 
 
-def articles_from_records(raws: list[str], dtd: str) -> list[Article] | None:
+def _read_ordinary(text: str, quick: QuickScan, dtd: str) -> list[Article] | None:
+    """One Bio.Entrez pass over the whole document, behind a shipped DTD's prolog; None when
+    Bio.Entrez refuses it or reads other records than were found (the caller then reads it
+    the checked way, which says what is wrong and where)."""
+    document = (prolog(dtd) + text[quick.body :]).encode("utf-8")
+    try:
+        entries = _entrez_read(document)
+    except _Unreadable:
+        return None
+    return _articles(entries, [text[start:end] for start, end in quick.records])
+
+
+def articles_from_records(raws: list[str], dtd: str, *, fast: bool = True) -> list[Article] | None:
     """Raw ``<PubmedArticle>`` records of an ordinary document, read by Bio.Entrez in one
     document built around them (as :func:`wrap_articles` builds one); None when Bio.Entrez
-    refuses them or reads other records (the caller then reads the file the checked way)."""
+    refuses them or reads other records (the caller then reads the file the checked way).
+    :mod:`~watcher.pubmed.fastparse` reads them first; Bio.Entrez when it is unsure."""
+    body = "<PubmedArticleSet>\n" + "\n".join(raws) + "\n</PubmedArticleSet>"
+    if fast and (articles := _articles(read_entries(body, dtd), raws)):
+        return articles
+    if fast:
+        logger.debug("%d records read by Bio.Entrez (%s)", len(raws), LEFT_TO_ENTREZ)
     try:
         entries = _entrez_read(build_document(raws, dtd))
-        if len(entries) != len(raws):
-            return None
-        return [_article(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
-    except (_Unreadable, KeyError, TypeError, AttributeError):
+    except _Unreadable:
         return None
+    return _articles(entries, raws)
 
 
 def _read_checked(text: str, source: str) -> list[Article]:
