@@ -26,6 +26,8 @@ For each corpus size (``--records``, and ``--digest-records`` for the digests):
 - start-up of commands that draw no chart against ``python -c pass``.
 
 ``--quick``: 1,000 records only (ingest, memory, and digests over them), for trying changes.
+``--ingest-only``: the ingest rows alone (no memory, digests, SMTP or start-up), for work on
+parsing and storing; it cannot be combined with ``--write``.
 ``--write`` replaces the "Performance" section of docs/benchmarks.md, keeping every other.
 A full run takes about 15–20 minutes on 2 CPUs.
 """
@@ -59,6 +61,7 @@ from benchmarks.perf_table import (  # noqa: E402
     report,
     smtp_rows,
     startup_rows,
+    table_lines,
 )
 from watcher.localpubmed.synthetic import write_corpus  # noqa: E402
 
@@ -100,7 +103,7 @@ def measure_size(n: int, args: argparse.Namespace, work: Path, say: Any) -> dict
             result["profile"] = profile_top(
                 lambda: perf_ingest.parse_and_classify(ingest.documents, profile)
             )
-        if n in args.records:
+        if n in args.records and not args.ingest_only:
             result["memory"] = perf_ingest.peak_memory(
                 corpus, n, work / f"memory-{n}", server.base_url, int(args.memory_cap_gb * 10**9)
             )
@@ -216,6 +219,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="add a cProfile of parse + classify at the smallest size",
     )
+    parser.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="only the ingest rows at the --records sizes (no memory, digests, SMTP, start-up)",
+    )
     parser.add_argument("--write", action="store_true", help=f"update {BENCHMARKS_MD}")
     parser.add_argument(
         "--workdir", type=Path, help="keep corpora, databases, outboxes in DIR/run-<time>"
@@ -223,6 +231,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.digest_records = [1000], [1000]
+    if args.ingest_only:
+        if args.write:
+            parser.error("--ingest-only measures part of the table; it cannot --write it")
+        args.digest_records = []
     sizes = [*args.records, *args.digest_records]
     if min(sizes) < 1 or args.subscribers < 1 or args.startup_runs < 1:
         parser.error(
@@ -249,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mildwatch-perf-")))
         sizes = sorted({*args.records, *args.digest_records})
         results = [measure_size(n, args, work, print) for n in sizes]
+        if args.ingest_only:
+            print("\n" + "\n".join(table_lines(ingest_rows(results))))
+            return 0
         with_digests = [r for r in results if "digests" in r]
         print("\n== SMTP")
         deliveries = perf_smtp.measure(
