@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from watcher.records import (
@@ -22,6 +22,7 @@ from watcher.records import (
     DataBankEntry,
     Evidence,
     Grant,
+    article_fields,
 )
 from watcher.store.base import StoreBase
 
@@ -64,15 +65,8 @@ class ArticleSummary:
 
 class ArticleQueries(StoreBase):
     def known_pmids(self, pmids: Iterable[str]) -> set[str]:
-        """Which of ``pmids`` are already stored (chunked: SQLite limits bound parameters)."""
-        pmids = list(pmids)
-        found: set[str] = set()
-        for start in range(0, len(pmids), 500):
-            chunk = pmids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT pmid FROM articles WHERE pmid IN ({marks})", chunk)
-            found.update(r[0] for r in rows)
-        return found
+        """Which of ``pmids`` are already stored."""
+        return set(self._content_hashes(list(pmids)))
 
     def save_articles(
         self, articles: Iterable[Article], *, run_id: int | None, now: str
@@ -82,22 +76,27 @@ class ArticleQueries(StoreBase):
         An unchanged article only has ``last_seen`` moved. Call inside a transaction.
         """
         events: list[ArticleEvent] = []
+        articles = list(articles)
+        stored = self._content_hashes([article.pmid for article in articles])
         for article in articles:
-            old_row = self._one("SELECT * FROM articles WHERE pmid = ?", (article.pmid,))
             content_hash = article.content_hash()
-            if old_row is None:
+            if article.pmid not in stored:
                 self.db.execute(
                     f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, first_seen, last_seen,"
                     f" updated_at) VALUES ({', '.join('?' * (len(_ARTICLE_COLUMNS) + 3))})",
                     [*_article_values(article, content_hash), now, now, now],
                 )
+                stored[article.pmid] = content_hash
                 events.append(ArticleEvent(article.pmid, "new", now, "", run_id))
                 continue
-            if old_row["content_hash"] == content_hash:
+            if stored[article.pmid] == content_hash:
                 self.db.execute(
                     "UPDATE articles SET last_seen = ? WHERE pmid = ?", (now, article.pmid)
                 )
                 continue
+            old_row = self._one("SELECT * FROM articles WHERE pmid = ?", (article.pmid,))
+            assert old_row is not None  # its hash was just read, in this transaction
+            stored[article.pmid] = content_hash
             assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[1:])
             self.db.execute(
                 f"UPDATE articles SET {assignments}, last_seen = ?, updated_at = ? WHERE pmid = ?",
@@ -111,6 +110,19 @@ class ArticleQueries(StoreBase):
                 (event.pmid, event.kind, event.at, event.run_id, event.detail),
             )
         return events
+
+    def _content_hashes(self, pmids: list[str]) -> dict[str, str]:
+        """PMID → stored content hash, for the stored ones of ``pmids`` (one query per 500
+        PMIDs, as SQLite limits bound parameters, rather than one per article)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(pmids), 500):
+            chunk = pmids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT pmid, content_hash FROM articles WHERE pmid IN ({marks})", chunk
+            )
+            found.update(rows.fetchall())
+        return found
 
     def article(self, pmid: str) -> Article | None:
         row = self._one("SELECT * FROM articles WHERE pmid = ?", (pmid,))
@@ -267,12 +279,9 @@ _ARTICLE_COLUMNS = (
 
 
 def _article_values(article: Article, content_hash: str) -> list[Any]:
-    data = asdict(article)
+    data = article_fields(article)
     data["abstract"] = json.dumps([[s.label, s.text] for s in article.abstract], ensure_ascii=False)
-    data["corrections"] = json.dumps([asdict(c) for c in article.corrections], ensure_ascii=False)
-    data["databanks"] = json.dumps([asdict(d) for d in article.databanks], ensure_ascii=False)
-    data["grants"] = json.dumps([asdict(g) for g in article.grants], ensure_ascii=False)
-    for name in _LIST_FIELDS:
+    for name in ("corrections", "databanks", "grants", *_LIST_FIELDS):
         data[name] = json.dumps(list(data[name]), ensure_ascii=False)
     data["retracted"] = int(article.retracted)
     data["content_hash"] = content_hash
