@@ -34,6 +34,8 @@ def safe_fragment(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
     """``markup`` as a safe HTML fragment: bare, balanced allow-listed tags and escaped text."""
     if _is_plain(markup, unknown_tags):
         return html.escape(_run(markup), quote=False).strip()
+    if _no_tags(markup, unknown_tags):
+        return html.escape(_run(html.unescape(markup)), quote=False).strip()
     return "".join(_walk(markup, unknown_tags).html).strip()
 
 
@@ -43,6 +45,8 @@ def fragment_text(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
         if markup.isascii():  # NFC changes no ASCII text; split() knows the same spaces as \s
             return " ".join(markup.split())
         return clean_text(_run(markup))
+    if _no_tags(markup, unknown_tags):
+        return clean_text(html.unescape(markup))
     return clean_text("".join(_walk(markup, unknown_tags).text))
 
 
@@ -50,6 +54,12 @@ def _is_plain(markup: str, unknown_tags: UnknownTags) -> bool:
     """No tag and no entity: the walk would see one run of text (most fields are like this),
     so it is normalised as :meth:`_Walk._flush` does, without the HTML parser."""
     return unknown_tags in ("drop", "show") and "<" not in (markup or "<") and "&" not in markup
+
+
+def _no_tags(markup: str, unknown_tags: UnknownTags) -> bool:
+    """Entities but no tag (``p &lt; 0.05``): the walk would see one run of text, unescaped
+    as :func:`html.unescape` does (the parser's own ``convert_charrefs``), so it is skipped."""
+    return unknown_tags in ("drop", "show") and "<" not in markup
 
 
 def _run(text: str) -> str:
