@@ -1,8 +1,8 @@
 """Ordinary PubMed XML read with the standard library's C parser, only the fields we keep.
 
 ``Entrez.read`` is generic: it builds an object for every element of every record (reference
-lists, affiliations, chemicals, ...) through Python-level expat callbacks, and that cost more
-than the rest of ingest outside classification. Here :mod:`xml.etree.ElementTree` builds the
+lists, affiliations, chemicals, ...) through Python-level expat callbacks, and that was most
+of parsing. Here :mod:`xml.etree.ElementTree` builds the
 tree in C, and Bio.Entrez-shaped values are made only along the paths that
 :func:`watcher.pubmed.parse._article` reads (:data:`RECORDS`, :data:`LISTS`), so the very same
 conversion code turns them into :class:`~watcher.records.Article`. The values follow Bio.Entrez's
@@ -16,10 +16,11 @@ text is not well formed or uses an entity XML does not define, it has a namespac
 MathML's or a processing instruction, the DTD Bio.Entrez would read it with declares an element
 read here differently (checked once per DTD against Bio.Entrez's own reading of it), or an
 element read holds a child the DTD puts elsewhere (Bio.Entrez refuses the record). Not checked:
-content models inside the elements never read (NCBI's replies break none). Attribute defaults
-of the DTD are not filled in: of the attributes read, only ``ValidYN`` ("Y") and ``IdType``
-("pubmed") have one, and neither value changes an Article. The differential tests
-(tests/test_fastparse.py) read documents both ways and compare the Articles.
+content models inside the elements never read (Bio.Entrez would refuse a record that breaks
+one; this reader reads it). Attribute defaults of the DTD are not filled in: of the attributes
+read, only ``ValidYN`` ("Y") and ``IdType`` ("pubmed") have one, and neither value changes an
+Article. The differential tests (tests/test_fastparse.py) read documents both ways and compare
+the Articles.
 """
 
 from __future__ import annotations
@@ -255,19 +256,20 @@ def _escape(text: str) -> str:
 
 
 @functools.cache
-def _declarations(dtd: str) -> DataHandler | None:
-    """Bio.Entrez's reading of ``dtd`` (a shipped PubMed DTD); None when it cannot load it."""
+def _declarations(dtd: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Bio.Entrez's reading of ``dtd`` (a shipped PubMed DTD): its text elements and its
+    record and list elements (``strings``, ``constructors``); None when it cannot load it."""
     handler = DataHandler(validate=False, escape=True, ignore_errors=False)
     try:
         handler.read(io.BytesIO(f"{prolog(dtd)}<PubmedArticleSet/>".encode()))
     except Exception:  # Bio.Entrez's own path says why, document by document
         return None
-    return handler
+    return handler.strings, handler.constructors
 
 
 def _declares_mathml(dtd: str) -> bool:
-    handler = _declarations(dtd)
-    return handler is not None and "mml:math" in handler.strings.keys() | handler.constructors
+    declarations = _declarations(dtd)
+    return declarations is not None and any("mml:math" in names for names in declarations)
 
 
 @functools.cache
@@ -276,10 +278,10 @@ def _refused_children(dtd: str) -> Refused | None:
     reading with ``dtd`` (elements the DTD declares for elsewhere); None when Bio.Entrez
     reads some element on the paths otherwise than this reader does (not the same record,
     list or text, other repeated children, or a child read that it does not allow)."""
-    handler = _declarations(dtd)
-    if handler is None:
+    declarations = _declarations(dtd)
+    if declarations is None:
         return None
-    constructors, strings = handler.constructors, handler.strings
+    strings, constructors = declarations
     known = strings.keys() | constructors.keys()
     texts = {child for children in RECORDS.values() for child in children} | set(LISTS.values())
     if not texts - RECORDS.keys() - LISTS.keys() <= strings.keys():
