@@ -1,0 +1,92 @@
+"""SMTP delivery against one reused smtplib connection, at chosen message sizes, side by side.
+
+Run by hand (``uv run python benchmarks/smtp_ratio.py --messages 1000 --kb 304 100``): the SMTP
+rows of ``benchmarks/perf.py`` (``perf_smtp.measure``: ``mildwatch digest send``'s delivery
+step and the anchor, plain and with STARTTLS + login, to aiosmtpd in a child process) without
+the corpus, backfill and composing that perf.py needs first, for quick before/after
+comparisons of the send loop. Each size queues ``--messages`` synthetic digests of about that
+many kB (a text part and an HTML part of filler that says it is synthetic, one subscriber
+each) in a fresh database; both sides send the same stored bytes.
+
+Ratios are anchor time / our time (1.0 = as fast as the bare reused connection; the goal is
+≥ 0.8, and ≥ 50 msg/s with TLS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import perf_smtp
+from benchmarks.perf_common import BACKFILL_AT, kb, new_site
+from benchmarks.perf_digests import UPDATE_AT
+from watcher.clock import iso
+from watcher.store import NewDigest, Store
+
+FILLER = "Synthetic benchmark text, made up for measuring delivery speed; it describes no study. "
+
+
+def synthetic_message(recipient: str, number: int, size: int) -> bytes:
+    """A multipart digest-shaped message of about ``size`` bytes, saying it is synthetic."""
+    half = max(size // 2, len(FILLER))
+    text = (FILLER * (half // len(FILLER) + 1))[:half]
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = "mildwatch <digests@example.org>"
+    message["To"] = recipient
+    message["Subject"] = f"[SYNTHETIC] benchmark digest {number}"
+    message["Message-ID"] = f"<benchmark.{number}@example.org>"
+    message.set_content(text)
+    message.add_alternative(f"<p>{text}</p>", subtype="html")
+    return message.as_bytes()
+
+
+def queue(folder: Path, messages: int, size: int) -> Path:
+    """A database with ``messages`` synthetic digests of ``size`` bytes queued."""
+    config = new_site(folder, "http://127.0.0.1:9/")
+    now = iso(BACKFILL_AT)
+    with Store.open(config.database) as store:
+        for i in range(messages):
+            address = f"surgeon{i:04d}@example.org"
+            subscriber = store.add_subscriber(address, now=now, frequency="weekly")
+            digest = NewDigest(
+                subscriber_id=subscriber.id,
+                recipient=address,
+                kind="update",
+                period_start="2026-11-16",
+                period_end="2026-11-23",
+                subject=f"[SYNTHETIC] benchmark digest {i}",
+                message_id=f"<benchmark.{i}@example.org>",
+                message=synthetic_message(address, i, size),
+                landscape={"synthetic": True},
+            )
+            store.queue_digest(digest, now=now)
+    return config.database
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1000, metavar="N")
+    parser.add_argument("--kb", type=int, nargs="+", default=[304, 100], metavar="KB")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mildwatch-smtp-") as tmp:
+        work = Path(tmp)
+        for size in args.kb:
+            queued = queue(work / f"queue-{size}", args.messages, size * 1000)
+            for d in perf_smtp.measure(queued, work / f"smtp-{size}", UPDATE_AT):
+                print(
+                    f"{d.mode:>16}, {d.messages} × {kb(d.mean_bytes)}: ours {d.ours:.2f} s "
+                    f"({d.per_second:.0f} msg/s), anchor {d.anchor:.2f} s "
+                    f"({d.anchor_per_second:.0f} msg/s), ratio {d.anchor / d.ours:.2f}",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
