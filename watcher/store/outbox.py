@@ -1,7 +1,8 @@
 """The outbox (the ``digests`` table), the delivery ledgers, and admin alerts.
 
-A digest row holds its rendered message, so a retry sends the very same bytes with the same
-Message-ID; once sent, the bytes are kept for the retention period (or only in the files
+A digest keeps its rendered message (in ``digest_messages``, apart from the delivery state
+that changes at every send), so a retry sends the very same bytes with the same Message-ID;
+once sent, the bytes are kept for the retention period (or only in the files
 transport's .eml) and then pruned, the row and its ledger staying. Its landscape summary is
 stored once per distinct summary (``landscapes``: every digest of a run shares one). Alerts
 to the admin go through the same outbox (no subscriber, kind 'alert'). The
@@ -118,15 +119,20 @@ class OutboxQueries(StoreBase):
         )
         values = (
             digest.subscriber_id, digest.recipient, digest.kind, digest.period_start,
-            digest.period_end, digest.subject, digest.message_id, digest.message,
-            landscape_hash, len(digest.shown), now, now,
+            digest.period_end, digest.subject, digest.message_id, landscape_hash,
+            len(digest.shown), now, now,
         )  # fmt: skip
-        return self.db.execute(
+        digest_id = self.db.execute(
             "INSERT INTO digests (subscriber_id, recipient, kind, period_start, period_end,"
-            " subject, message_id, message, landscape_hash, items, status, next_attempt_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+            " subject, message_id, landscape_hash, items, status, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
             values,
         ).lastrowid
+        self.db.execute(
+            "INSERT INTO digest_messages (digest_id, message) VALUES (?, ?)",
+            (digest_id, digest.message),
+        )
+        return digest_id
 
     def _insert_ledger(self, digest: NewDigest, digest_id: int) -> None:
         subscriber = digest.subscriber_id
@@ -189,7 +195,9 @@ class OutboxQueries(StoreBase):
         """The exact bytes of a digest still held in the database (queued, or sent within
         the retention period)."""
         row = self.db.execute(
-            "SELECT message, message_kept, pruned_at FROM digests WHERE id = ?", (digest_id,)
+            "SELECT m.message, d.message_kept, d.pruned_at FROM digests d"
+            " LEFT JOIN digest_messages m ON m.digest_id = d.id WHERE d.id = ?",
+            (digest_id,),
         ).fetchone()
         if row is None:
             raise StoreError(f"no digest {digest_id} in the outbox; see `mildwatch outbox`")
@@ -200,6 +208,11 @@ class OutboxQueries(StoreBase):
                 else "written to the files outbox as an .eml file, which is its one copy"
             )
             raise StoreError(f"the message of digest {digest_id} is no longer stored: {where}")
+        if row[0] is None:
+            raise StoreError(
+                f"the message of digest {digest_id} is missing from the database; restore it "
+                "from a backup (`mildwatch backup` makes one)"
+            )
         return bytes(row[0])
 
     def kept_messages(self, *, finished_before: str) -> tuple[int, int]:
@@ -207,7 +220,8 @@ class OutboxQueries(StoreBase):
         created by then) still hold their bytes here, and how many bytes: what retention
         prunes. Queued digests are never counted: a retry needs its bytes."""
         row = self.db.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(LENGTH(message)), 0) FROM digests WHERE {_FINISHED}",
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(m.message)), 0) FROM digests"
+            f" JOIN digest_messages m ON m.digest_id = digests.id WHERE {_FINISHED}",
             (finished_before, finished_before),
         ).fetchone()
         return row[0], row[1]
@@ -218,8 +232,12 @@ class OutboxQueries(StoreBase):
         with self.transaction():
             counted = self.kept_messages(finished_before=finished_before)
             self.db.execute(
-                "UPDATE digests SET message = x'', message_kept = 'pruned', pruned_at = ?"
-                f" WHERE {_FINISHED}",
+                "DELETE FROM digest_messages WHERE digest_id IN"
+                f" (SELECT id FROM digests WHERE {_FINISHED})",
+                (finished_before, finished_before),
+            )
+            self.db.execute(
+                f"UPDATE digests SET message_kept = 'pruned', pruned_at = ? WHERE {_FINISHED}",
                 (now, finished_before, finished_before),
             )
         return counted
@@ -236,14 +254,16 @@ class OutboxQueries(StoreBase):
     def mark_sent(self, digest_id: int, *, now: str, handed_over: bool = False) -> None:
         """Sent. ``handed_over``: the transport keeps its own copy (the files outbox's .eml),
         which becomes the message's one copy: the database's is dropped in the same write."""
-        kept = ", message = x'', message_kept = 'files'" if handed_over else ""
+        kept = ", message_kept = 'files'" if handed_over else ""
         with self.write():
-            self.db.execute(
+            sent = self.db.execute(
                 "UPDATE digests SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
                 f" last_error = NULL, sending_at = NULL, uncertain_at = NULL{kept}"
                 " WHERE id = ? AND status = 'queued'",
                 (now, digest_id),
-            )
+            ).rowcount
+            if handed_over and sent:
+                self.db.execute("DELETE FROM digest_messages WHERE digest_id = ?", (digest_id,))
 
     def mark_retry(self, digest_id: int, *, error: str, next_attempt_at: str) -> None:
         with self.write():

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from watcher.store.lean import Database, Migrations  # sqlite-utils, without numpy
 from watcher.store.schema_features import (
+    digest_message_bytes_apart,
     digest_storage,
     outbox_sending_state,
     poll_state_covered_from,
@@ -273,6 +274,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0011_poll_state_covered_from", poll_state_covered_from),
     ("0012_study_groups", study_groups),
     ("0013_digest_storage", digest_storage),
+    ("0014_digest_message_bytes_apart", digest_message_bytes_apart),
 )
 
 

@@ -242,3 +242,23 @@ def digest_storage(db: Database) -> None:
         "ALTER TABLE digests ADD COLUMN pruned_at TEXT",
         "CREATE INDEX digests_kept ON digests(message_kept, sent_at)",
     )
+
+
+def digest_message_bytes_apart(db: Database) -> None:
+    """A digest's message bytes in a row of their own (``digest_messages``), apart from its
+    delivery state. SQLite rewrites a whole row, overflow pages and all, whenever one of its
+    columns changes size: with the bytes inside ``digests``, marking a message "sending" and
+    then "sent" wrote it twice more (~200 kB of WAL per 100 kB message, and the checkpoints
+    after), at every send. A row here exists while the bytes are kept in the database
+    (``digests.message_kept = 'database'``); pruning or handing them to the files outbox
+    deletes it."""
+    _run(
+        db,
+        """CREATE TABLE digest_messages (
+            digest_id INTEGER PRIMARY KEY REFERENCES digests(id) ON DELETE CASCADE,
+            message BLOB NOT NULL
+        ) STRICT""",
+        "INSERT INTO digest_messages (digest_id, message)"
+        " SELECT id, message FROM digests WHERE message_kept = 'database'",
+        "ALTER TABLE digests DROP COLUMN message",
+    )
