@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
+from functools import partial
+from pathlib import Path
 from urllib.parse import quote
 
+from digests.outcomewriter import OutcomeWriter
 from digests.transports import FilesTransport, RawSender, SmtpTransport, Transport
 from watcher.clock import iso
 from watcher.config import MailSettings
@@ -132,52 +135,109 @@ def deliver(
     reply was lost after the final "." are uncertain: held back for ``UNCERTAIN_HOLD``,
     which the admin alert reports, rather than resent at once (docs/faults.md).
 
-    All of a run's messages share one SMTP connection (``transport.batch()``), and one
-    message's outcome is committed together with the next one's "sending" mark: one commit
-    (one fsync) per message, and still no message is offered before its mark is on disk. With
-    a transport that keeps its own copy (.eml files), the database's copy is dropped as each
-    is marked sent (digests/retention.py)."""
+    All of a run's messages share one SMTP connection (``transport.batch()``). The
+    bookkeeping runs beside the sending, on a connection of its own (``OutcomeWriter``):
+    while message k is on the wire, one commit records message k-1's outcome and marks
+    message k+1 "sending"; k+1 is offered only once that commit has returned. So no message
+    is offered before its mark is on disk, and the commit's fsync costs no time of its own.
+    The price: a crash leaves at most two messages marked "sending" (the one on the wire and
+    the one before or after it), both held. With a transport that keeps its own copy (.eml
+    files), the database's copy is dropped as each is marked sent (digests/retention.py)."""
     report = DeliveryReport()
+    stamp = iso(now)
     hold_until = iso(now + UNCERTAIN_HOLD)
     for entry in store.interrupted_sends():
         error = (
             "the process stopped while the message was being sent; it may have been "
             f"delivered, so it is held back until {hold_until}"
         )
-        store.mark_uncertain(entry.id, error=error, now=iso(now), hold_until=hold_until)
+        store.mark_uncertain(entry.id, error=error, now=stamp, hold_until=hold_until)
         report.uncertain.append((entry.id, entry.recipient, error))
-    due = store.sendable(now=iso(now))
+    due = store.sendable(now=stamp)
     if not due:
         return report
-    store.mark_sending(due[0].id, now=iso(now))  # cannot record it: do not send it
-    with transport.batch() as connection:  # one SMTP connection for the whole run
+    store.mark_sending(due[0].id, now=stamp)  # cannot record it: do not send it
+    data: bytes | None = store.message(due[0].id)
+    sender = sender_address(mail)  # parsed once, not per message
+    book = partial(_book, due=due, transport=transport, now=now, mail=mail, report=report)
+    with transport.batch() as connection, OutcomeWriter(_path(store)) as writer:
+        step = writer.submit(partial(book, done=None, upcoming=1))
         for position, entry in enumerate(due):
-            error = _offer(connection, store, entry, mail)
-            following = due[position + 1] if position + 1 < len(due) else None
-            with store.write():  # this outcome and the next one's "sending" mark, together
-                if isinstance(error, ServerUnavailable):
-                    for entry_waiting in due[position:]:
-                        _record_failure(
-                            store, entry_waiting, error, now=now, mail=mail, report=report
-                        )
-                    waiting = len(due) - position
-                    log.warning("mail server unavailable; %d digest(s) wait: %s", waiting, error)
-                    break
-                _record(store, entry, error, transport, now=now, mail=mail, report=report)
-                if following is not None:
-                    store.mark_sending(following.id, now=iso(now))
+            assert data is not None  # read by the step that marked ``entry``
+            error = _offer(connection, entry, data, sender)  # meanwhile, ``step`` commits
+            data = step.result()  # the next one's mark is on disk: it may be offered
+            if isinstance(error, ServerUnavailable):
+                waiting = due[position:]
+                writer.run(
+                    partial(
+                        _give_up_for_now,
+                        waiting=waiting,
+                        error=error,
+                        now=now,
+                        mail=mail,
+                        report=report,
+                    )
+                )
+                log.warning("mail server unavailable; %d digest(s) wait: %s", len(waiting), error)
+                break
+            step = writer.submit(partial(book, done=(entry, error), upcoming=position + 2))
+        step.result()  # the last outcome, committed
     return report
 
 
+def _path(store: Store) -> Path:
+    if store.path is None:
+        raise ValueError("deliver needs a store opened from a file (Store.open)")
+    return store.path
+
+
+def _book(
+    writer: Store,
+    *,
+    done: tuple[OutboxEntry, DeliveryError | None] | None,
+    upcoming: int,
+    due: list[OutboxEntry],
+    transport: Transport,
+    now: datetime,
+    mail: MailSettings,
+    report: DeliveryReport,
+) -> bytes | None:
+    """One commit: how the ``done`` message went, and ``due[upcoming]`` marked "sending";
+    then that message's bytes, for the loop to offer next (None: none left)."""
+    following = due[upcoming] if upcoming < len(due) else None
+    with writer.write():
+        if done is not None:
+            _record(writer, *done, transport, now=now, mail=mail, report=report)
+        if following is not None:
+            writer.mark_sending(following.id, now=iso(now))
+    return writer.message(following.id) if following is not None else None
+
+
+def _give_up_for_now(
+    writer: Store,
+    *,
+    waiting: list[OutboxEntry],
+    error: DeliveryError,
+    now: datetime,
+    mail: MailSettings,
+    report: DeliveryReport,
+) -> None:
+    """The server is unavailable: every digest still waiting counts a failed attempt, in one
+    commit."""
+    with writer.write():
+        for entry in waiting:
+            _record_failure(writer, entry, error, now=now, mail=mail, report=report)
+
+
 def _offer(
-    connection: RawSender, store: Store, entry: OutboxEntry, mail: MailSettings
+    connection: RawSender, entry: OutboxEntry, data: bytes, sender: str
 ) -> DeliveryError | None:
     """Offer ``entry``'s stored bytes; the error that says how it went, or None: sent."""
     try:
         connection.send_raw(
-            store.message(entry.id),
+            data,
             message_id=entry.message_id,
-            sender=sender_address(mail),
+            sender=sender,
             recipients=[entry.recipient],
         )
     except DeliveryError as error:
