@@ -1,7 +1,7 @@
 """A second connection to the database, in a thread of its own, for the outbox's bookkeeping.
 
 Each message the outbox sends costs one commit (its outcome and the next message's "sending"
-mark), and a commit waits for the disk (an fsync: 0.5–5 ms on this shared machine). Done
+mark), and a commit waits for the disk (an fsync: up to 5 ms on this shared machine). Done
 between two messages, that wait adds to every message; done here, it overlaps the next
 message's transfer (sqlite3 releases the GIL while it waits, and so does the socket). The
 outbox still waits for each commit before it offers the message whose mark that commit holds
