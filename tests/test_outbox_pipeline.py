@@ -12,12 +12,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from digests.compose import compose_due
 from digests.outbox import UNCERTAIN_HOLD, deliver, make_transport
-from tests.digest_factories import NOW, SCHEDULE, WEEK, seed, study, subscribe
+from tests.digest_factories import NOW
 from tests.mailservers import Capture
-from tests.test_smtp_batch import Dropping, recipients
-from tests.test_smtp_e2e import smtp_mail
+from tests.test_smtp_batch import Dropping, queue_for, recipients
 from watcher.store import Store
 
 PEOPLE = [f"surgeon{n:02d}@example.org" for n in range(1, 13)]
@@ -51,21 +49,11 @@ class Watching(Capture):
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
-def queue(store: Store, tmp_path: Path, port: int) -> tuple[list[int], Any]:
-    mail = smtp_mail(tmp_path, port)
-    seed(store, [study(99006001, "rct")], at=NOW - WEEK)
-    for address in PEOPLE:
-        subscribe(store, address)
-    ids = compose_due(store, now=NOW, mail=mail, schedule=SCHEDULE)
-    assert len(ids) == len(PEOPLE)
-    return ids, mail
-
-
 def test_no_message_is_offered_before_its_sending_mark_is_committed(
     store: Store, tmp_path: Path, start_smtpd
 ) -> None:
     server = Watching(store.path)  # type: ignore[arg-type]
-    ids, mail = queue(store, tmp_path, start_smtpd(server))
+    ids, mail = queue_for(PEOPLE, store, tmp_path, start_smtpd(server))
     report = deliver(store, make_transport(mail), now=NOW, mail=mail)
     assert report.ok and [i for i, _ in report.sent] == ids
     for address in PEOPLE:
@@ -83,7 +71,7 @@ def test_hang_ups_mid_batch_lose_nothing_and_send_nothing_twice(
 ) -> None:
     # Across the batch: hang-ups before a message (MAIL, RCPT) and one after a message's "."
     server = Dropping({3: "MAIL", 6: "RCPT", 9: "after-dot", 11: "MAIL"})
-    ids, mail = queue(store, tmp_path, start_smtpd(server))
+    ids, mail = queue_for(PEOPLE, store, tmp_path, start_smtpd(server))
     transport = make_transport(mail)
     report = deliver(store, transport, now=NOW, mail=mail)
 
@@ -121,7 +109,7 @@ def test_a_server_gone_mid_batch_leaves_every_waiting_digest_committed_for_retry
     store: Store, tmp_path: Path, start_smtpd
 ) -> None:
     server = ClosesAfter(limit=4)
-    ids, mail = queue(store, tmp_path, start_smtpd(server))
+    ids, mail = queue_for(PEOPLE, store, tmp_path, start_smtpd(server))
     report = deliver(store, make_transport(mail), now=NOW, mail=mail)
     assert [i for i, _ in report.sent] == ids[:4]
     assert [i for i, _, _ in report.retrying] == ids[4:]  # the marked-ahead one included

@@ -61,14 +61,19 @@ def recipients(server: Capture) -> list[str]:
     return sorted(address for got in server.received for address in got["rcpt_tos"])
 
 
-def queue_five(store: Store, tmp_path: Path, port: int) -> tuple[list[int], Any]:
+def queue_for(people: list[str], store: Store, tmp_path: Path, port: int) -> tuple[list[int], Any]:
+    """One digest queued for each of ``people``, sent through the server on ``port``."""
     mail = smtp_mail(tmp_path, port)
     seed(store, [study(99005001, "rct")], at=NOW - WEEK)
-    for address in PEOPLE:
+    for address in people:
         subscribe(store, address)
     ids = compose_due(store, now=NOW, mail=mail, schedule=SCHEDULE)
-    assert len(ids) == 5
+    assert len(ids) == len(people)
     return ids, mail
+
+
+def queue_five(store: Store, tmp_path: Path, port: int) -> tuple[list[int], Any]:
+    return queue_for(PEOPLE, store, tmp_path, port)
 
 
 def test_a_run_sends_every_digest_over_one_connection(
