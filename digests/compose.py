@@ -6,7 +6,9 @@ and a selection of the strongest studies); everything it covers enters the ledge
 next digest holds only what arrived since. Retracted papers and notices are never presented
 as evidence; they are covered silently, and a retraction or erratum of a paper S received
 becomes news in S's next digest (once: ``delivered_events``). A study reporting a harm, or a
-finding against the procedure, is always shown: neither the item cap nor S's questions cut it.
+finding against the procedure, is always shown in an update: neither the item cap nor S's
+questions cut it; a baseline (the whole backlog) lists the gravest of them and counts the rest
+(digests.selection). The landscape lists a bounded part of its long lists (digests.listing).
 
 Which subscribers are due and which period each digest covers is ``digests.periods``. A
 period with nothing to say queues a short "nothing new" note, or nothing, as the subscriber
@@ -165,7 +167,7 @@ def plan_digest(
     updates, event_ids = article_updates(store.pending_news(subscriber.id, NEWS_KINDS))
     kind = "baseline" if last is None else ("update" if studies or updates else "nothing_new")
     landscape = shared.landscape(last)
-    land = landscape.landscape
+    land = shared.listed(last, () if last is None else (a.pmid for a, _ in studies))
     retracted = sum(u.kind == "retracted" for u in updates)
     trials, trial_event_ids = shared.trials.plan(
         subscriber.id, baseline=last is None, today=period.end
@@ -186,6 +188,8 @@ def plan_digest(
         updates=updates,
         overflow_count=len(rest),
         overflow_url=overflow_url(rest),
+        flagged_more=chosen.flagged_more,
+        evidence_url=mail.evidence_url,
         admin_note=mail.note.strip() or None,
         landscape=land,
         unsubscribe=unsubscribe_link(mail, subscriber.token),

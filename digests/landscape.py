@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from digests.listing import LISTED
 from digests.model import (
     Count,
     DigestItem,
@@ -54,7 +55,7 @@ from watcher.studylinks import is_notice as is_notice
 from watcher.studyrecords import Decision, Study
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
-FIGURES_SHOWN = 6  # reoperation statements, strongest studies first
+FIGURES_SHOWN = LISTED  # reoperation statements, strongest studies first
 _FIGURE = re.compile(rf"\d|\b(?:no|none|zero|without|{NUMBER_WORDS})\b", re.IGNORECASE)
 
 Pair = tuple[Article, Evidence]
@@ -215,9 +216,11 @@ def _longest(
     )
 
 
-def _figures(studies: Sequence[Pair], field: str, limit: int) -> tuple[ReportedFigure, ...]:
+def _figures(
+    studies: Sequence[Pair], field: str, limit: int
+) -> tuple[tuple[ReportedFigure, ...], int]:
     """Statements that give a count, a rate or say "none", with their source; one per
-    sentence, from the strongest studies first."""
+    sentence, from the strongest studies first: the first ``limit``, and how many there are."""
     figures: list[ReportedFigure] = []
     seen: set[str] = set()
     for article, evidence in sorted(studies, key=strength):
@@ -227,10 +230,9 @@ def _figures(studies: Sequence[Pair], field: str, limit: int) -> tuple[ReportedF
             if not _FIGURE.search(str(tag.value)) or text.lower() in seen:
                 continue
             seen.add(text.lower())
-            figures.append(ReportedFigure(text, article.pmid, citation(article)))
-            if len(figures) >= limit:
-                return tuple(figures)
-    return tuple(figures)
+            if len(figures) < limit:
+                figures.append(ReportedFigure(text, article.pmid, citation(article)))
+    return tuple(figures), len(seen)
 
 
 def _timeline(studies: Sequence[Study]) -> tuple[TimelineYear, ...]:
@@ -304,6 +306,7 @@ def build_landscape(
     reports: Counter[str] = Counter()
     for study in counted:
         reports[study.design] += len(study.results)
+    figures, found = _figures(results, "reoperations", figures_limit)
     return Landscape(
         total_studies=len(counted),
         by_design=_counts(Counter(s.design for s in counted), DESIGNS, reports),
@@ -314,7 +317,8 @@ def build_landscape(
         longest_followup=_longest(counted, previous),
         studies_24_months=sum((s.followup_months or 0) >= 24 for s in counted),
         studies_60_months=sum((s.followup_months or 0) >= 60 for s in counted),
-        reoperations=_figures(results, "reoperations", figures_limit),
+        reoperations=figures,
+        reoperations_found=found,
         timeline=_timeline(grouped),
         safety=_safety(counted, results),
         independence=build_independence([(s.main.article, s.main.evidence) for s in counted]),

@@ -301,6 +301,40 @@ class Landscape:
     followed: tuple[FollowedStudy, ...] = ()
     growth: tuple[FollowUpGrowth, ...] = ()
     tracks: tuple[StudyTrack, ...] = ()
+    # What a digest lists of the lists that grow with the literature (digests.listing): the
+    # counts above stay complete, and "and N more" says what is not listed. None: all of it.
+    reoperations_found: int = 0  # every reoperation figure found (``reoperations``: the first)
+    followed_only: tuple[FollowedStudy, ...] | None = None
+    growth_only: tuple[FollowUpGrowth, ...] | None = None
+
+    @property
+    def reoperations_more(self) -> int:
+        return max(self.reoperations_found - len(self.reoperations), 0)
+
+    @property
+    def followed_listed(self) -> tuple[FollowedStudy, ...]:
+        return self.followed if self.followed_only is None else self.followed_only
+
+    @property
+    def followed_more(self) -> int:
+        return len(self.followed) - len(self.followed_listed)
+
+    @property
+    def tracks_listed(self) -> tuple[StudyTrack, ...]:
+        """The tracks the text part's table spells out: those of the studies listed (the chart
+        draws them all)."""
+        if self.followed_only is None:
+            return self.tracks
+        names = {f.name for f in self.followed_only}
+        return tuple(t for t in self.tracks if len(t.points) < 2 or t.name in names)
+
+    @property
+    def growth_listed(self) -> tuple[FollowUpGrowth, ...]:
+        return self.growth if self.growth_only is None else self.growth_only
+
+    @property
+    def growth_more(self) -> int:
+        return len(self.growth) - len(self.growth_listed)
 
 
 @dataclass(frozen=True)
@@ -315,6 +349,8 @@ class DigestView:
     updates: tuple[ArticleUpdate, ...] = ()
     overflow_count: int = 0
     overflow_url: str | None = None  # where the rest can be read, e.g. a PubMed search
+    flagged_more: int = 0  # of ``overflow_count``: harm reports and findings against, not listed
+    evidence_url: str | None = None  # the web evidence map, where every study is listed
     admin_note: str | None = None
     landscape: Landscape | None = None
     unsubscribe: str | None = None  # an https URL or a mailto: URI

@@ -226,11 +226,14 @@ class Renderer:
             "synthetic": view.is_synthetic,
             "chart": image,
             "timeline_table": (
-                chart.timeline_table(landscape.timeline, landscape.tracks) if landscape else ""
+                chart.timeline_table(landscape.timeline, landscape.tracks_listed)
+                if landscape
+                else ""
             ),
             "unsubscribe_url": safe_url(view.unsubscribe),
             "preferences_url": safe_url(view.preferences),
             "overflow_url": safe_url(view.overflow_url),
+            "evidence_url": safe_url(view.evidence_url),
             "nlm_disclaimer": NLM_DISCLAIMER,
             "medical_disclaimer": MEDICAL_DISCLAIMER,
             "question_titles": SECTION_TITLES,

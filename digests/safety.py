@@ -38,6 +38,21 @@ def must_show(evidence: Evidence) -> bool:
     return bool(evidence.harms or evidence.against)
 
 
+def is_serious(event: HarmEvent) -> bool:
+    """A harm the study calls serious, or one that needed surgery."""
+    return event.seriousness == "serious" or event.surgery == "yes"
+
+
+def gravity(pair: Pair) -> tuple[int, int, str]:
+    """Sort key among harm reports and findings against the procedure: a serious harm (or a
+    finding of one) first, then the most recent; a baseline lists only the first few."""
+    article, evidence = pair
+    serious = any(is_serious(e) for e in evidence.harms) or any(
+        str(t.value) == "serious_harm" for t in evidence.against
+    )
+    return (not serious, -(article.pub_year or 0), article.pmid)
+
+
 def harm_facts(event: HarmEvent) -> str:
     """What a study states about one harm: "3 of 120 patients (2.5%); serious; needed
     surgery". Nothing is filled in that the study does not say."""
@@ -72,6 +87,8 @@ def build_safety(studies: Sequence[Pair], cite: Callable[[Article], str]) -> Saf
                     design=evidence.design,
                     facts=harm_facts(event),
                     snippet=clip(event.snippet, HARM_SNIPPET),
+                    serious=is_serious(event),
+                    year=article.pub_year,
                 )
             )
         scopes = {str(tag.value) for tag in evidence.absences}

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from digests.wording import design_label, harm_label, plural, pubmed_url, sponsorship_label
+from digests.wording import (
+    design_label,
+    harm_label,
+    lower_first,
+    plural,
+    pubmed_url,
+    sponsorship_label,
+)
 from watcher.vocabulary import SPONSORSHIP
 
 if TYPE_CHECKING:
@@ -26,6 +33,8 @@ class HarmReport:
     design: str
     facts: str  # "3 of 120 patients (2.5%); serious; needed surgery"
     snippet: str  # the study's words, clipped
+    serious: bool = False  # serious, or it needed surgery: listed before minor ones
+    year: int | None = None  # publication year: the more recent listed first among equals
 
     @property
     def design_label(self) -> str:
@@ -38,14 +47,30 @@ class HarmReport:
 
 @dataclass(frozen=True)
 class HarmGroup:
-    """One kind of harm and every study that reports it."""
+    """One kind of harm and every study that reports it; a digest lists only some of them
+    (``listed_only``, chosen by :mod:`digests.listing`) and counts the rest."""
 
     kind: str  # a key of watcher.vocabulary.HARM_KINDS
-    reports: tuple[HarmReport, ...]
+    reports: tuple[HarmReport, ...]  # every study that reports it: the count is of these
+    listed_only: tuple[HarmReport, ...] | None = None  # None: every one is listed
 
     @property
     def label(self) -> str:
         return harm_label(self.kind)
+
+    @property
+    def noun(self) -> str:
+        """The label inside a sentence: "dural tear or CSF leak"."""
+        return lower_first(self.label)
+
+    @property
+    def listed(self) -> tuple[HarmReport, ...]:
+        return self.reports if self.listed_only is None else self.listed_only
+
+    @property
+    def more(self) -> int:
+        """Studies of this kind counted but not listed."""
+        return len(self.reports) - len(self.listed)
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,11 @@ class Safety:
     harms: tuple[HarmGroup, ...] = ()
     no_events: int = 0  # studies stating no procedure-related adverse events occurred
     no_serious: int = 0  # further studies stating that none were serious
+
+    @property
+    def cut(self) -> bool:
+        """Some kind lists fewer reports than it counts (digests.listing)."""
+        return any(group.more for group in self.harms)
 
     @property
     def harm_studies(self) -> int:

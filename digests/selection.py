@@ -3,7 +3,10 @@
 A pure decision over the candidates (papers new to S, strongest first once sorted): a study
 on S's questions, or a harm report or finding against the procedure (those reach everyone and
 pass the item cap: digests.safety.must_show); a baseline shows each study once (its strongest
-report) and takes the strongest in turns from each question. Subscribers whose candidates,
+report) and takes the strongest in turns from each question. A baseline covers the whole
+backlog, where harm reports and findings against are many: it lists the gravest of them
+(serious first, then the most recent) up to the cap again and counts the rest, which "How safe
+is it?" counts too; an update lists every new one. Subscribers whose candidates,
 questions and cap are the same get the same selection, so ``compose`` asks for it through
 ``Shared.once``: it is made once a run, and its item sections are one object the renderer
 draws once.
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 from digests.landscape import counts_as_evidence, group_sections, strength
 from digests.model import Section
-from digests.safety import must_show
+from digests.safety import gravity, must_show
 from digests.shared import Pair, Shared
 from digests.studyview import one_per_study
 from digests.wording import OTHER_SECTION, SECTION_ORDER
@@ -36,6 +39,7 @@ class Selection:
     hidden: tuple[str, ...]  # PMIDs covered without an item: ``rest`` and notices, retractions
     sections: tuple[Section, ...]
     later_reports: int  # shown papers that are a later report of a study
+    flagged_more: int = 0  # of ``rest``: harm reports and findings against a baseline leaves out
 
 
 def follows(questions: Sequence[str], evidence: Evidence) -> bool:
@@ -82,7 +86,12 @@ def select(
         chosen = set(baseline_selection(studies, min(cap, BASELINE_SELECTION)))
     else:
         chosen = set(range(min(cap, len(studies))))
-    chosen |= {i for i, (_, evidence) in enumerate(studies) if must_show(evidence)}  # past the cap
+    flagged = [i for i, (_, evidence) in enumerate(studies) if must_show(evidence)]
+    unlisted = 0
+    if baseline:  # the whole backlog: the gravest of them, up to the cap again
+        extra = sorted((i for i in flagged if i not in chosen), key=lambda i: gravity(studies[i]))
+        flagged, unlisted = extra[:cap], len(extra[cap:])
+    chosen |= set(flagged)  # past the cap
     shown = [studies[i] for i in sorted(chosen)]
     rest = [pair[0].pmid for i, pair in enumerate(studies) if i not in chosen] + repeats
     notes = shared.notes
@@ -93,4 +102,5 @@ def select(
         hidden=tuple(rest + silent),
         sections=group_sections(shared.items(shown)),
         later_reports=sum(bool(notes[a.pmid].earlier) for a, _ in studies if a.pmid in notes),
+        flagged_more=unlisted,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from digests.landscape import build_landscape, evidence_studies, is_synthetic, make_item, summarize
+from digests.listing import list_landscape
 from digests.model import DigestItem, Landscape
 from digests.studyview import study_notes
 from digests.trials import TrialPlanner, annotate_items
@@ -86,7 +87,7 @@ class Shared:
 
     def previous(self, last: OutboxEntry) -> dict[str, Any]:
         """The landscape summary ``last`` kept (read once per distinct summary)."""
-        key = last.landscape_hash or f"digest {last.id}"
+        key = _summary_key(last)
         if key not in self._previous:
             self._previous[key] = self.store.digest_landscape(last)
         return self._previous[key]
@@ -94,7 +95,7 @@ class Shared:
     def landscape(self, last: OutboxEntry | None) -> SharedLandscape:
         """The landscape for a digest after ``last`` (None: a first digest), built once per
         previous summary."""
-        key = "" if last is None else (last.landscape_hash or f"digest {last.id}")
+        key = _summary_key(last)
         if key not in self._landscapes:
             previous = None if last is None else self.previous(last)
             land = build_landscape(self.pairs, previous=previous, studies=self.grouped)
@@ -102,6 +103,15 @@ class Shared:
             text = json.dumps(summary, sort_keys=True)
             self._landscapes[key] = SharedLandscape(land, summary, text)
         return self._landscapes[key]
+
+    def listed(self, last: OutboxEntry | None, new: Iterable[str]) -> Landscape:
+        """The landscape for a digest after ``last`` as it lists it (digests.listing): the new
+        harm reports among ``new`` (the PMIDs the digest brings) always listed. Made once per
+        landscape and set of those reports."""
+        land = self.landscape(last).landscape
+        reported = {r.pmid for group in land.safety.harms for r in group.reports}
+        fresh = frozenset(reported.intersection(new))
+        return self.once(("listed", _summary_key(last), fresh), lambda: list_landscape(land, fresh))
 
     def cited_only(self, pmids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """``Store.found_by_citation_only``, asked once per paper in a run."""
@@ -123,3 +133,8 @@ class Shared:
             )
             self._items.update((item.pmid, item) for item in annotate_items(self.store, made))
         return [self._items[a.pmid] for a, _ in shown]
+
+
+def _summary_key(last: OutboxEntry | None) -> str:
+    """Which previous summary a digest after ``last`` compares with ("": a first digest)."""
+    return "" if last is None else (last.landscape_hash or f"digest {last.id}")

@@ -81,6 +81,13 @@ def harm_label(kind: str) -> str:
     return HARM_LABELS.get(kind, _unknown(kind))
 
 
+def lower_first(label: str) -> str:
+    """A label inside a sentence: "Dural tear or CSF leak" → "dural tear or CSF leak"
+    (an acronym first, "CSF leak", stays as it is)."""
+    head = label.split(" ", 1)[0]
+    return label if head.isupper() and len(head) > 1 else label[:1].lower() + label[1:]
+
+
 def sponsorship_label(value: str) -> str:
     """The badge: "Industry", "Independent", "Funding not stated"."""
     return SPONSORSHIP_LABELS.get(value, _unknown(value))

@@ -106,6 +106,7 @@ class MailSettings:
     admin_email: str | None = None
     unsubscribe_url: str | None = None
     preferences_url: str | None = None
+    evidence_url: str | None = None  # where every study is listed (default: the web map)
     templates_dir: Path | None = None
     note: str = ""
     max_items: int = 25
@@ -239,7 +240,7 @@ def parse_config(text: str, *, path: Path, env: Mapping[str, str]) -> Config:
 
 def _web_links(config: Config, where: TomlFile) -> Config:
     """With ``[web] base_url``, digests link to the web app's unsubscribe and preferences
-    pages (unless the admin points ``[mail]`` at their own endpoints)."""
+    pages and its evidence map (unless the admin points ``[mail]`` at their own endpoints)."""
     if not config.web.base_url:
         return config
     if config.mail.unsubscribe_url:
@@ -252,6 +253,7 @@ def _web_links(config: Config, where: TomlFile) -> Config:
         config.mail,
         unsubscribe_url=config.web.link("unsubscribe/{token}"),
         preferences_url=config.mail.preferences_url or config.web.link("subscriber/{token}"),
+        evidence_url=config.mail.evidence_url or config.web.link(""),
     )
     return dataclasses.replace(config, mail=mail)
 

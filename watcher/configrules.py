@@ -82,6 +82,12 @@ def validate(config: Config, where: TomlFile) -> None:
             "mail.preferences_url must contain {token}, e.g. "
             "https://example.org/mildwatch/subscriber/{token}",
         )
+    if m.evidence_url is not None and not re.fullmatch(r"https?://[^?#\s]+", m.evidence_url):
+        raise where.error(
+            "mail.evidence_url",
+            "mail.evidence_url must be an http(s) address with no query string, e.g. "
+            "https://example.org/mildwatch/ (the page listing every study)",
+        )
     _validate_web(config.web, where)
 
 
