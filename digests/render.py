@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from digests import chart
 from digests.mime import BodyEncoder, message_bytes, placeholder
-from digests.model import DigestView, TimelineYear
+from digests.model import DigestView, Landscape, TimelineYear
 from digests.partials import install as install_partials
 from digests.studymodel import StudyTrack
 from digests.wording import (
@@ -209,6 +209,7 @@ class Renderer:
         self.env = make_environment(templates_dir)
         self.bodies = BodyEncoder()  # the run's digests share most lines: each encoded once
         self._charts: dict[tuple[object, ...], InlineImage | None] = {}
+        self._drawn: dict[int, tuple[Landscape, InlineImage | None, str]] = {}
 
     def chart_for(
         self, timeline: tuple[TimelineYear, ...], tracks: tuple[StudyTrack, ...] = ()
@@ -217,19 +218,24 @@ class Renderer:
             self._charts[(timeline, tracks)] = _chart_image(timeline, tracks)
         return self._charts[(timeline, tracks)]
 
+    def drawn(self, landscape: Landscape) -> tuple[InlineImage | None, str]:
+        """The chart of ``landscape`` and its text table, made once per landscape object: the
+        digests of a run share a few (comparing them by value costs as much as the corpus)."""
+        found = self._drawn.get(id(landscape))
+        if found is None or found[0] is not landscape:  # the landscape is kept: its id stays
+            image = self.chart_for(landscape.timeline, landscape.tracks)
+            table = chart.timeline_table(landscape.timeline, landscape.tracks_listed)
+            found = self._drawn[id(landscape)] = (landscape, image, table)
+        return found[1], found[2]
+
     def render(self, view: DigestView) -> RenderedDigest:
-        landscape = view.landscape
-        image = self.chart_for(landscape.timeline, landscape.tracks) if landscape else None
+        image, table = self.drawn(view.landscape) if view.landscape else (None, "")
         context: dict[str, Any] = {
             "view": view,
             "recipient": view.recipient,
             "synthetic": view.is_synthetic,
             "chart": image,
-            "timeline_table": (
-                chart.timeline_table(landscape.timeline, landscape.tracks_listed)
-                if landscape
-                else ""
-            ),
+            "timeline_table": table,
             "unsubscribe_url": safe_url(view.unsubscribe),
             "preferences_url": safe_url(view.preferences),
             "overflow_url": safe_url(view.overflow_url),

@@ -55,7 +55,7 @@ class Shared:
         self._previous: dict[str, dict[str, Any]] = {}
         self._items: dict[str, DigestItem] = {}
         self._cited: dict[str, tuple[str, ...]] = {}
-        self._within: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = {}
+        self._within: dict[tuple[str, tuple[str, ...]], list[Candidate]] = {}
         self._made: dict[Hashable, Any] = {}
 
     def candidates(self, subscriber: Subscriber) -> list[Candidate]:
@@ -66,16 +66,15 @@ class Shared:
         key = (subscriber.min_relevance, tuple(subscriber.searches))
         if key not in self._within:  # the same for everyone with these searches and relevance
             self._within[key] = [
-                (pmid, first_seen)
+                Candidate(*self._papers[pmid], first_seen)
                 for pmid, first_seen in self.store.undelivered_pmids(subscriber, ledger=False)
                 if pmid in self._papers  # else stored since the run began: it goes out next time
             ]
+        within = self._within[key]
         received = self.store.delivered_pmids(subscriber.id)
-        return [
-            Candidate(*self._papers[pmid], first_seen)
-            for pmid, first_seen in self._within[key]
-            if pmid not in received
-        ]
+        if not received:  # a first digest: every paper found is new (the one shared list)
+            return within
+        return [c for c in within if c.article.pmid not in received]
 
     def once(self, key: Hashable, make: Callable[[], T]) -> T:
         """``make()``, made once per ``key`` in the run: subscribers who would get the same
@@ -109,8 +108,11 @@ class Shared:
         harm reports among ``new`` (the PMIDs the digest brings) always listed. Made once per
         landscape and set of those reports."""
         land = self.landscape(last).landscape
-        reported = {r.pmid for group in land.safety.harms for r in group.reports}
-        fresh = frozenset(reported.intersection(new))
+        reported = self.once(
+            ("reported", _summary_key(last)),
+            lambda: frozenset(r.pmid for group in land.safety.harms for r in group.reports),
+        )
+        fresh = reported.intersection(new)
         return self.once(("listed", _summary_key(last), fresh), lambda: list_landscape(land, fresh))
 
     def cited_only(self, pmids: Sequence[str]) -> dict[str, tuple[str, ...]]:

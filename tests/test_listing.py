@@ -75,12 +75,16 @@ SERIOUS = 99300001
 MINOR = {99300002 + i: 2016 + i for i in range(8)}
 
 
+def nine_reports() -> list[str]:
+    return [case_series(SERIOUS, 2012, serious=True)] + [
+        case_series(pmid, year) for pmid, year in MINOR.items()
+    ]
+
+
 def test_a_kind_with_more_than_listed_reports_lists_the_gravest_and_counts_the_rest(
     store: Store, linked: MailSettings
 ) -> None:
-    records = [case_series(SERIOUS, 2012, serious=True)]
-    records += [case_series(pmid, year) for pmid, year in MINOR.items()]
-    seed(store, records, at=NOW - WEEK)
+    seed(store, nine_reports(), at=NOW - WEEK)
     subscribe(store)
     (digest,) = due(store, linked, NOW)
     message = stored_message(store, digest)
@@ -126,9 +130,7 @@ def test_without_a_web_address_the_line_names_the_command_that_lists_them(
 def test_a_new_harm_report_is_always_listed_however_many_older_ones_there_are(
     store: Store, linked: MailSettings
 ) -> None:
-    records = [case_series(SERIOUS, 2012, serious=True)]
-    records += [case_series(pmid, year) for pmid, year in MINOR.items()]
-    seed(store, records, at=NOW - WEEK)
+    seed(store, nine_reports(), at=NOW - WEEK)
     subscriber = subscribe(store, max_items=1)
     due(store, linked, NOW)  # the baseline
     # This week: eight more minor reports, each older than every one already known, so that by
