@@ -326,3 +326,47 @@ def test_a_pre_check_skips_a_pattern_only_where_it_cannot_match() -> None:
                 skipped[i] += 1
                 assert pattern.search(text) is None, (pattern.pattern[:40], text)
     assert min(matched) > 50 and min(skipped) > 500  # both sides of every gate were tried
+
+
+NUMBER_PIECES = ["٣ patients", "１２ months", "none", "NONE", "done", "A year", "a MONTH", "ſix"]
+NUMBER_PIECES += ["ſeventeen weeks", "eİght", "fİfteen", "Fifty-two", "twenty one", "a.", "2a"]
+
+
+def test_count_and_duration_patterns_tried_at_the_numbers_find_what_finditer_finds() -> None:
+    """The count and duration patterns are tried only where number_starts says a number (or,
+    for durations, an "a") can stand: the same matches, groups and all, as scanning."""
+    rng = random.Random(17)
+    numbers_only = (
+        samplesize._COUNT_NOUN,
+        samplesize._COUNT_VERB,
+        samplesize._PAIRED,
+        extract._DURATION,
+    )
+    found = 0
+    for text in gate_texts(5000, seed=13):
+        if rng.random() < 0.3:
+            text = f"{text} {rng.choice(NUMBER_PIECES)} {rng.choice(GATE_PIECES)}"
+        numbers, articles = extract.number_starts(text)
+        for pattern in numbers_only:
+            starts = sorted(numbers + articles) if pattern is extract._DURATION else numbers
+            fast = [(m.span(), m.groupdict()) for m in extract.anchored(pattern, text, starts)]
+            assert fast == [(m.span(), m.groupdict()) for m in pattern.finditer(text)], text
+            found += len(fast)
+    assert found > 2000
+    assert extract.number_starts("٣ and １２ or none")[0] == (0, 6, 7, 13)
+
+
+def test_the_veto_gate_skips_the_pattern_only_where_it_cannot_match() -> None:
+    pieces = [*GATE_PIECES, "planned", "PLANNED", "wİll", "is ongoing", "to be reported"]
+    pieces += ["to  be reported", "markovian", "Simulations", "are needed", "is required"]
+    pieces += ["warranted", "lacking", "scheduled", "futures", "shoulder", "willing", "horizon"]
+    rng = random.Random(19)
+    hits = skipped = 0
+    for _ in range(6000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        if holds_any(folded(text), extract.VETO_WORDS):
+            hits += extract._SENTENCE_VETO.search(text) is not None
+        else:
+            skipped += 1
+            assert extract._SENTENCE_VETO.search(text) is None, text
+    assert hits > 500 and skipped > 500

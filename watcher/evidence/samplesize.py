@@ -20,12 +20,13 @@ A case report is one patient unless it says otherwise.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from watcher.evidence.extract import parse_number
+from watcher.evidence.extract import anchored, number_starts, parse_number
 from watcher.evidence.textcues import Match, Segment, folded, holds_any, sentence_segments
 from watcher.vocabulary import NUMBER_WORDS
 
@@ -154,8 +155,10 @@ def _count_patterns(sentence: str, low: str) -> list[tuple[re.Pattern, str]]:
 def _raw_counts(sentence: str, low: str | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, kind) of every count of people in ``sentence``, in order."""
     raw = []
+    numbers = number_starts(sentence)[0]
     for pattern, kind in _count_patterns(sentence, folded(sentence) if low is None else low):
-        for m in pattern.finditer(sentence):
+        found = pattern.finditer(sentence) if kind == "n" else anchored(pattern, sentence, numbers)
+        for m in found:
             mid = m.groupdict().get("mid") or ""
             if any(w.lower() in _NOT_MODIFIERS for w in mid.split()):
                 continue
@@ -188,6 +191,8 @@ def _tier(sentence: str, start: int, end: int, window: str, kind: str) -> int:
 
 def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
     sentence = seg.text[s_start:s_end]
+    if not number_starts(sentence)[0]:
+        return []  # every count pattern, "n = 40" too, starts with a number
     low = folded(sentence)
     people = holds_any(low, PEOPLE_WORDS)
     raw = _raw_counts(sentence, low)
@@ -246,7 +251,7 @@ def _arm_sums(
     if len(run) >= 2:
         sums.append(run)
     found = [_total(arms, seg, arms[0].match.start, arms[-1].match.end) for arms in sums]
-    for pair in _PAIRED.finditer(sentence) if people else ():
+    for pair in anchored(_PAIRED, sentence, number_starts(sentence)[0]) if people else ():
         first, second = parse_number(pair.group("a")), parse_number(pair.group("b"))
         if pair.group("x").lower() in _NOT_MODIFIERS or first is None or second is None:
             continue
@@ -264,10 +269,23 @@ def _arm_sums(
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def sentence_counts(sentence: str) -> tuple[tuple[int, int, int, int], ...]:
+    """(value, tier, start, end) of every count of people in ``sentence``, arms summed; a
+    pure function of the sentence's words, so it is read once per distinct sentence (rules
+    and records repeat sentences: "design" asks for these counts too)."""
+    counts = _counts_in(Segment("", sentence), 0, len(sentence))
+    return tuple((c.value, c.tier, c.match.start, c.match.end) for c in counts)
+
+
 def patient_counts(segments: Sequence[Segment]) -> list[Count]:
     """Every stated count of patients, arms summed, parts of the sample (tier 4) left out."""
-    counts = [c for seg, s, e in sentence_segments(segments) for c in _counts_in(seg, s, e)]
-    return [c for c in counts if c.tier < 4]
+    return [
+        Count(value, tier, Match(seg, s + start, s + end))
+        for seg, s, e in sentence_segments(segments)
+        for value, tier, start, end in sentence_counts(seg.text[s:e])
+        if tier < 4
+    ]
 
 
 def sample_size(segments: Sequence[Segment], *, case_report: bool = False) -> Count | None:
