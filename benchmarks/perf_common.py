@@ -171,8 +171,9 @@ def clear_text_caches() -> None:
     for cached in (
         textcues.sentence_spans,
         textcues._mostly_upper,
-        textcues._spans,
-        phrasefind._starts,
+        textcues._found,
+        textcues._scanned,
+        phrasefind.starts_in,
         samplesize.sentence_counts,
         extract.sentence_followups,
         extract.number_starts,

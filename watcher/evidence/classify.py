@@ -66,7 +66,8 @@ def _hits(cues: CueSet, segments: Sequence[Segment], blocked: CueSet) -> list[Ma
 
 
 def _blocked(match: Match, cues: CueSet) -> bool:
-    return any(match.overlaps(found) for found in cues.matches([match.segment]))
+    """Whether a span of ``cues`` overlaps ``match`` (in its segment)."""
+    return any(s < match.end and match.start < e for s, e in cues.spans(match.segment.text))
 
 
 def _points(hits: Sequence[Match], weight: float, profile: Profile, synthesis: bool) -> float:

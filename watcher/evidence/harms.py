@@ -92,12 +92,12 @@ def _read_clause(
 ) -> None:
     text = seg.text
     clause = part_of(text, start, end)
-    if lex.skip.spans(clause) or lex.unrelated.spans(clause):
-        return
-    measured = bool(lex.methods.spans(clause))
     specific = [(kind, s, e) for kind, cues in lex.kinds for s, e in cues.spans(clause)]
     general = [] if specific else [("other", s, e) for s, e in lex.unspecified.spans(clause)]
     hits = specific + general
+    if not hits or lex.skip.spans(clause) or lex.unrelated.spans(clause):
+        return  # (most clauses name no harm: asked first, it spares the other questions)
+    measured = bool(lex.methods.spans(clause))
     for kind, s, e in hits:
         match = Match(seg, start + s, start + e)
         if negated(text, start, match.start, match.end):

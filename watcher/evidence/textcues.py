@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from watcher.evidence.phrasefind import PhraseFinder, PhraseIndex, part_of
+from watcher.evidence.phrasefind import PhraseFinder, PhraseIndex, part_of, starts_in
 
 SNIPPET_LIMIT = 200
 
@@ -254,12 +254,32 @@ class _Finders:
         self.keyed = frozenset(numbers) if None not in numbers else None  # type: ignore[arg-type]
 
 
-@functools.lru_cache(maxsize=8192)
 def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    """A cue set's spans in ``text``. Most of the questions rules ask have no phrase of the
+    set starting anywhere in the text: those are answered from the text's starts (found once
+    per text) without a look-up of their own, so the cache of found spans holds only the
+    few pairs with something to find."""
+    keyed = finders.keyed
+    if keyed is not None and (starts := starts_in(finders.index, text)) is not None:
+        return () if keyed.isdisjoint(starts) else _found(finders, text)
+    return _scanned(finders, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scanned(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of a set with a phrase the index has no key for, or in a text it cannot judge."""
+    return _find(finders, text, finders.index.starts(text) if finders.keyed else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _found(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    return _find(finders, text, finders.index.starts(text))
+
+
+def _find(
+    finders: _Finders, text: str, starts: dict[int, list[int]] | None
+) -> tuple[tuple[int, int], ...]:
     loose, exact, unless = finders.loose, finders.exact, finders.unless
-    starts = finders.index.starts(text) if finders.keyed is not None else None
-    if starts is not None and finders.keyed is not None and finders.keyed.isdisjoint(starts):
-        return ()  # no phrase of the set can start anywhere in the text
     found = loose.spans_at(text, starts) if loose else []
     if exact and not _mostly_upper(text):
         found += exact.spans_at(text, starts)
