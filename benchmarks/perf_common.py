@@ -174,6 +174,7 @@ def clear_text_caches() -> None:
         textcues._found,
         textcues._scanned,
         phrasefind.starts_in,
+        phrasefind._in_order,
         samplesize.sentence_counts,
         extract.sentence_followups,
         extract.number_starts,

@@ -353,7 +353,7 @@ def test_count_and_duration_patterns_tried_at_the_numbers_find_what_finditer_fin
             assert fast == [(m.span(), m.groupdict()) for m in pattern.finditer(text)], text
             found += len(fast)
     assert found > 2000
-    assert extract.number_starts("٣ and １２ or none")[0] == (0, 6, 7, 13)
+    assert extract.number_starts("٣ and １２ or none")[0] == (0, 6, 13)
 
 
 def test_the_veto_gate_skips_the_pattern_only_where_it_cannot_match() -> None:

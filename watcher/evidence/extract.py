@@ -28,13 +28,17 @@ _WORD_VALUE = {w: i for i, w in enumerate(NUMBER_UNITS)} | {
 }
 
 
+_DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+_WORD_BREAK = re.compile(r"[\s-]+")
+
+
 def parse_number(token: str) -> float | None:
     """ "24", "1,013", "6.4", "Seventy-five", "one hundred and two" → a number."""
     text = token.strip().lower()
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", text):
+    if _DIGITS.fullmatch(text):
         return float(text.replace(",", ""))
     value = 0
-    for word in re.split(r"[\s-]+", text):
+    for word in _WORD_BREAK.split(text):
         if word == "hundred":
             value = max(value, 1) * 100
         elif word in _WORD_VALUE:
@@ -46,14 +50,14 @@ def parse_number(token: str) -> float | None:
 
 # --- where numbers can start ----------------------------------------------------------------
 
-_DIGIT = re.compile(r"\d")
+_DIGITS_RUN = re.compile(r"\d+")
 
 
 @functools.cache
 def _number_keys() -> ahocorasick.Automaton:
-    """ASCII digits, the number words and the article "a": (length, is a number) each."""
+    """The number words and the article "a": (length, is a number word) each."""
     automaton = ahocorasick.Automaton()
-    for word in (*"0123456789", *NUMBER_UNITS, *NUMBER_TENS):
+    for word in (*NUMBER_UNITS, *NUMBER_TENS):
         automaton.add_word(word, (len(word), True))
     automaton.add_word("a", (1, False))
     automaton.make_automaton()
@@ -62,21 +66,21 @@ def _number_keys() -> ahocorasick.Automaton:
 
 @functools.lru_cache(maxsize=4096)
 def number_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Where in ``text`` a number can start (a digit, or a number word in any case), and
-    where an "a" stands: the count and duration patterns start only there, so they are
-    tried at these places (:func:`anchored`) instead of at every character. More places than
-    needed ("one" in "none"), never fewer: :func:`folded` keeps each character in place, and
-    digits other than ASCII are looked for apart."""
-    numbers: set[int] = set()
+    """Where in ``text`` a number can start (a run of digits, or a number word in any case),
+    and where an "a" stands: the count and duration patterns, which cannot start right
+    after a letter or digit, start only there, so they are tried at these places
+    (:func:`anchored`) instead of at every character. More places than needed ("one" in
+    "none"), never fewer: :func:`folded` keeps each character in place."""
+    words = []
     articles = []
     for end, (size, is_number) in _number_keys().iter(folded(text)):
         if is_number:
-            numbers.add(end - size + 1)
+            words.append(end - size + 1)
         else:
             articles.append(end)
-    if not text.isascii():
-        numbers.update(m.start() for m in _DIGIT.finditer(text))
-    return tuple(sorted(numbers)), tuple(articles)
+    digits = [m.start() for m in _DIGITS_RUN.finditer(text)]
+    numbers = sorted({*digits, *words}) if words else digits
+    return tuple(numbers), tuple(articles)
 
 
 def anchored(pattern: re.Pattern, text: str, starts: Sequence[int]) -> Iterator[re.Match]:
@@ -228,9 +232,12 @@ _BENEFIT = re.compile(
 )
 
 
+_TOKEN = re.compile(r"[^\W\d_]+|\d")
+
+
 def _only_filler(text: str) -> bool:
     """Between "follow-up" and a number only small words may stand ("follow-up of at least")."""
-    for token in re.findall(r"[^\W\d_]+|\d", text):
+    for token in _TOKEN.findall(text):
         if not (token.isdigit() or token in _FILLER_WORDS or parse_number(token) is not None):
             return False
     return True

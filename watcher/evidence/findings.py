@@ -55,10 +55,13 @@ def telling(matches: Sequence[Match], profile: Profile) -> Match | None:
     return next(own, matches[0] if matches else None)
 
 
+_PROCEDURE = re.compile(r"\b(?:procedur\w*|device)\b", re.IGNORECASE)
+
+
 def _mentions_procedure(sentence: str, profile: Profile) -> bool:
     lex = profile.relevance
     return bool(
-        re.search(r"\b(?:procedur\w*|device)\b", sentence, re.IGNORECASE)
+        _PROCEDURE.search(sentence)
         or any(c.spans(sentence) for c in (lex.names, lex.ambiguous_names, lex.generic_names))
     )
 

@@ -114,7 +114,7 @@ def part_of(text: str, start: int, end: int) -> str:
 def starts_in(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
     """:meth:`PhraseIndex.starts` (the cue matcher calls it straight: it asks ~230 times a
     record)."""
-    if isinstance(text, Part) and (whole := starts_in(index, text.whole)) is not None:
+    if isinstance(text, Part) and (whole := _in_order(index, text.whole)) is not None:
         return _within(whole, text.at, text.at + len(text))
     folded = fold(text)
     if folded is None:
@@ -130,16 +130,26 @@ def starts_in(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
     return {number: sorted(starts) for number, starts in found.items()}
 
 
-def _within(starts: dict[int, list[int]], start: int, end: int) -> dict[int, list[int]]:
+@functools.lru_cache(maxsize=1024)
+def _in_order(index: PhraseIndex, text: str) -> tuple[list[int], list[int]] | None:
+    """The starts of a whole text as two lists in the text's order: places, and the number
+    of the list starting at each (so a piece's starts are one slice of them)."""
+    starts = starts_in(index, text)
+    if starts is None:
+        return None
+    pairs = sorted((place, number) for number, places in starts.items() for place in places)
+    return [place for place, _ in pairs], [number for _, number in pairs]
+
+
+def _within(whole: tuple[list[int], list[int]], start: int, end: int) -> dict[int, list[int]]:
     """The starts in ``[start, end)`` of a whole text, as places in that piece of it. Every
     key found in the piece is found in the whole at the same place (folding is character by
     character); a key found there that runs past the piece's end is a place where a pattern
     is tried in vain, never a wrong match."""
-    found = {}
-    for number, places in starts.items():
-        low, high = bisect.bisect_left(places, start), bisect.bisect_left(places, end)
-        if low < high:
-            found[number] = [place - start for place in places[low:high]]
+    places, numbers = whole
+    found: dict[int, list[int]] = {}
+    for at in range(bisect.bisect_left(places, start), bisect.bisect_left(places, end)):
+        found.setdefault(numbers[at], []).append(places[at] - start)
     return found
 
 

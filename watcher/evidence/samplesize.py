@@ -112,6 +112,12 @@ _PAIRED = re.compile(
     rf"(?P<b>{_COUNT})\s+(?:[A-Za-z][\w-]*\s+)?(?:{_PEOPLE})\b",
     re.IGNORECASE,
 )
+# Patterns the rules below use inline, compiled once.
+_CLAUSE_BREAK = re.compile(r"[;:]")
+_ASSESSED = re.compile(r"\bassessed\b")
+_BRACKETED = re.compile(r"\(([^()]*)\)")
+_LISTED = re.compile(r"\b(?:and|or|vs\.?|versus)\b|,")  # arms listed apart
+_JOINED = re.compile(r"\s*,?\s*(?:and|vs\.?|versus)\s*")  # arms side by side
 _CASE_PATIENT = re.compile(  # the one patient of a case report
     r"\b(?:an?\s+(?:\d+|[a-z]+(?:-[a-z]+)?)[\s-]year[\s-]old\b|a\s+(?:patient|man|woman|male"
     r"|female|boy|girl|case)\b)",
@@ -173,7 +179,7 @@ def _raw_counts(sentence: str, low: str | None = None) -> list[tuple[int, int, i
 
 def _tier(sentence: str, start: int, end: int, window: str, kind: str) -> int:
     lead = " ".join(sentence[:start].split()[-3:])
-    clause = re.split(r"[;:]", sentence[:start])[-1]
+    clause = _CLAUSE_BREAK.split(sentence[:start])[-1]
     if (
         _SUBSET_AFTER.match(sentence[end:])
         or (kind == "n" and _SHARE_BEFORE.search(sentence[:start]))
@@ -198,7 +204,8 @@ def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
     raw = _raw_counts(sentence, low)
     if not raw:  # no arms to add up; only two counts sharing a noun ("9 A and 11 B patients")
         return _arm_sums(seg, s_start, sentence, [], people) if people else []
-    screening = bool(_SCREENING.search(sentence))
+    # (a count is dropped for screening only beside "assessed": no such word, no search)
+    screening = "assessed" in low and bool(_SCREENING.search(sentence))
     counts = []
     for index, (start, end, value, kind) in enumerate(raw):
         stop = raw[index + 1][0] if index + 1 < len(raw) else len(sentence)
@@ -206,7 +213,7 @@ def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
         if (
             _NOT_SAMPLE.search(window)
             or _PER_ARM.match(sentence[end:])
-            or (screening and re.search(r"\bassessed\b", window))
+            or (screening and _ASSESSED.search(window))
         ):
             continue
         tier = _tier(sentence, start, end, window, kind)
@@ -227,7 +234,7 @@ def _arm_sums(
     58", "131 mild and 128 injection patients"."""
     whole = [c for c in counts if c.tier < 4]
     sums: list[list[Count]] = []
-    for group in re.finditer(r"\(([^()]*)\)", sentence):
+    for group in _BRACKETED.finditer(sentence):
         inside = [c for c in whole if group.start() < c.match.start - s_start < group.end()]
         if len(inside) >= 2 and all(_COUNT_N.fullmatch(c.match.text) for c in inside):
             sums.append(inside)
@@ -237,12 +244,12 @@ def _arm_sums(
             sentence[a.match.end - s_start : b.match.start - s_start]
             for a, b in itertools.pairwise(labelled)
         ]
-        if all(re.search(r"\b(?:and|or|vs\.?|versus)\b|,", gap) for gap in gaps):
+        if all(_LISTED.search(gap) for gap in gaps):
             sums.append(labelled)
     run: list[Count] = []
     for count in whole:
         gap = sentence[run[-1].match.end - s_start : count.match.start - s_start] if run else ""
-        if run and re.fullmatch(r"\s*,?\s*(?:and|vs\.?|versus)\s*", gap):
+        if run and _JOINED.fullmatch(gap):
             run.append(count)
         else:
             if len(run) >= 2:

@@ -132,7 +132,7 @@ def folded(text: str) -> str:
 
 def holds_any(low: str, words: Iterable[str]) -> bool:
     """Whether the :func:`folded` text ``low`` contains one of ``words`` (lower case)."""
-    return any(word in low for word in words)
+    return any(map(low.__contains__, words))
 
 
 # --- phrase cues ---------------------------------------------------------------------------
