@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from watcher.evidence import extract, load_profile, samplesize
+from watcher.evidence import extract, load_profile, samplesize, textcues
 from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, phrase_key
@@ -370,3 +370,30 @@ def test_the_veto_gate_skips_the_pattern_only_where_it_cannot_match() -> None:
             skipped += 1
             assert extract._SENTENCE_VETO.search(text) is None, text
     assert hits > 500 and skipped > 500
+
+
+def reference_sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """textcues.sentence_spans as it was: the word before each stop searched in the whole
+    sentence so far."""
+    spans, start = [], 0
+    for found in re.finditer(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])", text):
+        word = re.search(r"([\w.]*)$", text[start : found.start()])
+        token = word.group(1).lower() if word else ""
+        if token in textcues._ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+            continue
+        spans.append((start, found.end()))
+        start = found.end()
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return tuple(spans)
+
+
+def test_sentences_are_split_as_before() -> None:
+    rng = random.Random(29)
+    pieces = [*WORDS, "vs.", "et al.", "U.S.", "e.g.", "Dr.", "3.5", "A.", "The", "(The", "\n"]
+    pieces += ["x" * 45, "y" * 39 + ".", "Inc.", "ſ.", "İ.", "a\n.", ". ", "! ", "? ", "12."]
+    for _ in range(4000):
+        text = "".join(p + rng.choice([" ", " ", "", "  "]) for p in rng.choices(pieces, k=20))
+        assert textcues.sentence_spans.__wrapped__(text) == reference_sentence_spans(text), text

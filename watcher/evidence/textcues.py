@@ -60,6 +60,19 @@ _ABBREVIATIONS_TEXT = (
     "vs al e.g i.e eg ie approx fig figs no nos dr mr mrs ms inc ltd ca st etc ref resp"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+_WORD_BEFORE = re.compile(r"[\w.]*$")
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    """The word (letters, digits, stops) ``text[start:end]`` ends with: looked for in the
+    last 40 characters, and in all of them only when it fills that window (searching the
+    whole sentence tries every character of it)."""
+    low = max(start, end - 40)
+    word = _WORD_BEFORE.search(text, low, end)
+    if word is None or (word.start() == low > start):
+        word = _WORD_BEFORE.search(text, start, end)
+    return word.group() if word else ""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -69,9 +82,8 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
     for found in _SENTENCE_END.finditer(text):
-        word = re.search(r"([\w.]*)$", text[start : found.start()])
-        token = word.group(1).lower() if word else ""
-        if token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+        token = _word_before(text, start, found.start()).lower()
+        if token in _ABBREVIATIONS or _INITIALS.fullmatch(token):
             continue  # "vs.", "U.S.", a lone initial
         spans.append((start, found.end()))
         start = found.end()
@@ -238,7 +250,7 @@ class CueSet:
 class _Finders:
     """A cue set's three finders; hashed by identity, so it keys the span cache cheaply."""
 
-    __slots__ = ("exact", "index", "keyed", "loose", "unless")
+    __slots__ = ("exact", "index", "keyed", "loose", "numbers", "unless")
 
     def __init__(self, cues: CueSet, index: PhraseIndex) -> None:
         def finder(phrases: tuple[str, ...], case_sensitive: bool = False) -> PhraseFinder | None:
@@ -252,6 +264,7 @@ class _Finders:
         # The numbers of the lists that find hits, when all of them have keys (else None).
         numbers = [f.number for f in (self.loose, self.exact) if f is not None]
         self.keyed = frozenset(numbers) if None not in numbers else None  # type: ignore[arg-type]
+        self.numbers = tuple(self.keyed or ())  # the same, to walk (one or two lists)
 
 
 def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
@@ -259,9 +272,11 @@ def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
     set starting anywhere in the text: those are answered from the text's starts (found once
     per text) without a look-up of their own, so the cache of found spans holds only the
     few pairs with something to find."""
-    keyed = finders.keyed
-    if keyed is not None and (starts := starts_in(finders.index, text)) is not None:
-        return () if keyed.isdisjoint(starts) else _found(finders, text)
+    if finders.keyed is not None and (starts := starts_in(finders.index, text)) is not None:
+        for number in finders.numbers:  # (a set's lists are one or two; a text's, dozens)
+            if number in starts:
+                return _found(finders, text)
+        return ()
     return _scanned(finders, text)
 
 
