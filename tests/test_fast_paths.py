@@ -354,6 +354,8 @@ def test_count_and_duration_patterns_tried_at_the_numbers_find_what_finditer_fin
             found += len(fast)
     assert found > 2000
     assert extract.number_starts("٣ and １２ or none")[0] == (0, 6, 13)
+    assert extract.number_starts("a\u3000year, A\tweek, data month")[1] == (0, 8, 19)
+    assert not any(chr(c).isspace() for c in range(0x3001, 0x110000))  # what the keys assume
 
 
 def test_the_veto_gate_skips_the_pattern_only_where_it_cannot_match() -> None:

@@ -55,11 +55,13 @@ _DIGITS_RUN = re.compile(r"\d+")
 
 @functools.cache
 def _number_keys() -> ahocorasick.Automaton:
-    """The number words and the article "a": (length, is a number word) each."""
+    """The number words, and "a" before a space of any kind (what \\s matches: every such
+    character is below U+3001): (length, is a number word) each."""
     automaton = ahocorasick.Automaton()
     for word in (*NUMBER_UNITS, *NUMBER_TENS):
         automaton.add_word(word, (len(word), True))
-    automaton.add_word("a", (1, False))
+    for space in filter(str.isspace, map(chr, range(0x3001))):
+        automaton.add_word("a" + space, (2, False))
     automaton.make_automaton()
     return automaton
 
@@ -67,9 +69,9 @@ def _number_keys() -> ahocorasick.Automaton:
 @functools.lru_cache(maxsize=4096)
 def number_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Where in ``text`` a number can start (a run of digits, or a number word in any case),
-    and where an "a" stands: the count and duration patterns, which cannot start right
-    after a letter or digit, start only there, so they are tried at these places
-    (:func:`anchored`) instead of at every character. More places than needed ("one" in
+    and where an "a" stands before a space: the count and duration patterns, which cannot
+    start right after a letter or digit, start only there, so they are tried at these
+    places (:func:`anchored`) instead of at every character. More places than needed ("one" in
     "none"), never fewer: :func:`folded` keeps each character in place."""
     words = []
     articles = []
@@ -77,7 +79,7 @@ def number_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         if is_number:
             words.append(end - size + 1)
         else:
-            articles.append(end)
+            articles.append(end - 1)
     digits = [m.start() for m in _DIGITS_RUN.finditer(text)]
     numbers = sorted({*digits, *words}) if words else digits
     return tuple(numbers), tuple(articles)
