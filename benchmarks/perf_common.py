@@ -27,7 +27,13 @@ if str(REPO) not in sys.path:
 
 from watcher import searches  # noqa: E402
 from watcher.config import Config, load_config, starter_config  # noqa: E402
-from watcher.evidence import default_profile_path, phrasefind, textcues  # noqa: E402
+from watcher.evidence import (  # noqa: E402
+    default_profile_path,
+    extract,
+    phrasefind,
+    samplesize,
+    textcues,
+)
 from watcher.localpubmed import LoggedRequest  # noqa: E402
 from watcher.store import Store  # noqa: E402
 
@@ -165,8 +171,13 @@ def clear_text_caches() -> None:
     for cached in (
         textcues.sentence_spans,
         textcues._mostly_upper,
-        textcues._spans,
-        phrasefind._starts,
+        textcues._found,
+        textcues._scanned,
+        phrasefind.starts_in,
+        phrasefind._in_order,
+        samplesize.sentence_counts,
+        extract.sentence_followups,
+        extract.number_starts,
     ):
         cached.cache_clear()
 

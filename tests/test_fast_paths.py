@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from watcher.evidence import extract, load_profile, samplesize
+from watcher.evidence import extract, load_profile, samplesize, textcues
 from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, phrase_key
@@ -326,3 +326,76 @@ def test_a_pre_check_skips_a_pattern_only_where_it_cannot_match() -> None:
                 skipped[i] += 1
                 assert pattern.search(text) is None, (pattern.pattern[:40], text)
     assert min(matched) > 50 and min(skipped) > 500  # both sides of every gate were tried
+
+
+NUMBER_PIECES = ["٣ patients", "１２ months", "none", "NONE", "done", "A year", "a MONTH", "ſix"]
+NUMBER_PIECES += ["ſeventeen weeks", "eİght", "fİfteen", "Fifty-two", "twenty one", "a.", "2a"]
+
+
+def test_count_and_duration_patterns_tried_at_the_numbers_find_what_finditer_finds() -> None:
+    """The count and duration patterns are tried only where number_starts says a number (or,
+    for durations, an "a") can stand: the same matches, groups and all, as scanning."""
+    rng = random.Random(17)
+    numbers_only = (
+        samplesize._COUNT_NOUN,
+        samplesize._COUNT_VERB,
+        samplesize._PAIRED,
+        extract._DURATION,
+    )
+    found = 0
+    for text in gate_texts(5000, seed=13):
+        if rng.random() < 0.3:
+            text = f"{text} {rng.choice(NUMBER_PIECES)} {rng.choice(GATE_PIECES)}"
+        numbers, articles = extract.number_starts(text)
+        for pattern in numbers_only:
+            starts = sorted(numbers + articles) if pattern is extract._DURATION else numbers
+            fast = [(m.span(), m.groupdict()) for m in extract.anchored(pattern, text, starts)]
+            assert fast == [(m.span(), m.groupdict()) for m in pattern.finditer(text)], text
+            found += len(fast)
+    assert found > 2000
+    assert extract.number_starts("٣ and １２ or none")[0] == (0, 6, 13)
+    assert extract.number_starts("a\u3000year, A\tweek, data month")[1] == (0, 8, 19)
+    assert not any(chr(c).isspace() for c in range(0x3001, 0x110000))  # what the keys assume
+
+
+def test_the_veto_gate_skips_the_pattern_only_where_it_cannot_match() -> None:
+    pieces = [*GATE_PIECES, "planned", "PLANNED", "wİll", "is ongoing", "to be reported"]
+    pieces += ["to  be reported", "markovian", "Simulations", "are needed", "is required"]
+    pieces += ["warranted", "lacking", "scheduled", "futures", "shoulder", "willing", "horizon"]
+    rng = random.Random(19)
+    hits = skipped = 0
+    for _ in range(6000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        if holds_any(folded(text), extract.VETO_WORDS):
+            hits += extract._SENTENCE_VETO.search(text) is not None
+        else:
+            skipped += 1
+            assert extract._SENTENCE_VETO.search(text) is None, text
+    assert hits > 500 and skipped > 500
+
+
+def reference_sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """textcues.sentence_spans as it was: the word before each stop searched in the whole
+    sentence so far."""
+    spans, start = [], 0
+    for found in re.finditer(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])", text):
+        word = re.search(r"([\w.]*)$", text[start : found.start()])
+        token = word.group(1).lower() if word else ""
+        if token in textcues._ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+            continue
+        spans.append((start, found.end()))
+        start = found.end()
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return tuple(spans)
+
+
+def test_sentences_are_split_as_before() -> None:
+    rng = random.Random(29)
+    pieces = [*WORDS, "vs.", "et al.", "U.S.", "e.g.", "Dr.", "3.5", "A.", "The", "(The", "\n"]
+    pieces += ["x" * 45, "y" * 39 + ".", "Inc.", "ſ.", "İ.", "a\n.", ". ", "! ", "? ", "12."]
+    for _ in range(4000):
+        text = "".join(p + rng.choice([" ", " ", "", "  "]) for p in rng.choices(pieces, k=20))
+        assert textcues.sentence_spans.__wrapped__(text) == reference_sentence_spans(text), text

@@ -66,7 +66,8 @@ def _hits(cues: CueSet, segments: Sequence[Segment], blocked: CueSet) -> list[Ma
 
 
 def _blocked(match: Match, cues: CueSet) -> bool:
-    return any(match.overlaps(found) for found in cues.matches([match.segment]))
+    """Whether a span of ``cues`` overlaps ``match`` (in its segment)."""
+    return any(s < match.end and match.start < e for s, e in cues.spans(match.segment.text))
 
 
 def _points(hits: Sequence[Match], weight: float, profile: Profile, synthesis: bool) -> float:
@@ -93,7 +94,7 @@ def _in_passing(match: Match, profile: Profile) -> bool:
     return bool(shared) and any(cues.spans(sentence) for _, cues in profile.comparators)
 
 
-_DEFINED = re.compile(r"^\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")
+_DEFINED = re.compile(r"\s*\(\s*(?:the\s+)?([A-Za-z][\w®-]{1,11})\s*\)")  # matched at a name's end
 
 
 def _aliases(named: Sequence[Match], segments: Sequence[Segment], blocked: CueSet) -> list[Match]:
@@ -103,11 +104,11 @@ def _aliases(named: Sequence[Match], segments: Sequence[Segment], blocked: CueSe
     also what surgeons call their own tubular decompression."""
     defined = {}
     for m in named:
-        found = _DEFINED.match(m.segment.text[m.end :])
+        found = _DEFINED.match(m.segment.text, m.end)
         if found:
             alias = found.group(1)
             at = found.start(1) if alias.islower() else found.end()
-            defined.setdefault(alias, (m.segment, m.end + at))
+            defined.setdefault(alias, (m.segment, at))
     hits = []
     for alias, (home, after) in defined.items():
         spellings = {alias, alias[0].upper() + alias[1:]}  # "mild", and "Mild" opening a sentence

@@ -11,9 +11,12 @@ are not; an economic model's horizons are dropped by the classifier.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+
+import ahocorasick
 
 from watcher.evidence.textcues import Match, Segment, folded, holds_any, sentence_segments
 from watcher.vocabulary import NUMBER_TENS, NUMBER_UNITS, NUMBER_WORDS
@@ -25,13 +28,17 @@ _WORD_VALUE = {w: i for i, w in enumerate(NUMBER_UNITS)} | {
 }
 
 
+_DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+_WORD_BREAK = re.compile(r"[\s-]+")
+
+
 def parse_number(token: str) -> float | None:
     """ "24", "1,013", "6.4", "Seventy-five", "one hundred and two" → a number."""
     text = token.strip().lower()
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?", text):
+    if _DIGITS.fullmatch(text):
         return float(text.replace(",", ""))
     value = 0
-    for word in re.split(r"[\s-]+", text):
+    for word in _WORD_BREAK.split(text):
         if word == "hundred":
             value = max(value, 1) * 100
         elif word in _WORD_VALUE:
@@ -39,6 +46,55 @@ def parse_number(token: str) -> float | None:
         elif word != "and":
             return None
     return float(value)
+
+
+# --- where numbers can start ----------------------------------------------------------------
+
+_DIGITS_RUN = re.compile(r"\d+")
+
+
+@functools.cache
+def _number_keys() -> ahocorasick.Automaton:
+    """The number words, and "a" before a space of any kind (what \\s matches: every such
+    character is below U+3001): (length, is a number word) each."""
+    automaton = ahocorasick.Automaton()
+    for word in (*NUMBER_UNITS, *NUMBER_TENS):
+        automaton.add_word(word, (len(word), True))
+    for space in filter(str.isspace, map(chr, range(0x3001))):
+        automaton.add_word("a" + space, (2, False))
+    automaton.make_automaton()
+    return automaton
+
+
+@functools.lru_cache(maxsize=4096)
+def number_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Where in ``text`` a number can start (a run of digits, or a number word in any case),
+    and where an "a" stands before a space: the count and duration patterns, which cannot
+    start right after a letter or digit, start only there, so they are tried at these
+    places (:func:`anchored`) instead of at every character. More places than needed ("one" in
+    "none"), never fewer: :func:`folded` keeps each character in place."""
+    words = []
+    articles = []
+    for end, (size, is_number) in _number_keys().iter(folded(text)):
+        if is_number:
+            words.append(end - size + 1)
+        else:
+            articles.append(end - 1)
+    digits = [m.start() for m in _DIGITS_RUN.finditer(text)]
+    numbers = sorted({*digits, *words}) if words else digits
+    return tuple(numbers), tuple(articles)
+
+
+def anchored(pattern: re.Pattern, text: str, starts: Sequence[int]) -> Iterator[re.Match]:
+    """What ``pattern.finditer(text)`` finds, for a pattern that matches only at ``starts``
+    (ascending) and never matches empty: tried there, left to right, never inside a match
+    already found."""
+    done = 0
+    match = pattern.match
+    for start in starts:
+        if start >= done and (found := match(text, start)):
+            yield found
+            done = found.end()
 
 
 # --- durations and follow-up ---------------------------------------------------------------
@@ -92,7 +148,8 @@ def find_durations(text: str) -> list[Duration]:
     found: list[Duration] = []
     if not holds_any(folded(text), UNIT_WORDS):
         return found
-    for m in _DURATION.finditer(text):
+    numbers, articles = number_starts(text)
+    for m in anchored(_DURATION, text, sorted(numbers + articles)):
         if m.group("a"):
             found.append(Duration(to_months(1, m.group("unit_a")), m.start(), m.end(), False))
             continue
@@ -113,6 +170,12 @@ _SENTENCE_VETO = re.compile(
     r"|warranted|future|should)\b",
     re.IGNORECASE,
 )
+# Words (folded) _SENTENCE_VETO cannot match without: a sentence lacking them all is not
+# searched with it (tests/test_fast_paths.py).
+VETO_WORDS = (
+    "planned", "will", "ongoing", "to be", "horizon", "markov", "simulat", "lifetime",
+    "projected", "needed", "required", "warranted", "lacking", "scheduled", "future", "should",
+)  # fmt: skip
 _AGE_BEFORE = re.compile(
     r"\b(?:age[sd]?|older than|younger than|over the age of)\W*(?:\w+\W+)?$"
     r"|\b(?:patients|adults|people|persons|subjects|individuals|men|women|participants|those)"
@@ -171,9 +234,12 @@ _BENEFIT = re.compile(
 )
 
 
+_TOKEN = re.compile(r"[^\W\d_]+|\d")
+
+
 def _only_filler(text: str) -> bool:
     """Between "follow-up" and a number only small words may stand ("follow-up of at least")."""
-    for token in re.findall(r"[^\W\d_]+|\d", text):
+    for token in _TOKEN.findall(text):
         if not (token.isdigit() or token in _FILLER_WORDS or parse_number(token) is not None):
             return False
     return True
@@ -184,9 +250,19 @@ def is_followup(sentence: str, duration: Duration) -> bool:
 
     Ages, symptom durations, enrolment periods, model horizons and planned visits are not.
     """
+    return not _vetoed(sentence) and _seen_then(sentence, duration)
+
+
+def _vetoed(sentence: str) -> bool:
+    """A sentence about plans, models or what is needed: none of its durations is follow-up."""
+    return holds_any(folded(sentence), VETO_WORDS) and bool(_SENTENCE_VETO.search(sentence))
+
+
+def _seen_then(sentence: str, duration: Duration) -> bool:
+    """:func:`is_followup` for a sentence that is not :func:`_vetoed`."""
     before = sentence[: duration.start].lower()
     after = sentence[duration.end :].lower()
-    if _SENTENCE_VETO.search(sentence) or _AGE_BEFORE.search(before) or _AGE_AFTER.match(after):
+    if _AGE_BEFORE.search(before) or _AGE_AFTER.match(after):
         return False
     if _AFTER_FOLLOW.match(after):
         return True
@@ -207,15 +283,21 @@ def is_followup(sentence: str, duration: Duration) -> bool:
 
 def followup_mentions(segments: Iterable[Segment]) -> list[tuple[float, Match]]:
     """Every duration stated as follow-up, with where it was found."""
-    found = []
-    for seg, s_start, s_end in sentence_segments(segments):
-        sentence = seg.text[s_start:s_end]
-        for duration in find_durations(sentence):
-            if is_followup(sentence, duration):
-                found.append(
-                    (duration.months, Match(seg, s_start + duration.start, s_start + duration.end))
-                )
-    return found
+    return [
+        (months, Match(seg, s_start + start, s_start + end))
+        for seg, s_start, s_end in sentence_segments(segments)
+        for months, start, end in sentence_followups(seg.text[s_start:s_end])
+    ]
+
+
+@functools.lru_cache(maxsize=4096)
+def sentence_followups(sentence: str) -> tuple[tuple[float, int, int], ...]:
+    """(months, start, end) of every duration ``sentence`` states as follow-up: a pure
+    function of the sentence, read once per distinct sentence."""
+    durations = find_durations(sentence)
+    if not durations or _vetoed(sentence):  # the sentence's veto is looked for once
+        return ()
+    return tuple((d.months, d.start, d.end) for d in durations if _seen_then(sentence, d))
 
 
 def longest_followup(segments: Iterable[Segment]) -> tuple[float, Match] | None:

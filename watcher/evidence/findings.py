@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from watcher.evidence.phrasefind import part_of
 from watcher.evidence.profile import Profile
 from watcher.evidence.textcues import (
     Match,
@@ -54,10 +55,13 @@ def telling(matches: Sequence[Match], profile: Profile) -> Match | None:
     return next(own, matches[0] if matches else None)
 
 
+_PROCEDURE = re.compile(r"\b(?:procedur\w*|device)\b", re.IGNORECASE)
+
+
 def _mentions_procedure(sentence: str, profile: Profile) -> bool:
     lex = profile.relevance
     return bool(
-        re.search(r"\b(?:procedur\w*|device)\b", sentence, re.IGNORECASE)
+        _PROCEDURE.search(sentence)
         or any(c.spans(sentence) for c in (lex.names, lex.ambiguous_names, lex.generic_names))
     )
 
@@ -95,7 +99,7 @@ def comparisons(
     found: dict[str, Match] = {}
     sentences = []
     for seg, start, end in sentence_segments(segments):
-        sentence = seg.text[start:end]
+        sentence = part_of(seg.text, start, end)
         cue = [
             (s, e)
             for s, e in wording.spans(sentence)
@@ -149,7 +153,7 @@ def complications(safety: list[Match], profile: Profile) -> list[tuple[str, Matc
     for seg, start, end in sentences:
         text = seg.text
         spans = [m.span() for p in (_NO_EVENTS, _RATE) for m in p.finditer(text, start, end)]
-        for s, e in profile.complications.spans(text[start:end]):
+        for s, e in profile.complications.spans(part_of(text, start, end)):
             s, e = start + s, start + e
             before = _COUNT_BEFORE.search(text[start:s])
             after = _COUNT_AFTER.match(text[e:end])

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from watcher.evidence.clauses import clause_spans, negated, stated_count
+from watcher.evidence.phrasefind import part_of
 from watcher.evidence.textcues import CueSet, Match, Segment, sentence_of, sentence_spans
 from watcher.records import HarmEvent, Tag
 
@@ -90,13 +91,13 @@ def _read_clause(
     absences: dict[str, Match],
 ) -> None:
     text = seg.text
-    clause = text[start:end]
-    if lex.skip.spans(clause) or lex.unrelated.spans(clause):
-        return
-    measured = bool(lex.methods.spans(clause))
+    clause = part_of(text, start, end)
     specific = [(kind, s, e) for kind, cues in lex.kinds for s, e in cues.spans(clause)]
     general = [] if specific else [("other", s, e) for s, e in lex.unspecified.spans(clause)]
     hits = specific + general
+    if not hits or lex.skip.spans(clause) or lex.unrelated.spans(clause):
+        return  # (most clauses name no harm: asked first, it spares the other questions)
+    measured = bool(lex.methods.spans(clause))
     for kind, s, e in hits:
         match = Match(seg, start + s, start + e)
         if negated(text, start, match.start, match.end):
@@ -137,7 +138,7 @@ def _follow_up(text: str, end: int, lex: HarmLexicon) -> str:
     patients underwent open decompression")."""
     _, s_end = sentence_of(text, max(0, end - 1))
     for c_start, c_end in clause_spans(text, end, s_end):
-        later = text[c_start:c_end]
+        later = part_of(text, c_start, c_end)
         if stated_count(later, 0, 0)[0] is not None or any(k.spans(later) for _, k in lex.kinds):
             return "unknown"
         said = _surgery(later, lex)
@@ -192,7 +193,7 @@ def _case_surgery(segments: Sequence[Segment], lex: HarmLexicon) -> str:
         if seg.source != "abstract":
             continue
         for start, end in sentence_spans(seg.text):
-            sentence = seg.text[start:end]
+            sentence = part_of(seg.text, start, end)
             if lex.skip.spans(sentence):
                 continue
             said = _surgery(sentence, lex)

@@ -31,7 +31,6 @@ import ahocorasick
 SEPARATORS = "\\s\\-‐–"  # what a phrase's " " or "-" may stand for (textcues.phrase_regex)
 _SEPARATOR = re.compile(f"[{SEPARATORS}]")
 _SEPARATED = re.compile(f"([{SEPARATORS}]+)")
-_SPECIAL_FOLDING = frozenset("İıſ")  # the regex matches them to i, i and s ignoring case
 
 Fold = tuple[str, list[int], list[int]]
 
@@ -52,8 +51,8 @@ def fold(text: str) -> Fold | None:
     """``text`` lower-cased without separators, with where each kept run starts in the folded
     text and in ``text``; None when keys cannot be trusted on it."""
     lowered = text.lower()
-    if len(lowered) != len(text) or not _SPECIAL_FOLDING.isdisjoint(text):
-        return None
+    if len(lowered) != len(text) or "İ" in text or "ı" in text or "ſ" in text:
+        return None  # the regex matches İ ı ſ to i i s ignoring case (three look-ups: fast)
     parts = _SEPARATED.split(lowered)  # kept, separators, kept, ..., kept
     kept = parts[0::2]
     origins = [0, *itertools.accumulate(map(len, parts))][0::2]
@@ -82,7 +81,7 @@ class PhraseIndex:
 
     def starts(self, text: str) -> dict[int, list[int]] | None:
         """Where in ``text`` each list's phrases can start (ascending); None: scan it."""
-        return _starts(self, text)
+        return starts_in(self, text)
 
     def automaton(self) -> ahocorasick.Automaton:
         if self._automaton is None:
@@ -94,8 +93,29 @@ class PhraseIndex:
         return self._automaton
 
 
+class Part(str):
+    """A piece of a longer text (a sentence or clause of a section) that knows where it
+    stands in it: where phrases can start in it is read off the whole text's starts, found
+    once, rather than found again (a rule asks about a section, then about its sentences).
+    Equal to, and hashed as, the plain string."""
+
+    whole: str
+    at: int
+
+
+def part_of(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` as a :class:`Part` of ``text``."""
+    piece = Part(text[start:end])
+    piece.whole, piece.at = text, start
+    return piece
+
+
 @functools.lru_cache(maxsize=4096)
-def _starts(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
+def starts_in(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
+    """:meth:`PhraseIndex.starts` (the cue matcher calls it straight: it asks ~230 times a
+    record)."""
+    if isinstance(text, Part) and (whole := _in_order(index, text.whole)) is not None:
+        return _within(whole, text.at, text.at + len(text))
     folded = fold(text)
     if folded is None:
         return None
@@ -108,6 +128,29 @@ def _starts(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
                 run = bisect.bisect_right(offsets, at) - 1
                 found.setdefault(number, set()).add(origins[run] + at - offsets[run])
     return {number: sorted(starts) for number, starts in found.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_order(index: PhraseIndex, text: str) -> tuple[list[int], list[int]] | None:
+    """The starts of a whole text as two lists in the text's order: places, and the number
+    of the list starting at each (so a piece's starts are one slice of them)."""
+    starts = starts_in(index, text)
+    if starts is None:
+        return None
+    pairs = sorted((place, number) for number, places in starts.items() for place in places)
+    return [place for place, _ in pairs], [number for _, number in pairs]
+
+
+def _within(whole: tuple[list[int], list[int]], start: int, end: int) -> dict[int, list[int]]:
+    """The starts in ``[start, end)`` of a whole text, as places in that piece of it. Every
+    key found in the piece is found in the whole at the same place (folding is character by
+    character); a key found there that runs past the piece's end is a place where a pattern
+    is tried in vain, never a wrong match."""
+    places, numbers = whole
+    found: dict[int, list[int]] = {}
+    for at in range(bisect.bisect_left(places, start), bisect.bisect_left(places, end)):
+        found.setdefault(numbers[at], []).append(places[at] - start)
+    return found
 
 
 class PhraseFinder:

@@ -20,12 +20,13 @@ A case report is one patient unless it says otherwise.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from watcher.evidence.extract import parse_number
+from watcher.evidence.extract import anchored, number_starts, parse_number
 from watcher.evidence.textcues import Match, Segment, folded, holds_any, sentence_segments
 from watcher.vocabulary import NUMBER_WORDS
 
@@ -111,6 +112,12 @@ _PAIRED = re.compile(
     rf"(?P<b>{_COUNT})\s+(?:[A-Za-z][\w-]*\s+)?(?:{_PEOPLE})\b",
     re.IGNORECASE,
 )
+# Patterns the rules below use inline, compiled once.
+_CLAUSE_BREAK = re.compile(r"[;:]")
+_ASSESSED = re.compile(r"\bassessed\b")
+_BRACKETED = re.compile(r"\(([^()]*)\)")
+_LISTED = re.compile(r"\b(?:and|or|vs\.?|versus)\b|,")  # arms listed apart
+_JOINED = re.compile(r"\s*,?\s*(?:and|vs\.?|versus)\s*")  # arms side by side
 _CASE_PATIENT = re.compile(  # the one patient of a case report
     r"\b(?:an?\s+(?:\d+|[a-z]+(?:-[a-z]+)?)[\s-]year[\s-]old\b|a\s+(?:patient|man|woman|male"
     r"|female|boy|girl|case)\b)",
@@ -154,8 +161,10 @@ def _count_patterns(sentence: str, low: str) -> list[tuple[re.Pattern, str]]:
 def _raw_counts(sentence: str, low: str | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, kind) of every count of people in ``sentence``, in order."""
     raw = []
+    numbers = number_starts(sentence)[0]
     for pattern, kind in _count_patterns(sentence, folded(sentence) if low is None else low):
-        for m in pattern.finditer(sentence):
+        found = pattern.finditer(sentence) if kind == "n" else anchored(pattern, sentence, numbers)
+        for m in found:
             mid = m.groupdict().get("mid") or ""
             if any(w.lower() in _NOT_MODIFIERS for w in mid.split()):
                 continue
@@ -170,7 +179,7 @@ def _raw_counts(sentence: str, low: str | None = None) -> list[tuple[int, int, i
 
 def _tier(sentence: str, start: int, end: int, window: str, kind: str) -> int:
     lead = " ".join(sentence[:start].split()[-3:])
-    clause = re.split(r"[;:]", sentence[:start])[-1]
+    clause = _CLAUSE_BREAK.split(sentence[:start])[-1]
     if (
         _SUBSET_AFTER.match(sentence[end:])
         or (kind == "n" and _SHARE_BEFORE.search(sentence[:start]))
@@ -188,12 +197,15 @@ def _tier(sentence: str, start: int, end: int, window: str, kind: str) -> int:
 
 def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
     sentence = seg.text[s_start:s_end]
+    if not number_starts(sentence)[0]:
+        return []  # every count pattern, "n = 40" too, starts with a number
     low = folded(sentence)
     people = holds_any(low, PEOPLE_WORDS)
     raw = _raw_counts(sentence, low)
     if not raw:  # no arms to add up; only two counts sharing a noun ("9 A and 11 B patients")
         return _arm_sums(seg, s_start, sentence, [], people) if people else []
-    screening = bool(_SCREENING.search(sentence))
+    # (a count is dropped for screening only beside "assessed": no such word, no search)
+    screening = "assessed" in low and bool(_SCREENING.search(sentence))
     counts = []
     for index, (start, end, value, kind) in enumerate(raw):
         stop = raw[index + 1][0] if index + 1 < len(raw) else len(sentence)
@@ -201,7 +213,7 @@ def _counts_in(seg: Segment, s_start: int, s_end: int) -> list[Count]:
         if (
             _NOT_SAMPLE.search(window)
             or _PER_ARM.match(sentence[end:])
-            or (screening and re.search(r"\bassessed\b", window))
+            or (screening and _ASSESSED.search(window))
         ):
             continue
         tier = _tier(sentence, start, end, window, kind)
@@ -222,7 +234,7 @@ def _arm_sums(
     58", "131 mild and 128 injection patients"."""
     whole = [c for c in counts if c.tier < 4]
     sums: list[list[Count]] = []
-    for group in re.finditer(r"\(([^()]*)\)", sentence):
+    for group in _BRACKETED.finditer(sentence):
         inside = [c for c in whole if group.start() < c.match.start - s_start < group.end()]
         if len(inside) >= 2 and all(_COUNT_N.fullmatch(c.match.text) for c in inside):
             sums.append(inside)
@@ -232,12 +244,12 @@ def _arm_sums(
             sentence[a.match.end - s_start : b.match.start - s_start]
             for a, b in itertools.pairwise(labelled)
         ]
-        if all(re.search(r"\b(?:and|or|vs\.?|versus)\b|,", gap) for gap in gaps):
+        if all(_LISTED.search(gap) for gap in gaps):
             sums.append(labelled)
     run: list[Count] = []
     for count in whole:
         gap = sentence[run[-1].match.end - s_start : count.match.start - s_start] if run else ""
-        if run and re.fullmatch(r"\s*,?\s*(?:and|vs\.?|versus)\s*", gap):
+        if run and _JOINED.fullmatch(gap):
             run.append(count)
         else:
             if len(run) >= 2:
@@ -246,7 +258,7 @@ def _arm_sums(
     if len(run) >= 2:
         sums.append(run)
     found = [_total(arms, seg, arms[0].match.start, arms[-1].match.end) for arms in sums]
-    for pair in _PAIRED.finditer(sentence) if people else ():
+    for pair in anchored(_PAIRED, sentence, number_starts(sentence)[0]) if people else ():
         first, second = parse_number(pair.group("a")), parse_number(pair.group("b"))
         if pair.group("x").lower() in _NOT_MODIFIERS or first is None or second is None:
             continue
@@ -264,10 +276,23 @@ def _arm_sums(
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def sentence_counts(sentence: str) -> tuple[tuple[int, int, int, int], ...]:
+    """(value, tier, start, end) of every count of people in ``sentence``, arms summed; a
+    pure function of the sentence's words, so it is read once per distinct sentence (rules
+    and records repeat sentences: "design" asks for these counts too)."""
+    counts = _counts_in(Segment("", sentence), 0, len(sentence))
+    return tuple((c.value, c.tier, c.match.start, c.match.end) for c in counts)
+
+
 def patient_counts(segments: Sequence[Segment]) -> list[Count]:
     """Every stated count of patients, arms summed, parts of the sample (tier 4) left out."""
-    counts = [c for seg, s, e in sentence_segments(segments) for c in _counts_in(seg, s, e)]
-    return [c for c in counts if c.tier < 4]
+    return [
+        Count(value, tier, Match(seg, s + start, s + end))
+        for seg, s, e in sentence_segments(segments)
+        for value, tier, start, end in sentence_counts(seg.text[s:e])
+        if tier < 4
+    ]
 
 
 def sample_size(segments: Sequence[Segment], *, case_report: bool = False) -> Count | None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from watcher.evidence.clauses import clause_spans, negated
+from watcher.evidence.phrasefind import part_of
 from watcher.evidence.textcues import SNIPPET_LIMIT, CueSet, Match, Segment, sentence_spans
 from watcher.records import Article, Grant, Tag
 
@@ -56,7 +57,7 @@ def read_sponsorship(
             continue
         disclosure = any(key in seg.label for key in lex.disclosure_sections)
         for start, end in sentence_spans(seg.text):
-            if disclosure or lex.statements.spans(seg.text[start:end]):
+            if disclosure or lex.statements.spans(part_of(seg.text, start, end)):
                 found += _statement(seg, lex, disclosure=disclosure, span=(start, end))
     tags = list(dict.fromkeys(found))  # each statement once, in the order read
     values = {str(tag.value) for tag in tags}
@@ -94,7 +95,8 @@ def _statement(
         quote = Match(seg, c_start + where[0], c_start + where[1]).snippet if values else ""
         for value in values:
             yield Tag(value, clause if len(clause) <= SNIPPET_LIMIT else quote, seg.source)
-    for s, e in lex.no_funding.spans(seg.text[start:end]):  # "Funding: none" spans a break
+    # "Funding: none" spans a break
+    for s, e in lex.no_funding.spans(part_of(seg.text, start, end)):
         if not any(c_start <= start + s and start + e <= c_end for c_start, c_end in clauses):
             yield Tag.of("no_funding", Match(seg, start + s, start + e))
 
@@ -110,7 +112,7 @@ def _clause(
     declares. Denied industry money ("None of the authors received funding from industry")
     declares no conflicts and, for funding, no industry funding.
     """
-    clause = text[start:end]
+    clause = part_of(text, start, end)
     funding = lex.funding.spans(clause)
     cues = sorted(lex.ties.spans(clause) + funding)
     live = [c for c in cues if not negated(text, start, start + c[0], start + c[1])]

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from watcher.evidence.phrasefind import PhraseFinder, PhraseIndex
+from watcher.evidence.phrasefind import PhraseFinder, PhraseIndex, part_of, starts_in
 
 SNIPPET_LIMIT = 200
 
@@ -60,6 +60,19 @@ _ABBREVIATIONS_TEXT = (
     "vs al e.g i.e eg ie approx fig figs no nos dr mr mrs ms inc ltd ca st etc ref resp"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+_WORD_BEFORE = re.compile(r"[\w.]*$")
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    """The word (letters, digits, stops) ``text[start:end]`` ends with: looked for in the
+    last 40 characters, and in all of them only when it fills that window (searching the
+    whole sentence tries every character of it)."""
+    low = max(start, end - 40)
+    word = _WORD_BEFORE.search(text, low, end)
+    if word is None or (word.start() == low > start):
+        word = _WORD_BEFORE.search(text, start, end)
+    return word.group() if word else ""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -69,9 +82,8 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
     for found in _SENTENCE_END.finditer(text):
-        word = re.search(r"([\w.]*)$", text[start : found.start()])
-        token = word.group(1).lower() if word else ""
-        if token in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", token):
+        token = _word_before(text, start, found.start()).lower()
+        if token in _ABBREVIATIONS or _INITIALS.fullmatch(token):
             continue  # "vs.", "U.S.", a lone initial
         spans.append((start, found.end()))
         start = found.end()
@@ -92,7 +104,7 @@ def sentence_of(text: str, position: int) -> tuple[int, int]:
 def sentence_around(match: Match) -> str:
     """The sentence ``match`` stands in."""
     start, end = sentence_of(match.segment.text, match.start)
-    return match.segment.text[start:end]
+    return part_of(match.segment.text, start, end)
 
 
 def snippet(text: str, start: int, end: int, limit: int = SNIPPET_LIMIT) -> str:
@@ -123,13 +135,16 @@ def folded(text: str) -> str:
     """``text`` lower-cased so that whatever a case-insensitive pattern of ASCII letters
     matches in it is a substring: a cheap, exact pre-check before a costly pattern. Besides
     ASCII the regex engine folds only İ, ı, ſ and the Kelvin sign to ASCII letters; lower()
-    maps the sign, the other three are mapped first."""
-    return text.translate(_TO_ASCII).lower()
+    maps the sign, the other three are mapped first (only when present: translate costs
+    more than the three look-ups). Each character stays one character."""
+    if "İ" in text or "ı" in text or "ſ" in text:
+        text = text.translate(_TO_ASCII)
+    return text.lower()
 
 
 def holds_any(low: str, words: Iterable[str]) -> bool:
     """Whether the :func:`folded` text ``low`` contains one of ``words`` (lower case)."""
-    return any(word in low for word in words)
+    return any(map(low.__contains__, words))
 
 
 # --- phrase cues ---------------------------------------------------------------------------
@@ -235,7 +250,7 @@ class CueSet:
 class _Finders:
     """A cue set's three finders; hashed by identity, so it keys the span cache cheaply."""
 
-    __slots__ = ("exact", "index", "keyed", "loose", "unless")
+    __slots__ = ("exact", "index", "keyed", "loose", "numbers", "unless")
 
     def __init__(self, cues: CueSet, index: PhraseIndex) -> None:
         def finder(phrases: tuple[str, ...], case_sensitive: bool = False) -> PhraseFinder | None:
@@ -249,14 +264,37 @@ class _Finders:
         # The numbers of the lists that find hits, when all of them have keys (else None).
         numbers = [f.number for f in (self.loose, self.exact) if f is not None]
         self.keyed = frozenset(numbers) if None not in numbers else None  # type: ignore[arg-type]
+        self.numbers = tuple(self.keyed or ())  # the same, to walk (one or two lists)
 
 
-@functools.lru_cache(maxsize=8192)
 def _spans(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    """A cue set's spans in ``text``. Most of the questions rules ask have no phrase of the
+    set starting anywhere in the text: those are answered from the text's starts (found once
+    per text) without a look-up of their own, so the cache of found spans holds only the
+    few pairs with something to find."""
+    if finders.keyed is not None and (starts := starts_in(finders.index, text)) is not None:
+        for number in finders.numbers:  # (a set's lists are one or two; a text's, dozens)
+            if number in starts:
+                return _found(finders, text)
+        return ()
+    return _scanned(finders, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scanned(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of a set with a phrase the index has no key for, or in a text it cannot judge."""
+    return _find(finders, text, finders.index.starts(text) if finders.keyed else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _found(finders: _Finders, text: str) -> tuple[tuple[int, int], ...]:
+    return _find(finders, text, finders.index.starts(text))
+
+
+def _find(
+    finders: _Finders, text: str, starts: dict[int, list[int]] | None
+) -> tuple[tuple[int, int], ...]:
     loose, exact, unless = finders.loose, finders.exact, finders.unless
-    starts = finders.index.starts(text) if finders.keyed is not None else None
-    if starts is not None and finders.keyed is not None and finders.keyed.isdisjoint(starts):
-        return ()  # no phrase of the set can start anywhere in the text
     found = loose.spans_at(text, starts) if loose else []
     if exact and not _mostly_upper(text):
         found += exact.spans_at(text, starts)
