@@ -32,6 +32,7 @@ from digests.model import (
 )
 from digests.provenance import shown_quote
 from digests.safety import build_independence, build_safety, item_balance
+from digests.safetymodel import HarmReport
 from digests.studymodel import StudyNote
 from digests.studyview import (
     follow_up_growth,
@@ -263,15 +264,35 @@ def _timeline(studies: Sequence[Study]) -> tuple[TimelineYear, ...]:
 
 
 def _safety(studies: Sequence[Study], results: Sequence[Pair]) -> Safety:
-    """Harms as each results report states them (strongest first, each with its source); a
-    study that stated "none occurred" in several reports is counted once."""
+    """Harms as the results reports state them (strongest first, each with its source), each
+    study once per kind of harm; a study that stated "none occurred" in several reports is
+    counted once."""
     safety = build_safety(sorted(results, key=strength), citation)
     no_events, no_serious = safety.no_events, safety.no_serious
     for study in (s for s in studies if len(s.results) > 1):
         each = build_safety([(r.article, r.evidence) for r in study.results], citation)
         no_events -= each.no_events - (each.no_events > 0)
         no_serious -= each.no_serious - (each.no_serious > 0 and each.no_events == 0)
-    return replace(safety, no_events=no_events, no_serious=no_serious)
+    harms = tuple(
+        replace(group, reports=_one_per_study(group.reports, studies)) for group in safety.harms
+    )
+    return replace(safety, harms=harms, no_events=no_events, no_serious=no_serious)
+
+
+def _one_per_study(
+    reports: Sequence[HarmReport], studies: Sequence[Study]
+) -> tuple[HarmReport, ...]:
+    """One line per study: a trial's 1-year and 2-year reports of the same kind of harm are
+    one study's harm, told by its latest results report (its events so far), in the place
+    of the study's strongest report."""
+    study_key = {pmid: s.key for s in studies for pmid in s.pmids}
+    position = {r.pmid: i for s in studies for i, r in enumerate(s.results)}
+    kept: dict[str, HarmReport] = {}
+    for report in reports:
+        key = study_key.get(report.pmid, report.pmid)
+        if key not in kept or position.get(report.pmid, 0) > position.get(kept[key].pmid, 0):
+            kept[key] = report  # an existing key keeps its place in the dict
+    return tuple(kept.values())
 
 
 def evidence_studies(

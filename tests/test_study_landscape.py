@@ -12,7 +12,7 @@ from digests.landscape import build_landscape, evidence_studies, summarize
 from digests.model import Count
 from digests.studyview import study_notes
 from tests.test_studies import paper, tags
-from watcher.records import Tag
+from watcher.records import HarmEvent, Tag
 from watcher.studyrecords import Decision
 
 NCT = "NCT01110001"
@@ -150,3 +150,21 @@ def test_a_study_that_says_none_occurred_in_two_reports_counts_once() -> None:
     # HARBOR-2 said "none" in its 1- and 2-year reports (and "none serious" at 5 years): one
     # study; KESTREL and the cohort said "none serious": two more.
     assert (safety.no_events, safety.no_serious) == (1, 2)
+
+
+def test_a_harm_a_study_reports_twice_is_one_study_told_by_its_latest_report() -> None:
+    def tear(count: int, total: int) -> HarmEvent:
+        words = f"Dural tears occurred in {count} of {total} patients."
+        return HarmEvent("dural_tear", words, "abstract", count, total)
+
+    said = {"2": (tear(1, 296),), "3": (tear(2, 296),), "5": (tear(1, 148),)}
+    pairs = [
+        (article, replace(evidence, harms=said.get(article.pmid, ())))
+        for article, evidence in with_registration(harbor())
+    ]
+    (group,) = build_landscape(pairs).safety.harms
+    # HARBOR-2's 1- and 2-year reports are one study: its 2-year count; KESTREL is another.
+    assert [(r.pmid, r.facts) for r in group.reports] == [
+        ("3", "2 of 296 patients"),
+        ("5", "1 of 148 patients"),
+    ]
