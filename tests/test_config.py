@@ -117,3 +117,14 @@ def test_starter_config_without_email_refuses_to_poll(tmp_path: Path) -> None:
     assert config.entrez.email is None
     with pytest.raises(ConfigError, match=r"entrez\.email is not set"):
         config.require_email()
+
+
+@pytest.mark.parametrize(
+    ("zone", "hhmm"), [("UTC", "02:30"), ("Asia/Tokyo", "02:30"), ("Europe/Berlin", "03:30")]
+)
+def test_a_time_no_clock_change_skips_or_repeats_is_kept(
+    tmp_path: Path, zone: str, hhmm: str
+) -> None:
+    text = f"[schedule]\ntimezone = '{zone}'\npoll_time = '{hhmm}'\ndigest_time = '{hhmm}'\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert (config.schedule.poll_time, config.schedule.digest_time) == (hhmm, hhmm)
