@@ -273,26 +273,26 @@ def _safety(studies: Sequence[Study], results: Sequence[Pair]) -> Safety:
         each = build_safety([(r.article, r.evidence) for r in study.results], citation)
         no_events -= each.no_events - (each.no_events > 0)
         no_serious -= each.no_serious - (each.no_serious > 0 and each.no_events == 0)
+    # Each results report: its study and its place in that study's results (for every kind).
+    place = {r.pmid: (s.key, i) for s in studies for i, r in enumerate(s.results)}
     harms = tuple(
-        replace(group, reports=_one_per_study(group.reports, studies)) for group in safety.harms
+        replace(group, reports=_one_per_study(group.reports, place)) for group in safety.harms
     )
     return replace(safety, harms=harms, no_events=no_events, no_serious=no_serious)
 
 
 def _one_per_study(
-    reports: Sequence[HarmReport], studies: Sequence[Study]
+    reports: Sequence[HarmReport], place: Mapping[str, tuple[str, int]]
 ) -> tuple[HarmReport, ...]:
     """One line per study: a trial's 1-year and 2-year reports of the same kind of harm are
     one study's harm, told by its latest results report (its events so far), in the place
-    of the study's strongest report."""
-    study_key = {pmid: s.key for s in studies for pmid in s.pmids}
-    position = {r.pmid: i for s in studies for i, r in enumerate(s.results)}
-    kept: dict[str, HarmReport] = {}
+    of the study's strongest report. ``place``: PMID → (study key, position in its results)."""
+    kept: dict[str, tuple[int, HarmReport]] = {}
     for report in reports:
-        key = study_key.get(report.pmid, report.pmid)
-        if key not in kept or position.get(report.pmid, 0) > position.get(kept[key].pmid, 0):
-            kept[key] = report  # an existing key keeps its place in the dict
-    return tuple(kept.values())
+        key, position = place.get(report.pmid, (report.pmid, 0))
+        if key not in kept or position > kept[key][0]:
+            kept[key] = (position, report)  # an existing key keeps its place in the dict
+    return tuple(report for _, report in kept.values())
 
 
 def evidence_studies(
