@@ -9,7 +9,7 @@ an address the relay cannot take would bounce every digest.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,10 +47,11 @@ def validate(config: Config, where: TomlFile) -> None:
         raise where.error(
             "schedule.timezone", f"unknown time zone {s.timezone!r}; use e.g. 'Europe/Berlin'"
         ) from None
+    changes = _clock_change_days(s.timezone)
     for key in ("poll_time", "digest_time"):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(s, key)):
             raise where.error(f"schedule.{key}", f"schedule.{key} must be HH:MM (24-hour)")
-        _check_clock_change(getattr(s, key), s.timezone, f"schedule.{key}", where)
+        _check_clock_change(getattr(s, key), s.timezone, changes, f"schedule.{key}", where)
     if s.weekly_day not in WEEKDAYS:
         raise where.error(
             "schedule.weekly_day",
@@ -156,20 +157,24 @@ def _check_backfill(value: str, where: TomlFile) -> None:
         raise where.error("poll.backfill_from", f"poll.backfill_from {problem}")
 
 
-def _check_clock_change(hhmm: str, timezone: str, key: str, where: TomlFile) -> None:
+def _clock_change_days(timezone: str) -> tuple[date, ...]:
+    """The days of the next two years on which the zone's clocks change (the offset at the
+    start of the day differs from the next day's): the only days a daily time can fall in an
+    hour the clocks skip or repeat. Found once for both scheduled times."""
+    zone, start = ZoneInfo(timezone), date.today()
+    days = [start + timedelta(days=d) for d in range(2 * 366 + 1)]
+    offsets = [datetime.combine(day, time(), zone).utcoffset() for day in days]
+    return tuple(day for day, a, b in zip(days[:-1], offsets, offsets[1:], strict=False) if a != b)
+
+
+def _check_clock_change(
+    hhmm: str, timezone: str, changes: tuple[date, ...], key: str, where: TomlFile
+) -> None:
     """A daily time the clocks skip or repeat on some day fires late or twice that day
     (APScheduler 3, docs/tech-notes.md): refuse it, naming the first such day."""
     zone = ZoneInfo(timezone)
     hour, minute = (int(part) for part in hhmm.split(":"))
-    start = date.today()
-    samples = {
-        datetime.combine(start + timedelta(days=d), datetime.min.time(), zone).utcoffset()
-        for d in range(0, 2 * 366, 14)
-    }
-    if len(samples) == 1:  # no clock change in these two years (UTC, most of Asia): done
-        return
-    for offset in range(2 * 366):
-        day = start + timedelta(days=offset)
+    for day in sorted({d + timedelta(days=later) for d in changes for later in (0, 1)}):
         local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
         wall = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         skipped = wall != local.replace(tzinfo=None)
