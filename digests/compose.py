@@ -37,7 +37,7 @@ from digests.wording import make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
-from watcher.store import NewDigest, PendingNews, Store, Subscriber, check_name
+from watcher.store import CoverageSet, NewDigest, PendingNews, Store, Subscriber, check_name
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Plan:
 
     view: DigestView
     shown: tuple[str, ...]
-    hidden: tuple[str, ...]
+    hidden: CoverageSet
     event_ids: tuple[int, ...]
     landscape: str  # the summary a digest row keeps, as JSON (digests.shared)
     trial_event_ids: tuple[int, ...] = ()
@@ -150,17 +150,12 @@ def plan_digest(
     shared = shared or Shared(store)
     last = store.latest_digest(subscriber.id)
     cap = subscriber.max_items or mail.max_items
-    candidates = shared.candidates(subscriber)
-    key = (
-        tuple(c.article.pmid for c in candidates),
-        tuple(sorted(subscriber.questions)),
-        cap,
-        last is None,
-    )
+    pool = shared.candidates(subscriber)
+    key = ("selection", pool.key, tuple(sorted(subscriber.questions)), cap, last is None)
     chosen = shared.once(
         key,
         lambda: select(
-            candidates, subscriber.questions, cap=cap, baseline=last is None, shared=shared
+            pool.candidates, subscriber.questions, cap=cap, baseline=last is None, shared=shared
         ),
     )
     studies, shown, rest = chosen.studies, chosen.shown, chosen.rest

@@ -24,7 +24,7 @@ from digests.shared import Pair, Shared
 from digests.studyview import one_per_study
 from digests.wording import OTHER_SECTION, SECTION_ORDER
 from watcher.records import Evidence
-from watcher.store import Candidate
+from watcher.store import Candidate, CoverageSet
 
 BASELINE_SELECTION = 10  # strongest studies a first digest shows (at most the subscriber's cap)
 
@@ -36,7 +36,7 @@ class Selection:
     studies: list[Pair]  # every new study that counts as evidence, strongest first
     shown: list[Pair]
     rest: list[str]  # PMIDs counted past the cap (a baseline: also a study's other reports)
-    hidden: tuple[str, ...]  # PMIDs covered without an item: ``rest`` and notices, retractions
+    hidden: CoverageSet  # PMIDs covered without an item: ``rest`` and notices, retractions
     sections: tuple[Section, ...]
     later_reports: int  # shown papers that are a later report of a study
     flagged_more: int = 0  # of ``rest``: harm reports and findings against a baseline leaves out
@@ -99,7 +99,7 @@ def select(
         studies=studies,
         shown=shown,
         rest=rest,
-        hidden=tuple(rest + silent),
+        hidden=CoverageSet.of(rest + silent),
         sections=group_sections(shared.items(shown)),
         later_reports=sum(bool(notes[a.pmid].earlier) for a, _ in studies if a.pmid in notes),
         flagged_more=unlisted,

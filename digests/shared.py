@@ -7,8 +7,9 @@ the same about its paper to every reader. So ``compose_due`` builds one :class:`
 the run: the papers are read from the store once (not once per subscriber, which cost
 O(articles × subscribers)), each landscape is built once per previous summary, each item
 once per paper, the registry's trials once; a subscriber's digest is then a selection from
-these. Only what is theirs is per subscriber: which papers they have not received (PMIDs, from
-their ledger), the news about papers they received, and their trial news.
+these. Only what is theirs is per subscriber: which papers they have not received (their ledger: the
+coverage sets that covered them, shared too, and the papers shown to them), the news about
+papers they received, and their trial news.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ from watcher.store import Candidate, OutboxEntry, Store, Subscriber
 
 Pair = tuple[Article, Evidence]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A subscriber's candidates, and a key that is the same for everyone with the same ones
+    (their selection is then made once)."""
+
+    key: Hashable
+    candidates: list[Candidate]
 
 
 @dataclass(frozen=True)
@@ -55,26 +65,38 @@ class Shared:
         self._previous: dict[str, dict[str, Any]] = {}
         self._items: dict[str, DigestItem] = {}
         self._cited: dict[str, tuple[str, ...]] = {}
-        self._within: dict[tuple[str, tuple[str, ...]], list[Candidate]] = {}
+        self._pools: dict[Hashable, list[Candidate]] = {}
+        self._sets: dict[int, frozenset[str]] = {}
         self._made: dict[Hashable, Any] = {}
 
-    def candidates(self, subscriber: Subscriber) -> list[Candidate]:
+    def candidates(self, subscriber: Subscriber) -> Pool:
         """``Store.undelivered`` for S, from the papers already read: the same candidates."""
         if subscriber.min_relevance != "relevant" and not self._uncertain_read:
             self._papers.update((a.pmid, (a, e)) for a, e in self.store.classified(("uncertain",)))
             self._uncertain_read = True
-        key = (subscriber.min_relevance, tuple(subscriber.searches))
-        if key not in self._within:  # the same for everyone with these searches and relevance
-            self._within[key] = [
+        key: Hashable = (subscriber.min_relevance, tuple(subscriber.searches))
+        if key not in self._pools:  # the same for everyone with these searches and relevance
+            self._pools[key] = [
                 Candidate(*self._papers[pmid], first_seen)
                 for pmid, first_seen in self.store.undelivered_pmids(subscriber, ledger=False)
                 if pmid in self._papers  # else stored since the run began: it goes out next time
             ]
-        within = self._within[key]
-        received = self.store.delivered_pmids(subscriber.id)
-        if not received:  # a first digest: every paper found is new (the one shared list)
-            return within
-        return [c for c in within if c.article.pmid not in received]
+        received = self.store.received(subscriber.id)
+        if received.sets:  # a coverage set is shared, so is the pool without it
+            within, key = self._pools[key], (key, received.sets)
+            if key not in self._pools:
+                covered = frozenset().union(*map(self._coverage_set, received.sets))
+                self._pools[key] = [c for c in within if c.article.pmid not in covered]
+        if received.shown:  # so is the pool without the papers shown: many got the same ones
+            within, key = self._pools[key], (key, received.shown)
+            if key not in self._pools:
+                self._pools[key] = [c for c in within if c.article.pmid not in received.shown]
+        return Pool(key, self._pools[key])
+
+    def _coverage_set(self, set_id: int) -> frozenset[str]:
+        if set_id not in self._sets:
+            self._sets[set_id] = self.store.coverage_set(set_id)
+        return self._sets[set_id]
 
     def once(self, key: Hashable, make: Callable[[], T]) -> T:
         """``make()``, made once per ``key`` in the run: subscribers who would get the same

@@ -125,10 +125,10 @@ def item_pmids(text: str) -> list[str]:
 
 
 def ledger(store: Store, subscriber: Subscriber) -> dict[str, int]:
-    rows = store.db.execute(
-        "SELECT pmid, shown FROM deliveries WHERE subscriber_id = ?", (subscriber.id,)
-    )
-    return {pmid: shown for pmid, shown in rows}
+    """PMID → 1 (a digest showed it to S) or 0 (a digest covered it without showing it)."""
+    received = store.received(subscriber.id)
+    covered = {pmid: 0 for set_id in received.sets for pmid in store.coverage_set(set_id)}
+    return covered | dict.fromkeys(received.shown, 1)
 
 
 def count(store: Store, table: str) -> int:

@@ -19,8 +19,9 @@ def test_a_database_from_before_keeps_each_queued_message_byte_for_byte(tmp_path
     as it was stored, and one already pruned stays pruned."""
     path = tmp_path / "old.db"
     older = Migrations(schema.MIGRATION_SET)
-    for name, function in schema.MIGRATIONS[:-1]:
-        assert name != "0014_digest_message_bytes_apart"
+    for name, function in schema.MIGRATIONS:
+        if name == "0014_digest_message_bytes_apart":
+            break
         older(name=name)(function)
     db = Database(sqlite3.connect(path))
     older.apply(db)

@@ -3,11 +3,11 @@
 ``Store`` is one class put together from query mixins, one module per concern: ``base``
 (connection, migrations, transactions), ``schema`` (the shipped migrations), ``articles``,
 ``searches``, ``evidence``, ``runs``, ``subscribers``, ``preferences``, ``undelivered``,
-``outbox``, ``trials``, ``citations`` and ``studies``. One class, so a single connection serves
-the watcher and the digests: ``watcher`` code simply never calls the mail queries, which
-``digests`` and the CLI use. Methods take and return the dataclasses in ``watcher.records`` and
-the ones re-exported here; import them from ``watcher.store``, not from the modules, which may
-move.
+``outbox`` (with ``coverage``), ``trials``, ``citations`` and ``studies``. One class, so a
+single connection serves the watcher and the digests: ``watcher`` code simply never calls the
+mail queries, which ``digests`` and the CLI use. Methods take and return the dataclasses in
+``watcher.records`` and the ones re-exported here; import them from ``watcher.store``, not from
+the modules, which may move.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from watcher.store.articles import ArticleFilter, ArticleQueries, ArticleSummary
 from watcher.store.base import BUSY_TIMEOUT_SECONDS, database_error
 from watcher.store.citations import CitationQueries, KeyPaper, RecallGap
+from watcher.store.coverage import CoverageSet
 from watcher.store.evidence import EvidenceQueries
 from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
 from watcher.store.preferences import PREFERENCE_FIELDS, PreferenceQueries, SubscriberChange
@@ -32,7 +33,7 @@ from watcher.store.subscribers import (
     normalize_address,
 )
 from watcher.store.trials import TrialQueries
-from watcher.store.undelivered import Candidate, PendingNews, UndeliveredQueries
+from watcher.store.undelivered import Candidate, PendingNews, Received, UndeliveredQueries
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -45,11 +46,13 @@ __all__ = [
     "ArticleFilter",
     "ArticleSummary",
     "Candidate",
+    "CoverageSet",
     "KeyPaper",
     "NewDigest",
     "OutboxEntry",
     "PendingNews",
     "RecallGap",
+    "Received",
     "Store",
     "Subscriber",
     "SubscriberChange",

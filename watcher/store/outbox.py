@@ -6,8 +6,10 @@ once sent, the bytes are kept for the retention period (or only in the files
 transport's .eml) and then pruned, the row and its ledger staying. Its landscape summary is
 stored once per distinct summary (``landscapes``: every digest of a run shares one). Alerts
 to the admin go through the same outbox (no subscriber, kind 'alert'). The
-two ledgers are what make "never twice" hold: ``deliveries`` (subscriber × PMID, primary key)
-and ``delivered_events`` (subscriber × article event). A digest, its ledger rows and the
+ledgers are what make "never twice" hold: ``deliveries`` (subscriber × PMID shown, primary
+key), ``covered`` (the papers a digest covered without showing them, as a coverage set shared
+by every digest that covers the same ones: ``coverage.py``) and ``delivered_events``
+(subscriber × article event). A digest, its ledger rows and the
 subscriber's ``covered_through`` are written in one transaction; giving up on a digest deletes
 its ledger rows in one transaction, so its papers go out in the next digest instead of being
 lost.
@@ -24,6 +26,7 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.store.base import StoreBase
+from watcher.store.coverage import CoverageSet, release_coverage, store_coverage_set
 
 STATUSES = ("queued", "sent", "failed")
 
@@ -65,7 +68,8 @@ class NewDigest:
 
     ``shown`` are the PMIDs the mail presents; ``hidden`` the ones it covers without showing
     them (the rest of a baseline, items beyond the cap, retracted papers and notices): both
-    enter the ledger, so neither comes back as "new".
+    enter the ledger, so neither comes back as "new". Pass one ``CoverageSet`` object as
+    ``hidden`` to every digest that covers the same papers (its hash is worked out once).
     """
 
     subscriber_id: int | None
@@ -78,7 +82,7 @@ class NewDigest:
     message: bytes
     landscape: dict[str, Any] | str  # the summary, or its JSON text (sorted keys)
     shown: Sequence[str] = ()
-    hidden: Sequence[str] = ()
+    hidden: CoverageSet | Sequence[str] = ()
     event_ids: Sequence[int] = ()
 
 
@@ -137,12 +141,14 @@ class OutboxQueries(StoreBase):
     def _insert_ledger(self, digest: NewDigest, digest_id: int) -> None:
         subscriber = digest.subscriber_id
         self.db.conn.executemany(
-            "INSERT INTO deliveries (subscriber_id, pmid, digest_id, shown) VALUES (?, ?, ?, ?)",
-            [
-                *((subscriber, pmid, digest_id, 1) for pmid in digest.shown),
-                *((subscriber, pmid, digest_id, 0) for pmid in digest.hidden),
-            ],
+            "INSERT INTO deliveries (subscriber_id, pmid, digest_id, shown) VALUES (?, ?, ?, 1)",
+            [(subscriber, pmid, digest_id) for pmid in digest.shown],
         )
+        if digest.hidden:
+            self.db.execute(
+                "INSERT INTO covered (digest_id, subscriber_id, set_id) VALUES (?, ?, ?)",
+                (digest_id, subscriber, store_coverage_set(self.db, digest.hidden)),
+            )
         self.db.conn.executemany(
             "INSERT INTO delivered_events (subscriber_id, event_id, digest_id) VALUES (?, ?, ?)",
             [(subscriber, event_id, digest_id) for event_id in digest.event_ids],
@@ -326,6 +332,7 @@ class OutboxQueries(StoreBase):
             )
             self.db.execute("DELETE FROM deliveries WHERE digest_id = ?", (digest_id,))
             self.db.execute("DELETE FROM delivered_events WHERE digest_id = ?", (digest_id,))
+            release_coverage(self.db, "?", (digest_id,))
 
     def outbox(self, *, status: str | None = None, limit: int = 50) -> list[OutboxEntry]:
         if status is not None and status not in STATUSES:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from watcher.store.lean import Database, Migrations  # sqlite-utils, without numpy
 from watcher.store.schema_features import (
+    coverage_sets,
     digest_message_bytes_apart,
     digest_storage,
     outbox_sending_state,
@@ -275,6 +276,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0012_study_groups", study_groups),
     ("0013_digest_storage", digest_storage),
     ("0014_digest_message_bytes_apart", digest_message_bytes_apart),
+    ("0015_coverage_sets", coverage_sets),
 )
 
 

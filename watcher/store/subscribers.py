@@ -28,6 +28,7 @@ from email_validator import EmailNotValidError
 from watcher import addresses
 from watcher.errors import StoreError
 from watcher.store.base import StoreBase
+from watcher.store.coverage import drop_unused_sets, release_coverage
 from watcher.vocabulary import QUESTIONS
 
 FREQUENCIES = ("daily", "weekly", "monthly")
@@ -160,6 +161,7 @@ class SubscriberQueries(StoreBase):
         with self.transaction():
             self._drop_queued(current.id)
             self.db.execute("DELETE FROM subscribers WHERE id = ?", (current.id,))
+            drop_unused_sets(self.db)
         return current
 
     def unsubscribe(self, token: str, *, now: str) -> Subscriber | None:
@@ -186,6 +188,11 @@ class SubscriberQueries(StoreBase):
         self.db.execute(
             "DELETE FROM delivered_events WHERE digest_id IN (SELECT id FROM digests"
             " WHERE subscriber_id = ? AND status = 'queued')",
+            (subscriber_id,),
+        )
+        release_coverage(
+            self.db,
+            "SELECT id FROM digests WHERE subscriber_id = ? AND status = 'queued'",
             (subscriber_id,),
         )
         self.db.execute(

@@ -1,9 +1,11 @@
 """What a subscriber has not yet received: new papers, and news about papers they have.
 
 Both read the ledgers the outbox writes (see ``outbox.py``): a classified article is a
-candidate for subscriber S until a ``deliveries`` row says S got it, and an event about a paper
-S received (retraction, erratum, update) is news until a ``delivered_events`` row says a digest
-told S about it. Which candidates and news go into a digest is for ``digests.compose`` to say.
+candidate for subscriber S until a ``deliveries`` row says a digest showed it to S or a
+``covered`` row links S to a coverage set holding it (``coverage.py``), and an event about a
+paper S received (retraction, erratum, update) is news until a ``delivered_events`` row says a
+digest told S about it. Which candidates and news go into a digest is for ``digests.compose``
+to say.
 
 A paper that every search which found it has since dropped (a librarian changed the query;
 ``search_hits.unmatched_at``) is no longer a candidate, unless it was found by citation: a
@@ -34,6 +36,15 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Received:
+    """What S's ledger holds: the PMIDs digests showed S, and the coverage sets (ids) that
+    covered S for the rest."""
+
+    shown: frozenset[str]
+    sets: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class PendingNews:
     """News (retraction, erratum, update) about a paper the subscriber already received."""
 
@@ -41,6 +52,13 @@ class PendingNews:
     event: ArticleEvent
     article: Article
 
+
+# Not shown to S, nor in a set that covered S.
+_RECEIVED = (
+    "(EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ? AND d.pmid = a.pmid)"
+    " OR EXISTS (SELECT 1 FROM covered c JOIN coverage_pmids p ON p.set_id = c.set_id"
+    " WHERE c.subscriber_id = ? AND p.pmid = a.pmid))"
+)
 
 # Found by searches only, and every one of them has dropped it since (see the module's note).
 _DROPPED = (
@@ -57,7 +75,8 @@ def _undelivered(
     """The query for ``undelivered``: classified articles not in S's ledger (``ledger``:
     else whether delivered or not), in S's searches, at S's relevance."""
     relevance = RELEVANCE_LEVELS[: RELEVANCE_LEVELS.index(subscriber.min_relevance) + 1]
-    params: list[Any] = [subscriber.id, *relevance] if ledger else [*relevance]
+    params: list[Any] = [subscriber.id] * 2 if ledger else []
+    params.extend(relevance)
     search_clause = ""
     if subscriber.searches:
         marks = ",".join("?" * len(subscriber.searches))
@@ -68,12 +87,7 @@ def _undelivered(
         params.extend(subscriber.searches)
     sql = (
         f"SELECT {columns} FROM articles a JOIN evidence e ON e.pmid = a.pmid"
-        + (
-            " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ?"
-            " AND d.pmid = a.pmid) AND"
-            if ledger
-            else " WHERE"
-        )
+        + (f" WHERE NOT {_RECEIVED} AND" if ledger else " WHERE")
         + f" e.relevance IN ({','.join('?' * len(relevance))}){search_clause}"
         f" AND NOT {_DROPPED}"
         " ORDER BY a.first_seen, a.pmid"
@@ -104,12 +118,21 @@ class UndeliveredQueries(StoreBase):
         sql, params = _undelivered(subscriber, "a.pmid, a.first_seen", ledger=ledger)
         return [tuple(row) for row in self.db.execute(sql, params)]  # type: ignore[misc]
 
-    def delivered_pmids(self, subscriber_id: int) -> set[str]:
-        """The PMIDs in S's ledger (shown or covered silently)."""
-        rows = self.db.execute(
+    def received(self, subscriber_id: int) -> Received:
+        """S's ledger as stored: the papers shown, and the sets that covered the rest."""
+        shown = self.db.execute(
             "SELECT pmid FROM deliveries WHERE subscriber_id = ?", (subscriber_id,)
         )
-        return {row[0] for row in rows}
+        sets = self.db.execute(
+            "SELECT DISTINCT set_id FROM covered WHERE subscriber_id = ? ORDER BY set_id",
+            (subscriber_id,),
+        )
+        return Received(frozenset(r[0] for r in shown), tuple(r[0] for r in sets))
+
+    def coverage_set(self, set_id: int) -> frozenset[str]:
+        """The PMIDs of one coverage set (``received`` names them)."""
+        rows = self.db.execute("SELECT pmid FROM coverage_pmids WHERE set_id = ?", (set_id,))
+        return frozenset(r[0] for r in rows)
 
     def pending_news(self, subscriber_id: int, kinds: Sequence[str]) -> list[PendingNews]:
         """Events about papers the subscriber received, that happened after they received
@@ -118,18 +141,32 @@ class UndeliveredQueries(StoreBase):
         Papers covered without being shown (the rest of a baseline, overflow) only make news
         when retracted: the landscape the subscriber saw counted them.
         """
-        rows = self._all(
-            "SELECT ev.id AS event_id, ev.kind, ev.at, ev.detail, ev.run_id, a.*"
-            " FROM article_events ev"
+        marks = ",".join("?" * len(kinds))
+        fields = "ev.id AS event_id, ev.kind, ev.at, ev.detail, ev.run_id, a.*"
+        untold = (
+            "NOT EXISTS (SELECT 1 FROM delivered_events x WHERE x.subscriber_id = ?"
+            " AND x.event_id = ev.id)"
+        )
+        sql = (
+            f"SELECT {fields} FROM article_events ev"
             " JOIN deliveries d ON d.pmid = ev.pmid AND d.subscriber_id = ?"
             " JOIN digests g ON g.id = d.digest_id"
             " JOIN articles a ON a.pmid = ev.pmid"
-            f" WHERE ev.kind IN ({','.join('?' * len(kinds))}) AND ev.at > g.created_at"
-            " AND (d.shown = 1 OR ev.kind = 'retracted')"
-            " AND NOT EXISTS (SELECT 1 FROM delivered_events x WHERE x.subscriber_id = ?"
-            " AND x.event_id = ev.id) ORDER BY ev.id",
-            [subscriber_id, *kinds, subscriber_id],
+            f" WHERE ev.kind IN ({marks}) AND ev.at > g.created_at"
+            f" AND (d.shown = 1 OR ev.kind = 'retracted') AND {untold}"
         )
+        params: list[Any] = [subscriber_id, *kinds, subscriber_id]
+        if "retracted" in kinds:  # retractions of covered papers: from the few retractions
+            sql += (
+                f" UNION SELECT {fields} FROM article_events ev"
+                " JOIN coverage_pmids p ON p.pmid = ev.pmid"
+                " JOIN covered c ON c.set_id = p.set_id AND c.subscriber_id = ?"
+                " JOIN digests g ON g.id = c.digest_id"
+                " JOIN articles a ON a.pmid = ev.pmid"
+                f" WHERE ev.kind = 'retracted' AND ev.at > g.created_at AND {untold}"
+            )
+            params += [subscriber_id, subscriber_id]
+        rows = self._all(sql + " ORDER BY event_id", params)
         return [
             PendingNews(
                 r["event_id"],
