@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 OVERFLOW_LINK_LIMIT = 200  # PMIDs a PubMed link can list; beyond that the rest are only counted
 NEWS_KINDS = ("retracted", "erratum", "updated")
+COMMIT_EVERY = 50  # digests queued per commit (compose_due)
 _SEVERITY = {kind: rank for rank, kind in enumerate(NEWS_KINDS)}
 # Article fields a reader sees: an "updated" event naming none of them is not news.
 READER_FIELDS = {
@@ -301,34 +302,44 @@ def compose_due(
 
     Each subscriber is composed on their own: one whose digest cannot be made (a bad name
     stored long ago, a template failing on their data) is logged, passed to ``on_skip`` and
-    skipped, and everyone else's digest is still queued."""
+    skipped (its savepoint rolled back), and everyone else's digest is still queued. Digests
+    are committed ``COMMIT_EVERY`` at a time: each commit waits for the disk, and a crash
+    before one only leaves those subscribers' periods uncovered, composed again next run."""
     renderer = Renderer(mail.templates_dir)
     shared = Shared(store)  # the papers, studies, landscapes and items every digest draws on
     today = local_today(now, schedule) if everyone else digest_day(now, schedule)
+    due = [
+        subscriber
+        for subscriber in store.subscribers(active_only=True)
+        if everyone or is_due(subscriber, _covered_through(subscriber), today, schedule)
+    ]
     queued = []
-    for subscriber in store.subscribers(active_only=True):
-        covered = subscriber.covered_through
-        last_end = date.fromisoformat(covered) if covered else None
-        if not everyone and not is_due(subscriber, last_end, today, schedule):
-            continue
-        try:
-            digest_id = _compose(
-                store,
-                subscriber,
-                today=today,
-                now=now,
-                mail=mail,
-                renderer=renderer,
-                shared=shared,
-            )
-        except (MildwatchError, ValueError) as error:
-            log.error("digest for %s skipped: %s", subscriber.email, error)
-            if on_skip is not None:
-                on_skip(subscriber, str(error))
-            continue
-        if digest_id is not None:
-            queued.append(digest_id)
+    for start in range(0, len(due), COMMIT_EVERY):
+        with store.write():  # each digest's own transaction is a savepoint within it
+            for subscriber in due[start : start + COMMIT_EVERY]:
+                try:
+                    digest_id = _compose(
+                        store,
+                        subscriber,
+                        today=today,
+                        now=now,
+                        mail=mail,
+                        renderer=renderer,
+                        shared=shared,
+                    )
+                except (MildwatchError, ValueError) as error:
+                    log.error("digest for %s skipped: %s", subscriber.email, error)
+                    if on_skip is not None:
+                        on_skip(subscriber, str(error))
+                    continue
+                if digest_id is not None:
+                    queued.append(digest_id)
     return queued
+
+
+def _covered_through(subscriber: Subscriber) -> date | None:
+    covered = subscriber.covered_through
+    return date.fromisoformat(covered) if covered else None
 
 
 def preview(
