@@ -77,14 +77,24 @@ def _later_reports(year: TimelineYear) -> int:
 
 def _draw_tracks(axes: Axes, tracks: Sequence[StudyTrack]) -> None:
     """Each study's longest follow-up so far as a step line through its reports (coloured by
-    design, the strongest few named); a study with one report is a small grey dot."""
+    design, the strongest few named); a study with one report is a small grey dot.
+
+    The dots are one artist: thousands of one-report studies were thousands of ``plot`` calls,
+    the chart's cost growing with the papers. They look alike and lie below every line (zorder
+    1), so one marker line stamps the same pixels in the same order. Studies with several
+    reports keep an artist each: where two tracks overlap the later is drawn on top, and one
+    path for several tracks would blend their shared antialiased edges once instead of twice.
+    """
     top = max(m for t in tracks for _, m in t.points)
+    dots = [t.points[0] for t in tracks if len(t.points) == 1]
+    if dots:
+        xs, ys = zip(*dots, strict=True)
+        axes.plot(xs, ys, "o", color="#BBBBBB", markersize=3, zorder=1)
     labelled: list[tuple[int, float]] = []
     for track in tracks:
-        xs, ys = zip(*track.points, strict=True)
         if len(track.points) == 1:
-            axes.plot(xs, ys, "o", color="#BBBBBB", markersize=3, zorder=1)
             continue
+        xs, ys = zip(*track.points, strict=True)
         colour = DESIGN_COLOURS.get(track.design, "#999999")
         axes.step(xs, ys, where="post", color=colour, linewidth=1.8, zorder=2)
         axes.plot(xs, ys, "o", color=colour, markersize=4, zorder=3)
