@@ -39,17 +39,28 @@ SECONDARY_DESIGNS = frozenset(
 # A study's name: one or two tokens, each with at least two capitals ("PORTAL-LSS",
 # "MiDAS ENCORE"), before a word that says it is a study ("the X randomized trial") or in
 # brackets right after one ("a randomized controlled trial (X)").
-_TOKEN = r"[A-Z](?=[A-Za-z0-9-]*[A-Z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*"
+_AFTER_CAPITAL = r"(?=[A-Za-z0-9-]*[A-Z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*"
+_TOKEN = rf"[A-Z]{_AFTER_CAPITAL}"
 _NAME = rf"(?P<name>{_TOKEN}(?:[ ]{_TOKEN})?)"
-_STUDY_WORD = r"(?:trial|study|registry|cohort)"
+# The name as a word of its own (no letter, digit, "_" or "-" before it). The check looks back
+# from its first capital, so the pattern starts with [A-Z] and the regex engine skips from
+# capital to capital instead of trying a lookbehind at every character (same matches).
+_NAME_AS_WORD = rf"(?P<name>[A-Z](?<![\w-][A-Z]){_AFTER_CAPITAL}(?:[ ]{_TOKEN})?)"
+_STUDY_WORDS = ("trial", "study", "registry", "cohort")
+_STUDY_WORD = rf"(?:{'|'.join(_STUDY_WORDS)})"
 _MODIFIERS = (
     "randomi[sz]ed|controlled|clinical|pivotal|prospective|multi-?cent(?:er|re)|open-label|"
     "blinded|double-blind|single-blind|sham-controlled|pilot|feasibility|observational|"
     "comparative|crossover|non-?inferiority|superiority|extension|follow-up|long-term|"
     "post-?market|phase|[1-4]|I{1,3}V?|IV"
 )
-_BEFORE = re.compile(rf"(?<![\w-]){_NAME}(?:\s+(?i:{_MODIFIERS})){{0,4}}\s+(?i:{_STUDY_WORD})\b")
-_AFTER = re.compile(rf"(?i:{_STUDY_WORD})\s*\(\s*{_NAME}\s*[);,]")
+_BEFORE = re.compile(rf"{_NAME_AS_WORD}(?:\s+(?i:{_MODIFIERS})){{0,4}}\s+(?i:{_STUDY_WORD})\b")
+# "trial (NAME)" is found from its bracket: a search starting at a literal "(" is fast, one
+# starting with a case-insensitive choice of words is not. :func:`_bracketed_names` then looks
+# back for the study word, so the names are those of ``study-word \s* ( \s* NAME \s* [);,]``.
+_BRACKETED = re.compile(rf"\(\s*{_NAME}\s*[);,]")
+_STUDY_WORD_ONLY = re.compile(rf"(?i:{_STUDY_WORD})")
+_STUDY_WORD_LENGTHS = sorted({len(word) for word in _STUDY_WORDS})
 # Abbreviations of this field and of trial reporting that read like names but are not one
 # study's ("the MILD study" is any study of the procedure; "a phase III trial").
 GENERIC_NAMES = frozenset(
@@ -125,12 +136,31 @@ def _is_name(name: str) -> bool:
 def names_in(text: str) -> list[str]:
     """Study names ``text`` gives, first mention first, each once (by :func:`name_key`)."""
     found: dict[str, str] = {}
-    hits = [*_BEFORE.finditer(text), *_AFTER.finditer(text)]
-    for match in sorted(hits, key=lambda m: m.start("name")):
-        name = match.group("name")
+    hits = [(m.start("name"), m.group("name")) for m in _BEFORE.finditer(text)]
+    hits += _bracketed_names(text)
+    for _, name in sorted(hits, key=lambda hit: hit[0]):
         if _is_name(name):
             found.setdefault(name_key(name), name)
     return list(found.values())
+
+
+def _bracketed_names(text: str) -> list[tuple[int, str]]:
+    """(start, name) of each name in brackets right after a study word ("trial (KESTREL)"),
+    in order. Each such match holds one "(" (no part of it may hold another), so every one
+    is found from its bracket, and none can overlap the one before: its study word, spaces
+    and "(" cannot include the ")", ";" or "," that ends it."""
+    found = []
+    for match in _BRACKETED.finditer(text):
+        end = match.start()
+        while end and text[end - 1].isspace():  # the spaces \s* takes (str.isspace is \s)
+            end -= 1
+        if any(
+            _STUDY_WORD_ONLY.fullmatch(text, end - length, end)
+            for length in _STUDY_WORD_LENGTHS
+            if length <= end
+        ):
+            found.append((match.start("name"), match.group("name")))
+    return found
 
 
 def study_names(article: Article) -> tuple[str, ...]:
