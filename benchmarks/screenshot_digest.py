@@ -148,13 +148,6 @@ def sample_view() -> DigestView:
         longest_followup=LongestFollowUp(60, "99000101", "Alder KM et al. 2026", True, 36),
         studies_24_months=6,
         studies_60_months=1,
-        complications=(
-            ReportedFigure(
-                "no device- or procedure-related serious adverse events",
-                "99000103",
-                "Cedar L et al. 2025",
-            ),
-        ),
         reoperations=(
             ReportedFigure(
                 "8.9% had subsequent open decompression at 5 years",

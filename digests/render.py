@@ -29,7 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from digests import chart
-from digests.mime import BodyEncoder, message_bytes, placeholder
+from digests.mime import MessageEncoder, boundary_stem, placeholder
 from digests.model import DigestView, Landscape, TimelineYear
 from digests.partials import install as install_partials
 from digests.studymodel import StudyTrack
@@ -207,7 +207,7 @@ class Renderer:
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
         self.env = make_environment(templates_dir)
-        self.bodies = BodyEncoder()  # the run's digests share most lines: each encoded once
+        self.bodies = MessageEncoder()  # what the run's messages share: worked out once
         self._charts: dict[tuple[object, ...], InlineImage | None] = {}
         self._drawn: dict[int, tuple[Landscape, InlineImage | None, str]] = {}
 
@@ -340,21 +340,17 @@ def build_message(
     ``text_only`` gives a single text/plain part, for subscribers who asked for text.
     ``bodies`` stand in for the text and HTML (``build_message_bytes`` passes placeholders).
     """
-    if date.tzinfo is None:
-        raise ValueError("build_message needs a timezone-aware date (use datetime.now(UTC))")
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = _one_line(rendered.subject)
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
-    if list_unsubscribe:
-        target = list_unsubscribe.strip().removeprefix("<").removesuffix(">")
-        message["List-Unsubscribe"] = f"<{target}>"
-        if list_unsubscribe_post and target.lower().startswith("https://"):
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
+    for name, value in _top_headers(
+        rendered,
+        sender=sender,
+        to=to,
+        message_id=message_id,
+        date=date,
+        list_unsubscribe=list_unsubscribe,
+        list_unsubscribe_post=list_unsubscribe_post,
+    ):
+        message[name] = value
 
     # quoted-printable keeps the message 7-bit: safe through relays without 8BITMIME.
     text, html = bodies or (rendered.text, rendered.html)
@@ -376,23 +372,58 @@ def build_message(
     return message
 
 
-def build_message_bytes(rendered: RenderedDigest, *, encoder: BodyEncoder, **headers: Any) -> bytes:
-    """``build_message(rendered, **headers).as_bytes(policy=SMTP)``, its bodies encoded by
-    ``encoder`` (one per run: a line many digests share is encoded once; digests.mime)."""
-    text_only = bool(headers.get("text_only"))
-    message = build_message(rendered, bodies=(placeholder(0), placeholder(1)), **headers)
+def _top_headers(
+    rendered: RenderedDigest,
+    *,
+    sender: str | Address,
+    to: str | Address,
+    message_id: str,
+    date: datetime,
+    list_unsubscribe: str | None = None,
+    list_unsubscribe_post: bool = False,
+) -> list[tuple[str, Any]]:
+    """The message's own headers, in order (the MIME headers follow them)."""
+    if date.tzinfo is None:
+        raise ValueError("build_message needs a timezone-aware date (use datetime.now(UTC))")
+    headers: list[tuple[str, Any]] = [
+        ("From", sender),
+        ("To", to),
+        ("Subject", _one_line(rendered.subject)),
+        ("Date", format_datetime(date)),
+        ("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
+    ]
+    if list_unsubscribe:
+        target = list_unsubscribe.strip().removeprefix("<").removesuffix(">")
+        headers.append(("List-Unsubscribe", f"<{target}>"))
+        if list_unsubscribe_post and target.lower().startswith("https://"):
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    headers.append(("Auto-Submitted", "auto-generated"))
+    headers.append(("X-Auto-Response-Suppress", "All"))
+    return headers
+
+
+def build_message_bytes(
+    rendered: RenderedDigest, *, encoder: MessageEncoder, text_only: bool = False, **headers: Any
+) -> bytes:
+    """``build_message(rendered, **headers).as_bytes(policy=SMTP)``, made from what the run's
+    messages share (``encoder``, one per run; digests.mime): per message, only the headers
+    that differ are folded and the bodies put in the skeleton of messages of this shape."""
     bodies = [rendered.text] if text_only else [rendered.text, rendered.html]
-    return message_bytes(message, [encoder.encode(body) for body in bodies])
+    return encoder.message_bytes(
+        _top_headers(rendered, **headers),
+        bodies,
+        shape=(text_only, rendered.images),
+        build=lambda: build_message(
+            rendered, bodies=(placeholder(0), placeholder(1)), text_only=text_only, **headers
+        ),
+    )
 
 
 def _stable_boundaries(message: EmailMessage) -> None:
-    """Boundaries derived from the Message-ID, so the same digest gives the same bytes.
-
-    "=_" cannot occur in quoted-printable or base64 bodies, so the boundary cannot clash.
-    """
-    seed = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:20]
+    """Boundaries derived from the Message-ID, so the same digest gives the same bytes."""
+    stem = boundary_stem(str(message["Message-ID"]))
     for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
-        part.set_boundary(f"=_mildwatch_{seed}_{number}")
+        part.set_boundary(f"{stem}_{number}")
 
 
 def browser_html(message: bytes) -> str:
