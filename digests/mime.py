@@ -15,8 +15,8 @@ headers, the chart, the fixed headers) is the same in mail after mail. So a
   placeholder for each body, the stem of its boundaries left open.
 
 A message is then its top-level headers, each folded as the package folds it, and its
-skeleton with its boundaries' stem and the encoded bodies put in: the bytes the package would have
-written (tests/test_mime_bytes.py and tests/test_golden.py compare them).
+skeleton with its boundaries' stem and the encoded bodies put in: the bytes the package
+would have written (tests/test_mime_bytes.py and tests/test_golden.py compare them).
 """
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ class Skeleton:
 
 class MessageEncoder(BodyEncoder):
     """What a run's messages share, worked out once: body lines, shared header values, a
-    skeleton per shape of message. One per run (the ``Renderer`` holds it); it only grows
-    with what the run's mail has in common, never with the number of recipients."""
+    skeleton per shape of message. One per run (the ``Renderer`` holds it); it grows with
+    the run's distinct lines, subjects and shapes, not with each recipient's headers."""
 
     def __init__(self) -> None:
         super().__init__()
