@@ -37,7 +37,15 @@ from digests.wording import make_headline
 from watcher.clock import iso
 from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
-from watcher.store import CoverageSet, NewDigest, PendingNews, Store, Subscriber, check_name
+from watcher.store import (
+    CoverageSet,
+    LandscapeSummary,
+    NewDigest,
+    PendingNews,
+    Store,
+    Subscriber,
+    check_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +131,7 @@ class Plan:
     shown: tuple[str, ...]
     hidden: CoverageSet
     event_ids: tuple[int, ...]
-    landscape: str  # the summary a digest row keeps, as JSON (digests.shared)
+    landscape: LandscapeSummary  # the summary a digest row keeps (digests.shared)
     trial_event_ids: tuple[int, ...] = ()
 
     @property
@@ -198,7 +206,7 @@ def plan_digest(
         shown=tuple(a.pmid for a, _ in shown),
         hidden=chosen.hidden,
         event_ids=tuple(event_ids),
-        landscape=landscape.summary_json,
+        landscape=landscape.stored,
         trial_event_ids=trial_event_ids,
     )
 

@@ -14,7 +14,6 @@ papers they received, and their trial news.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,7 +24,7 @@ from digests.model import DigestItem, Landscape
 from digests.studyview import study_notes
 from digests.trials import TrialPlanner, annotate_items
 from watcher.records import Article, Evidence
-from watcher.store import Candidate, OutboxEntry, Store, Subscriber
+from watcher.store import Candidate, LandscapeSummary, OutboxEntry, Store, Subscriber
 
 Pair = tuple[Article, Evidence]
 T = TypeVar("T")
@@ -46,7 +45,7 @@ class SharedLandscape:
 
     landscape: Landscape
     summary: dict[str, Any]
-    summary_json: str
+    stored: LandscapeSummary  # the summary as JSON, as digest rows keep it
 
 
 class Shared:
@@ -121,8 +120,8 @@ class Shared:
             previous = None if last is None else self.previous(last)
             land = build_landscape(self.pairs, previous=previous, studies=self.grouped)
             summary = summarize(land, self.grouped)
-            text = json.dumps(summary, sort_keys=True)
-            self._landscapes[key] = SharedLandscape(land, summary, text)
+            stored = LandscapeSummary.of(summary)
+            self._landscapes[key] = SharedLandscape(land, summary, stored)
         return self._landscapes[key]
 
     def listed(self, last: OutboxEntry | None, new: Iterable[str]) -> Landscape:

@@ -17,7 +17,13 @@ from watcher.store.base import BUSY_TIMEOUT_SECONDS, database_error
 from watcher.store.citations import CitationQueries, KeyPaper, RecallGap
 from watcher.store.coverage import CoverageSet
 from watcher.store.evidence import EvidenceQueries
-from watcher.store.outbox import STATUSES, NewDigest, OutboxEntry, OutboxQueries
+from watcher.store.outbox import (
+    STATUSES,
+    LandscapeSummary,
+    NewDigest,
+    OutboxEntry,
+    OutboxQueries,
+)
 from watcher.store.preferences import PREFERENCE_FIELDS, PreferenceQueries, SubscriberChange
 from watcher.store.runs import RunQueries
 from watcher.store.searches import SearchQueries
@@ -48,6 +54,7 @@ __all__ = [
     "Candidate",
     "CoverageSet",
     "KeyPaper",
+    "LandscapeSummary",
     "NewDigest",
     "OutboxEntry",
     "PendingNews",

@@ -22,6 +22,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from watcher.errors import StoreError
@@ -63,6 +64,25 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True)
+class LandscapeSummary:
+    """A landscape summary as a digest row keeps it: JSON with sorted keys, stored once in
+    ``landscapes`` by its SHA-256. Every digest of a run keeps the same few: hand each the
+    same object and the hash of its (large) text is worked out once."""
+
+    text: str
+
+    @classmethod
+    def of(cls, summary: LandscapeSummary | dict[str, Any] | str) -> LandscapeSummary:
+        if isinstance(summary, LandscapeSummary):
+            return summary
+        return cls(summary if isinstance(summary, str) else json.dumps(summary, sort_keys=True))
+
+    @cached_property
+    def hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class NewDigest:
     """Everything ``queue_digest`` writes in one transaction.
 
@@ -80,7 +100,7 @@ class NewDigest:
     subject: str
     message_id: str
     message: bytes
-    landscape: dict[str, Any] | str  # the summary, or its JSON text (sorted keys)
+    landscape: LandscapeSummary | dict[str, Any] | str  # the summary, or its JSON (sorted keys)
     shown: Sequence[str] = ()
     hidden: CoverageSet | Sequence[str] = ()
     event_ids: Sequence[int] = ()
@@ -114,13 +134,14 @@ class OutboxQueries(StoreBase):
         return digest_id
 
     def _insert_digest(self, digest: NewDigest, now: str) -> int:
-        landscape = digest.landscape
-        text = landscape if isinstance(landscape, str) else json.dumps(landscape, sort_keys=True)
-        landscape_hash = hashlib.sha256(text.encode()).hexdigest()
-        self.db.execute(
-            "INSERT INTO landscapes (hash, data) VALUES (?, ?) ON CONFLICT(hash) DO NOTHING",
-            (landscape_hash, text),
-        )
+        summary = LandscapeSummary.of(digest.landscape)
+        landscape_hash = summary.hash
+        if not self.db.execute(
+            "SELECT 1 FROM landscapes WHERE hash = ?", (landscape_hash,)
+        ).fetchone():
+            self.db.execute(
+                "INSERT INTO landscapes (hash, data) VALUES (?, ?)", (landscape_hash, summary.text)
+            )
         values = (
             digest.subscriber_id, digest.recipient, digest.kind, digest.period_start,
             digest.period_end, digest.subject, digest.message_id, landscape_hash,
