@@ -29,7 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from digests import chart
-from digests.mime import MessageEncoder, boundary_stem, placeholder
+from digests.mime import BUILD_POLICY, MessageEncoder, boundary_stem, placeholder
 from digests.model import DigestView, Landscape, TimelineYear
 from digests.partials import install as install_partials
 from digests.studymodel import StudyTrack
@@ -340,7 +340,7 @@ def build_message(
     ``text_only`` gives a single text/plain part, for subscribers who asked for text.
     ``bodies`` stand in for the text and HTML (``build_message_bytes`` passes placeholders).
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=BUILD_POLICY)
     for name, value in _top_headers(
         rendered,
         sender=sender,

@@ -28,6 +28,7 @@ from digests.render import (
     RenderedDigest,
     Renderer,
     build_message,
+    build_message_bytes,
     bundled_templates_dir,
     inline_text,
     render,
@@ -229,6 +230,32 @@ def test_one_click_only_for_https(view: DigestView) -> None:
     assert mailto["List-Unsubscribe-Post"] is None
     none = build(rendered, list_unsubscribe=None, message_id="bare@id")
     assert none["List-Unsubscribe"] is None and none["Message-ID"] == "<bare@id>"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://mildwatch.spine-centre.hospital.example.org/unsubscribe/" + "T" * 43,
+        "mailto:mildwatch@spine-centre.hospital.example.org?subject=unsubscribe%20" + "T" * 43,
+    ],
+)
+def test_a_long_unsubscribe_link_reaches_the_client_as_a_url(view: DigestView, link: str) -> None:
+    """Longer than a header line: the email package would write it as RFC 2047 encoded words
+    (``=?utf-8?q?=3Chttps...``), which no mail client reads as a URL. One line, as written,
+    by both ways a message is made; a line break in it is still refused."""
+    rendered = render(view)
+    expected = f"\r\nList-Unsubscribe: <{link}>\r\n".encode()
+    built = build(rendered, list_unsubscribe=link).as_bytes(policy=policy.SMTP)
+    encoder = Renderer().bodies
+    arguments = {"sender": "mildwatch <digest@example.org>", "to": "zoe@example.org",
+                 "message_id": MESSAGE_ID, "date": SENT, "list_unsubscribe": link}  # fmt: skip
+    fast = build_message_bytes(rendered, encoder=encoder, **arguments)  # type: ignore[arg-type]
+    for data in (built, fast):
+        head = data.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        assert expected in head and b"=?" not in head.split(b"List-Unsubscribe:")[1]
+    assert reparse(built)["List-Unsubscribe"] == f"<{link}>"
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        build(rendered, list_unsubscribe=link + "\r\nBcc: everyone@example.net")
 
 
 def test_naive_date_is_refused(view: DigestView) -> None:
