@@ -113,6 +113,18 @@ def test_a_cue_set_without_a_profile_has_an_index_of_its_own() -> None:
     assert cues.spans(text) == reference_spans(cues, text)
 
 
+def test_a_cue_set_compiles_its_pattern_only_when_a_text_needs_it() -> None:
+    """Loading a profile compiles nothing; a text where none of a list's phrases can start
+    leaves that list uncompiled, and a text with one compiles it and finds it."""
+    cues = CueSet(phrases=("long term", "fluoroscop*"), unless=("no long term",))
+    finders = (cues._finders.loose, cues._finders.unless)
+    assert all(f is not None and f._pattern is None for f in finders)
+    assert cues.spans("Short-term results only.") == []
+    assert all(f is not None and f._pattern is None for f in finders)
+    assert cue_text(cues, "Long-term results.") == ["Long-term"]
+    assert cues._finders.loose is not None and cues._finders.loose._pattern is not None
+
+
 def cue_text(cues: CueSet, text: str) -> list[str]:
     return [text[s:e] for s, e in cues.spans(text)]
 

@@ -24,7 +24,7 @@ import bisect
 import functools
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import ahocorasick
 
@@ -154,14 +154,28 @@ def _within(whole: tuple[list[int], list[int]], start: int, end: int) -> dict[in
 
 
 class PhraseFinder:
-    """One phrase list's pattern, and its number in a :class:`PhraseIndex` (None: no keys)."""
+    """One phrase list's pattern, and its number in a :class:`PhraseIndex` (None: no keys).
 
-    __slots__ = ("index", "number", "pattern")
+    The pattern is compiled when a text first needs it (``compile`` makes it): compiling a
+    profile's hundred alternations costs about 0.1 s, paid at every start of a command, and
+    the index answers most texts without one, so a run compiles only the lists some text can
+    match (about half of them over a thousand records)."""
 
-    def __init__(self, pattern: re.Pattern, phrases: Iterable[str], index: PhraseIndex) -> None:
-        self.pattern = pattern
+    __slots__ = ("_compile", "_pattern", "index", "number")
+
+    def __init__(
+        self, compile: Callable[[], re.Pattern], phrases: Iterable[str], index: PhraseIndex
+    ) -> None:
+        self._compile = compile
+        self._pattern: re.Pattern | None = None
         self.index = index
         self.number = index.add(phrases)
+
+    @property
+    def pattern(self) -> re.Pattern:
+        if self._pattern is None:
+            self._pattern = self._compile()
+        return self._pattern
 
     def scan(self, text: str) -> list[tuple[int, int]]:
         """The spans ``finditer`` gives: the reference the fast path must equal."""

@@ -254,8 +254,15 @@ class _Finders:
 
     def __init__(self, cues: CueSet, index: PhraseIndex) -> None:
         def finder(phrases: tuple[str, ...], case_sensitive: bool = False) -> PhraseFinder | None:
-            pattern = compile_phrases(phrases, case_sensitive=case_sensitive)
-            return PhraseFinder(pattern, phrases, index) if pattern is not None else None
+            if not phrases:
+                return None  # (compile_phrases gives no pattern)
+
+            def compile() -> re.Pattern:
+                pattern = compile_phrases(phrases, case_sensitive=case_sensitive)
+                assert pattern is not None  # the list is not empty
+                return pattern
+
+            return PhraseFinder(compile, phrases, index)
 
         self.index = index
         self.loose = finder(cues.phrases)
