@@ -27,6 +27,10 @@ _ID = re.compile(
     re.IGNORECASE,
 )
 _EUDRACT_NUMBER = re.compile(r"\d{4}-\d{6}-\d{2}")
+# Every registry's ids hold a run of six digits (most eight or more): a text without one
+# names no trial, and this plain scan is about eight times cheaper than ``_ID``'s
+# case-insensitive alternation (most abstracts name no trial).
+_SIX_DIGITS = re.compile(r"\d{6}")
 _REGISTRY_OF_GROUP = {f"r{index}": name for index, (name, _) in enumerate(_PATTERNS)}
 
 
@@ -44,6 +48,8 @@ def registry_ids_in(text: str) -> list[tuple[str, str]]:
     """(registry, id) for every trial registration number in ``text``, first mention first,
     each once. Word boundaries keep "NCT012345678" (nine digits) from counting."""
     found: list[tuple[str, str]] = []
+    if _SIX_DIGITS.search(text) is None:
+        return found
     for match in _ID.finditer(text):
         start, end = match.span()
         if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
