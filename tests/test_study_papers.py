@@ -5,20 +5,24 @@ trials reported several times, with librarians' decisions, they come out exactly
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.factories import xml
 from tests.study_factories import reported_studies
-from watcher.evidence import load_profile
+from watcher.evidence import classify, load_profile
 from watcher.fileimport import import_files
 from watcher.localpubmed import SAMPLE_DIR
 from watcher.localpubmed.synthetic import generate_articles
 from watcher.localpubmed.synthetic_xml import document
+from watcher.pubmed import parse_pubmed_xml
 from watcher.regroup import current_studies, regroup
 from watcher.store import Store
 from watcher.studylinks import counts_as_evidence
 from watcher.studypapers import paper_from
 from watcher.studyrecords import Decision
+from watcher.tagging import tag_articles
 
 NOW = "2026-03-01T08:00:00+00:00"
 
@@ -56,7 +60,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):
 
 def test_each_paper_reads_the_same_from_its_columns_as_from_its_record(store: Store) -> None:
     full = {a.pmid: paper_from(a, e) for a, e in store.classified() if counts_as_evidence(a)}
-    compact = {p.pmid: p for p in store.study_papers(keep=counts_as_evidence)}
+    compact = {p.pmid: p for p in store.study_papers()}
     assert len(full) > 300
     assert compact == full
 
@@ -69,3 +73,44 @@ def test_groups_from_compact_papers_equal_groups_from_whole_records(store: Store
     kinds = {link.kind for s in whole for link in s.links}
     assert kinds == {"librarian", "registry", "name", "probable"}  # every path is exercised
     assert sum(len(s.reports) > 1 for s in whole) >= 4
+
+
+def test_papers_without_stored_facts_are_read_from_their_records_at_a_regroup(
+    store: Store,
+) -> None:
+    """A database from before facts were kept has none; a paper tagged with a secondary design
+    has no clues. A regroup reads what is missing from the records, and groups as before."""
+    before = [figures(s) for s in regroup(store, now=NOW)]
+    rows = store.db.execute("SELECT COUNT(*) FROM study_clues").fetchone()[0]
+    with_clues = store.db.execute(
+        "SELECT pmid FROM study_clues WHERE clues IS NOT NULL ORDER BY pmid LIMIT 40"
+    ).fetchall()
+    store.db.execute("DELETE FROM study_clues WHERE pmid > '99000020'")
+    store.db.execute(
+        f"UPDATE study_clues SET clues = NULL WHERE pmid IN ({','.join('?' * len(with_clues))})",
+        [pmid for (pmid,) in with_clues],
+    )
+    assert len(list(store.papers_lacking_facts())) > 300
+    assert [figures(s) for s in regroup(store, now=NOW)] == before
+    assert store.db.execute("SELECT COUNT(*) FROM study_clues").fetchone()[0] == rows
+    assert list(store.papers_lacking_facts()) == []
+
+
+def test_a_changed_record_loses_its_facts_until_it_is_tagged_again(tmp_path) -> None:
+    profile = load_profile()
+    records = parse_pubmed_xml(xml(reported_studies(99007000)).encode())
+    article = next(
+        a for a in records if a.trial_registrations and classify(a, profile).relevance == "relevant"
+    )
+    with Store.open(tmp_path / "mildwatch.db") as opened:
+        with opened.transaction():
+            opened.save_articles([article], run_id=None, now=NOW)
+            tag_articles(opened, [article], None, profile)
+        assert opened.db.execute("SELECT clues FROM study_clues").fetchone()[0] is not None
+        changed = replace(article, title="[SYNTHETIC] A renamed report.")
+        with opened.transaction():
+            opened.save_articles([changed], run_id=None, now=NOW)
+        assert opened.db.execute("SELECT COUNT(*) FROM study_clues").fetchone()[0] == 0
+        with opened.transaction():
+            tag_articles(opened, [changed], None, profile)
+        assert [p.pmid for p in opened.study_papers()] == [article.pmid]

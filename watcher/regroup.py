@@ -15,6 +15,7 @@ from watcher.errors import StudyError
 from watcher.store import Store
 from watcher.studies import group_papers, group_studies, study_of
 from watcher.studylinks import counts_as_evidence, name_key
+from watcher.studypapers import facts_of
 from watcher.studyrecords import Decision, PaperStudy, Study
 
 
@@ -27,11 +28,13 @@ def current_studies(store: Store) -> tuple[Study, ...]:
 
 def regroup(store: Store, *, now: str) -> tuple[PaperStudy, ...]:
     """Recompute and store the groups (in the caller's transaction, or one of its own), from
-    the papers' compact data (``Store.study_papers``): memory a few hundred bytes a paper,
-    not every record whole."""
-    papers = store.study_papers(keep=counts_as_evidence)
-    studies = group_papers(papers, store.study_decisions())
+    the papers' stored facts (``Store.study_papers``): memory a few hundred bytes a paper,
+    and no record read again. Tagging stores each paper's facts; those it has not (papers
+    tagged before they were kept, or whose design now needs clues) are read here first."""
     with store.transaction():
+        for article, design in list(store.papers_lacking_facts()):
+            store.save_paper_facts(facts_of(article, design))
+        studies = group_papers(store.study_papers(), store.study_decisions())
         store.save_studies(studies, now=now)
     return studies
 

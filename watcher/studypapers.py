@@ -4,7 +4,9 @@
 name, authors), design, sample size, follow-up and publication order, nothing else. A
 :class:`Paper` keeps just those, computed once from the record and its tags, so the stored
 groups can be rewritten from every relevant paper without holding every abstract and raw XML
-in memory (``Store.study_papers`` reads only the columns :func:`paper_of` needs).
+in memory. What it takes from the record alone (:class:`PaperFacts`: the clues, which cost a
+few regular expressions over the abstract) is read once, when the paper is tagged, and stored;
+a regroup then reads those and the tags' columns (``Store.study_papers``), not the records.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ import sys
 from dataclasses import dataclass, replace
 
 from watcher.records import Article, Evidence
-from watcher.studylinks import RESULTS, Clues, can_be_a_report, clues, report_kind
+from watcher.studylinks import (
+    RESULTS,
+    SECONDARY_DESIGNS,
+    Clues,
+    can_be_a_report,
+    clues,
+    counts_as_evidence,
+    report_kind,
+)
 from watcher.vocabulary import DESIGNS
 
 MIN_PROBABLE_N = 10  # below this, two groups' equal sample sizes say little
@@ -37,6 +47,41 @@ class Paper:
     clues: Clues | None
 
 
+@dataclass(frozen=True, slots=True)
+class PaperFacts:
+    """What grouping reads of a record itself, apart from its tags: read when the paper is
+    tagged and stored with it (``Store.save_paper_facts``), so a regroup does not read every
+    abstract again. ``clues`` is None where they were not read: the paper cannot be a report
+    (``reportable`` False), or its design then was a secondary one (:func:`needs_clues`)."""
+
+    pmid: str
+    order: tuple[str, int]
+    kind: str  # PROTOCOL | RESULTS
+    counts: bool  # counts as evidence (neither retracted nor a notice)
+    reportable: bool  # may report a study, if its design is a primary one
+    clues: Clues | None
+
+
+def facts_of(article: Article, design: str) -> PaperFacts:
+    """The :class:`PaperFacts` of ``article``, its clues read if ``design`` lets it be a
+    report."""
+    reportable = can_be_a_report(article, "")  # the record's part of the test
+    return PaperFacts(
+        pmid=article.pmid,
+        order=publication_order(article),
+        kind=report_kind(article),
+        counts=counts_as_evidence(article),
+        reportable=reportable,
+        clues=clues(article) if reportable and design not in SECONDARY_DESIGNS else None,
+    )
+
+
+def needs_clues(facts: PaperFacts, design: str) -> bool:
+    """Whether ``facts`` lacks the clues a paper of ``design`` is grouped by (it was tagged
+    with a secondary design before): then they are read again from the record."""
+    return facts.clues is None and facts.reportable and design not in SECONDARY_DESIGNS
+
+
 def paper_of(
     article: Article,
     *,
@@ -47,13 +92,33 @@ def paper_of(
     sample_size: int | None,
 ) -> Paper:
     """The :class:`Paper` of ``article`` with these tags (the stored columns of its evidence)."""
-    kind = report_kind(article)
-    results = kind == RESULTS
-    found = clues(article) if can_be_a_report(article, design) else None
+    return paper_with(
+        facts_of(article, design),
+        design=design,
+        level=level,
+        question_keys=question_keys,
+        followup_months=followup_months,
+        sample_size=sample_size,
+    )
+
+
+def paper_with(
+    facts: PaperFacts,
+    *,
+    design: str,
+    level: str | None,
+    question_keys: tuple[str, ...],
+    followup_months: float | None,
+    sample_size: int | None,
+) -> Paper:
+    """The :class:`Paper` of a record's ``facts`` with these tags."""
+    assert not needs_clues(facts, design), facts.pmid  # read them again first
+    results = facts.kind == RESULTS
+    found = facts.clues if facts.reportable and design not in SECONDARY_DESIGNS else None
     paper = Paper(  # the vocabulary's keys once each (sys.intern), not once a paper
-        pmid=article.pmid,
-        order=publication_order(article),
-        kind=kind,
+        pmid=facts.pmid,
+        order=facts.order,
+        kind=facts.kind,
         design=sys.intern(design),
         level=None if level is None else sys.intern(level),
         question_keys=tuple(sys.intern(q) for q in question_keys),

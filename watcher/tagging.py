@@ -15,6 +15,7 @@ from watcher.evidence import CLASSIFIER_VERSION, Profile, classify
 from watcher.records import Article
 from watcher.regroup import regroup
 from watcher.store import Store
+from watcher.studypapers import facts_of
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +25,17 @@ BATCH = 200
 def tag_articles(
     store: Store, articles: Sequence[Article], run_id: int | None, profile: Profile
 ) -> int:
-    """Classify and store; call inside the transaction that stored ``articles``."""
+    """Classify and store; call inside the transaction that stored ``articles``. A relevant
+    paper's facts for study grouping are read now, from the record in hand, so the regroup
+    after reads them instead of every record."""
     now = iso(utc_now())
     changed = 0
     for article in articles:
-        if store.save_evidence(classify(article, profile), run_id=run_id, now=now):
+        evidence = classify(article, profile)
+        if store.save_evidence(evidence, run_id=run_id, now=now):
             changed += 1
+        if evidence.relevance == "relevant":
+            store.save_paper_facts(facts_of(article, evidence.design))
     return changed
 
 

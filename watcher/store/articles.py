@@ -103,6 +103,8 @@ class ArticleQueries(StoreBase):
                 [*_article_values(article, content_hash)[1:], now, now, article.pmid],
             )
             events.extend(_change_events(article_from_row(old_row), article, now, run_id))
+            # What grouping read of the old record (it is read again when this one is tagged)
+            self.db.execute("DELETE FROM study_clues WHERE pmid = ?", (article.pmid,))
         for event in events:
             self.db.execute(
                 "INSERT INTO article_events (pmid, kind, at, run_id, detail)"

@@ -19,6 +19,7 @@ from watcher.store.schema_features import (
     query_changes_and_citations,
     registry_tables,
     runs_pid,
+    study_clues,
     study_groups,
     web_preferences,
 )
@@ -277,6 +278,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0013_digest_storage", digest_storage),
     ("0014_digest_message_bytes_apart", digest_message_bytes_apart),
     ("0015_coverage_sets", coverage_sets),
+    ("0016_study_clues", study_clues),
 )
 
 

@@ -314,3 +314,24 @@ def coverage_sets(db: Database) -> None:
             (digest_id, rows[0][0], set_id),
         )
     db.execute("DELETE FROM deliveries WHERE shown = 0")
+
+
+def study_clues(db: Database) -> None:
+    """What study grouping reads of each record itself (``watcher.studypapers.PaperFacts``),
+    read when the paper is tagged, so a regroup after every poll reads these few bytes a paper
+    instead of every abstract again. ``clues`` is NULL where they were not read (the paper
+    cannot be a report, or had a secondary design); a record whose content changes loses its
+    row (``Store.save_articles``) and gets a new one when it is tagged again. Rows of databases
+    from before are made by the first regroup."""
+    _run(
+        db,
+        """CREATE TABLE study_clues (
+            pmid TEXT PRIMARY KEY REFERENCES articles(pmid) ON DELETE CASCADE,
+            order_date TEXT NOT NULL,
+            order_pmid INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('protocol', 'results')),
+            counts INTEGER NOT NULL,
+            reportable INTEGER NOT NULL,
+            clues TEXT
+        ) STRICT""",
+    )

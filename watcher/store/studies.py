@@ -1,16 +1,18 @@
-"""Study groups: the librarians' decisions (kept for good) and the groups last computed from
-them (rewritten whole by ``save_studies``; other wings read them, e.g. to link a registered trial
-to its papers). The grouping itself is :func:`watcher.studies.group_studies`, pure.
+"""Study groups: the librarians' decisions (kept for good), each relevant paper's facts for
+grouping (``study_clues``: read from the record when it is tagged) and the groups last computed
+from them (rewritten whole by ``save_studies``; other wings read them, e.g. to link a registered
+trial to its papers). The grouping itself is :func:`watcher.studies.group_studies`, pure.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
-from watcher.records import AbstractSection, Article, DataBankEntry
+from watcher.records import AbstractSection, Article, DataBankEntry, TrialRegistration
 from watcher.store.base import StoreBase
-from watcher.studypapers import Paper, paper_of
+from watcher.studylinks import SECONDARY_DESIGNS, Clues
+from watcher.studypapers import Paper, PaperFacts, paper_with
 from watcher.studyrecords import Decision, PaperStudy, Study
 
 
@@ -46,22 +48,45 @@ class StudyQueries(StoreBase):
         )
         return int(cursor.lastrowid or 0)
 
-    def study_papers(self, keep: Callable[[Article], bool]) -> Iterator[Paper]:
-        """The relevant classified papers as grouping reads them, one row at a time, those
-        ``keep`` accepts: only the columns :func:`~watcher.studypapers.paper_of` uses are read
-        (no raw XML, no tags' snippets), and only each :class:`Paper` is kept, so a regroup
-        holds a few hundred bytes per paper. The :class:`Article` ``keep`` sees carries those
-        columns alone."""
+    def save_paper_facts(self, facts: PaperFacts) -> None:
+        """Keep what grouping reads of a record (in the transaction that tagged it)."""
+        found = facts.clues
+        clues = None
+        if found is not None:
+            clues = json.dumps(
+                {
+                    "registrations": [[r.registry, r.id, r.source] for r in found.registrations],
+                    "names": list(found.names),
+                    "authors": sorted(found.authors),
+                },
+                ensure_ascii=False,
+            )
+        self.db.execute(
+            "INSERT OR REPLACE INTO study_clues"
+            " (pmid, order_date, order_pmid, kind, counts, reportable, clues)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (facts.pmid, *facts.order, facts.kind, facts.counts, facts.reportable, clues),
+        )
+
+    def papers_lacking_facts(self) -> Iterator[tuple[Article, str]]:
+        """Relevant classified papers whose facts are not stored (tagged before facts were, or
+        changed since), or lack the clues their design now needs
+        (:func:`~watcher.studypapers.needs_clues`), with that design. Each
+        :class:`Article` carries only the columns :func:`~watcher.studypapers.facts_of`
+        reads (no raw XML)."""
+        marks = ", ".join("?" * len(SECONDARY_DESIGNS))
         rows = self.db.execute(
             "SELECT a.pmid, a.title, a.abstract, a.authors, a.pub_date, a.pub_year,"
-            " a.entrez_date, a.publication_types, a.retracted, a.databanks, e.design, e.level,"
-            " e.questions, e.followup_months, e.sample_size"
+            " a.entrez_date, a.publication_types, a.retracted, a.databanks, e.design"
             " FROM articles a JOIN evidence e ON e.pmid = a.pmid"
-            " WHERE e.relevance = 'relevant' ORDER BY a.pmid"
+            " LEFT JOIN study_clues c ON c.pmid = a.pmid"
+            " WHERE e.relevance = 'relevant' AND (c.pmid IS NULL OR (c.clues IS NULL"
+            f" AND c.reportable AND e.design NOT IN ({marks}))) ORDER BY a.pmid",
+            sorted(SECONDARY_DESIGNS),
         )
         for row in rows:
             (pmid, title, abstract, authors, pub_date, pub_year, entrez_date, types,
-             retracted, databanks, design, level, questions, followup, n) = row  # fmt: skip
+             retracted, databanks, design) = row  # fmt: skip
             article = Article(
                 pmid=pmid,
                 title=title,
@@ -74,15 +99,42 @@ class StudyQueries(StoreBase):
                 retracted=bool(retracted),
                 databanks=tuple(DataBankEntry(**d) for d in json.loads(databanks)),
             )
-            if keep(article):
-                yield paper_of(
-                    article,
-                    design=design,
-                    level=level,
-                    question_keys=tuple(json.loads(questions)),
-                    followup_months=followup,
-                    sample_size=n,
-                )
+            yield article, design
+
+    def study_papers(self) -> Iterator[Paper]:
+        """The relevant classified papers that count as evidence, as grouping reads them, one
+        row at a time, from their stored facts and the columns of their tags: a regroup
+        reads a few hundred bytes a paper, and no record. Papers whose facts are missing
+        (:meth:`papers_lacking_facts`) are left out: store them first."""
+        marks = ", ".join("?" * len(SECONDARY_DESIGNS))
+        rows = self.db.execute(
+            "SELECT c.pmid, c.order_date, c.order_pmid, c.kind, c.reportable, c.clues,"
+            " e.design, e.level, e.questions, e.followup_months, e.sample_size"
+            " FROM study_clues c JOIN evidence e ON e.pmid = c.pmid"
+            " WHERE e.relevance = 'relevant' AND c.counts"
+            f" AND NOT (c.clues IS NULL AND c.reportable AND e.design NOT IN ({marks}))"
+            " ORDER BY c.pmid",
+            sorted(SECONDARY_DESIGNS),
+        )
+        for row in rows:
+            (pmid, order_date, order_pmid, kind, reportable, clues, design, level, questions,
+             followup, n) = row  # fmt: skip
+            facts = PaperFacts(
+                pmid=pmid,
+                order=(order_date, order_pmid),
+                kind=kind,
+                counts=True,
+                reportable=bool(reportable),
+                clues=_clues(clues),
+            )
+            yield paper_with(
+                facts,
+                design=design,
+                level=level,
+                question_keys=tuple(json.loads(questions)),
+                followup_months=followup,
+                sample_size=n,
+            )
 
     def save_studies(self, studies: Sequence[Study | PaperStudy], *, now: str) -> None:
         """Replace the stored groups with ``studies`` (call inside a transaction)."""
@@ -132,3 +184,14 @@ class StudyQueries(StoreBase):
         for key, pmid in rows:
             groups.setdefault(key, []).append(pmid)
         return groups
+
+
+def _clues(stored: str | None) -> Clues | None:
+    if stored is None:
+        return None
+    data = json.loads(stored)
+    return Clues(
+        registrations=tuple(TrialRegistration(*r) for r in data["registrations"]),
+        names=tuple(data["names"]),
+        authors=frozenset(data["authors"]),
+    )
