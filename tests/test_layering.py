@@ -29,6 +29,7 @@ LAYERS = {
     "watcher.trials": "foundation",
     "watcher.pacing": "foundation",
     "watcher.textfile": "foundation",
+    "watcher.collector": "foundation",
     "watcher.exports": "exports",
     "watcher.studylinks": "foundation",
     "watcher.studyrecords": "foundation",

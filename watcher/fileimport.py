@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watcher.clock import iso, utc_now
+from watcher.collector import held_batches
 from watcher.evidence import Profile
 from watcher.pubmed.files import read_batches
 from watcher.regroup import regroup
@@ -53,7 +54,7 @@ def import_files(
     done = 0
     try:
         for path in paths:
-            for batch in read_batches(path):
+            for batch in held_batches(read_batches(path)):
                 with store.transaction():
                     events = store.save_articles(batch, run_id=run_id, now=now)
                     tag_articles(store, batch, run_id, profile)

@@ -29,6 +29,7 @@ from datetime import date, datetime
 
 from watcher.citations import CitationReport, track_citations
 from watcher.clock import days_before, iso, parse_pubmed_date, pubmed_date, utc_now
+from watcher.collector import held_batches
 from watcher.errors import EntrezError, PubMedUnreachable
 from watcher.pubmed import EntrezClient, SearchResult
 from watcher.records import Article, ArticleEvent, PollState, Search
@@ -280,7 +281,7 @@ class _Run:
         done = 0
         if self.progress and ids:
             self.progress("fetch", 0, len(ids))  # the bar shows before the first batch
-        for batch in self.client.fetch_batches(ids):
+        for batch in held_batches(self.client.fetch_batches(ids)):
             self.save(batch)
             done += len(batch)
             if self.progress:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from watcher.clock import iso, utc_now
+from watcher.collector import held_batches
 from watcher.evidence import CLASSIFIER_VERSION, Profile, classify
 from watcher.records import Article
 from watcher.regroup import regroup
@@ -75,8 +76,8 @@ def reclassify(
     )
     with store.transaction():
         report = ReclassifyReport(store.start_run("reclassify", now=iso(utc_now())))
-    for start in range(0, len(pmids), BATCH):
-        articles = store.articles(pmids[start : start + BATCH])
+    batches = (store.articles(pmids[at : at + BATCH]) for at in range(0, len(pmids), BATCH))
+    for articles in held_batches(batches):
         with store.transaction():
             tag_articles(store, articles, report.run_id, profile)
         report.classified += len(articles)
