@@ -151,6 +151,13 @@ def holds_any(low: str, words: Iterable[str]) -> bool:
 
 
 _WORD_START = r"(?<!\w)"
+# What a phrase's " " or "-" matches: any run of spaces and hyphens ("-", "‐", "–"), or none.
+# One class [\s\-‐–] would say the same, but a class whose characters are three separate
+# ranges of code points is compiled through a 65,536-entry table (~0.1 ms each, and the
+# profile's phrases hold ~1,900 of them: most of a command's start-up). Split, each part is one
+# or two ranges; "–" is kept case-sensitive only so the parser does not merge it back (it has
+# no other case, so nothing changes).
+SEPARATOR_RUN = r"(?:[\s\-‐]|(?-i:–))*"
 
 
 def phrase_regex(phrase: str) -> str:
@@ -169,8 +176,8 @@ def phrase_regex(phrase: str) -> str:
     parts = []
     for char in text:
         if char in " -":
-            if not parts or parts[-1] != r"[\s\-‐–]*":
-                parts.append(r"[\s\-‐–]*")
+            if not parts or parts[-1] != SEPARATOR_RUN:
+                parts.append(SEPARATOR_RUN)
         elif char == "®":
             parts.append(r"\s?(?:®|\(®\)|\(R\))")
         else:
