@@ -148,16 +148,21 @@ class Article:
         timestamps, indexing status). Fields added after the first release count only when
         they hold something, so adding a field does not change every stored record's hash.
         """
-        data = article_fields(self)
-        data.pop("raw")
-        data.pop("source_format")
-        for name in _LATER_FIELDS:
-            if not data[name]:
-                data.pop(name)
-        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
-        return hashlib.sha256(encoded).hexdigest()
+        return fields_hash(article_fields(self))
 
 
+def fields_hash(fields_of_article: dict[str, Any]) -> str:
+    """:meth:`Article.content_hash` from the article's :func:`article_fields` (left as they
+    are), for a caller that has them already (storing uses them for the row too)."""
+    data = {k: v for k, v in fields_of_article.items() if k not in _NOT_HASHED}
+    for name in _LATER_FIELDS:
+        if not data[name]:
+            data.pop(name)
+    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+_NOT_HASHED = frozenset({"raw", "source_format"})
 _LATER_FIELDS = ("volume", "issue", "pages", "databanks", "coi_statement", "grants")
 
 

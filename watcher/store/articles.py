@@ -23,6 +23,7 @@ from watcher.records import (
     Evidence,
     Grant,
     article_fields,
+    fields_hash,
 )
 from watcher.store.base import StoreBase
 
@@ -79,12 +80,13 @@ class ArticleQueries(StoreBase):
         articles = list(articles)
         stored = self._content_hashes([article.pmid for article in articles])
         for article in articles:
-            content_hash = article.content_hash()
+            data = article_fields(article)  # once, for the hash and the row
+            content_hash = fields_hash(data)
             if article.pmid not in stored:
                 self.db.execute(
                     f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, first_seen, last_seen,"
                     f" updated_at) VALUES ({', '.join('?' * (len(_ARTICLE_COLUMNS) + 3))})",
-                    [*_article_values(article, content_hash), now, now, now],
+                    [*_article_values(article, content_hash, data), now, now, now],
                 )
                 stored[article.pmid] = content_hash
                 events.append(ArticleEvent(article.pmid, "new", now, "", run_id))
@@ -100,7 +102,7 @@ class ArticleQueries(StoreBase):
             assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS[1:])
             self.db.execute(
                 f"UPDATE articles SET {assignments}, last_seen = ?, updated_at = ? WHERE pmid = ?",
-                [*_article_values(article, content_hash)[1:], now, now, article.pmid],
+                [*_article_values(article, content_hash, data)[1:], now, now, article.pmid],
             )
             events.extend(_change_events(article_from_row(old_row), article, now, run_id))
             # What grouping read of the old record (it is read again when this one is tagged)
@@ -280,8 +282,8 @@ _ARTICLE_COLUMNS = (
 )
 
 
-def _article_values(article: Article, content_hash: str) -> list[Any]:
-    data = article_fields(article)
+def _article_values(article: Article, content_hash: str, data: dict[str, Any]) -> list[Any]:
+    """The row's values, from the article's :func:`article_fields` ``data`` (changed here)."""
     data["abstract"] = json.dumps([[s.label, s.text] for s in article.abstract], ensure_ascii=False)
     for name in ("corrections", "databanks", "grants", *_LIST_FIELDS):
         data[name] = json.dumps(list(data[name]), ensure_ascii=False)
