@@ -82,26 +82,6 @@ def needs_clues(facts: PaperFacts, design: str) -> bool:
     return facts.clues is None and facts.reportable and design not in SECONDARY_DESIGNS
 
 
-def paper_of(
-    article: Article,
-    *,
-    design: str,
-    level: str | None,
-    question_keys: tuple[str, ...],
-    followup_months: float | None,
-    sample_size: int | None,
-) -> Paper:
-    """The :class:`Paper` of ``article`` with these tags (the stored columns of its evidence)."""
-    return paper_with(
-        facts_of(article, design),
-        design=design,
-        level=level,
-        question_keys=question_keys,
-        followup_months=followup_months,
-        sample_size=sample_size,
-    )
-
-
 def paper_with(
     facts: PaperFacts,
     *,
@@ -142,8 +122,9 @@ def weak_signal_can_apply(paper: Paper) -> bool:
 
 
 def paper_from(article: Article, evidence: Evidence) -> Paper:
-    return paper_of(
-        article,
+    """The :class:`Paper` of ``article`` with its tags ``evidence``."""
+    return paper_with(
+        facts_of(article, evidence.design),
         design=evidence.design,
         level=evidence.level,
         question_keys=evidence.question_keys,

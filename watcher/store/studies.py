@@ -15,6 +15,12 @@ from watcher.studylinks import SECONDARY_DESIGNS, Clues
 from watcher.studypapers import Paper, PaperFacts, paper_with
 from watcher.studyrecords import Decision, PaperStudy, Study
 
+# watcher.studypapers.needs_clues in SQL, over study_clues c and evidence e (with _SECONDARY)
+_SECONDARY = sorted(SECONDARY_DESIGNS)
+_NEEDS_CLUES = (
+    f"(c.clues IS NULL AND c.reportable AND e.design NOT IN ({', '.join('?' * len(_SECONDARY))}))"
+)
+
 
 class StudyQueries(StoreBase):
     def study_decisions(self) -> list[Decision]:
@@ -74,15 +80,14 @@ class StudyQueries(StoreBase):
         (:func:`~watcher.studypapers.needs_clues`), with that design. Each
         :class:`Article` carries only the columns :func:`~watcher.studypapers.facts_of`
         reads (no raw XML)."""
-        marks = ", ".join("?" * len(SECONDARY_DESIGNS))
         rows = self.db.execute(
             "SELECT a.pmid, a.title, a.abstract, a.authors, a.pub_date, a.pub_year,"
             " a.entrez_date, a.publication_types, a.retracted, a.databanks, e.design"
             " FROM articles a JOIN evidence e ON e.pmid = a.pmid"
             " LEFT JOIN study_clues c ON c.pmid = a.pmid"
-            " WHERE e.relevance = 'relevant' AND (c.pmid IS NULL OR (c.clues IS NULL"
-            f" AND c.reportable AND e.design NOT IN ({marks}))) ORDER BY a.pmid",
-            sorted(SECONDARY_DESIGNS),
+            f" WHERE e.relevance = 'relevant' AND (c.pmid IS NULL OR {_NEEDS_CLUES})"
+            " ORDER BY a.pmid",
+            _SECONDARY,
         )
         for row in rows:
             (pmid, title, abstract, authors, pub_date, pub_year, entrez_date, types,
@@ -106,15 +111,13 @@ class StudyQueries(StoreBase):
         row at a time, from their stored facts and the columns of their tags: a regroup
         reads a few hundred bytes a paper, and no record. Papers whose facts are missing
         (:meth:`papers_lacking_facts`) are left out: store them first."""
-        marks = ", ".join("?" * len(SECONDARY_DESIGNS))
         rows = self.db.execute(
             "SELECT c.pmid, c.order_date, c.order_pmid, c.kind, c.reportable, c.clues,"
             " e.design, e.level, e.questions, e.followup_months, e.sample_size"
             " FROM study_clues c JOIN evidence e ON e.pmid = c.pmid"
-            " WHERE e.relevance = 'relevant' AND c.counts"
-            f" AND NOT (c.clues IS NULL AND c.reportable AND e.design NOT IN ({marks}))"
+            f" WHERE e.relevance = 'relevant' AND c.counts AND NOT {_NEEDS_CLUES}"
             " ORDER BY c.pmid",
-            sorted(SECONDARY_DESIGNS),
+            _SECONDARY,
         )
         for row in rows:
             (pmid, order_date, order_pmid, kind, reportable, clues, design, level, questions,
