@@ -111,7 +111,7 @@ def test_a_database_from_before_moves_covered_rows_into_shared_sets(tmp_path: Pa
     older = Migrations(schema.MIGRATION_SET)
     for name, function in schema.MIGRATIONS:
         if name == "0015_coverage_sets":
-            break
+            continue  # (the later ones' tables are there: seeding tags papers, which uses them)
         older(name=name)(function)
     db = Database(sqlite3.connect(path))
     older.apply(db)
