@@ -35,6 +35,7 @@ from digests.shared import Shared
 from digests.trials import headline_note
 from digests.wording import make_headline
 from watcher.clock import iso
+from watcher.collector import collector_frozen
 from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
 from watcher.store import (
@@ -322,26 +323,47 @@ def compose_due(
         if everyone or is_due(subscriber, _covered_through(subscriber), today, schedule)
     ]
     queued = []
-    for start in range(0, len(due), COMMIT_EVERY):
-        with store.write():  # each digest's own transaction is a savepoint within it
-            for subscriber in due[start : start + COMMIT_EVERY]:
-                try:
-                    digest_id = _compose(
-                        store,
-                        subscriber,
-                        today=today,
-                        now=now,
-                        mail=mail,
-                        renderer=renderer,
-                        shared=shared,
-                    )
-                except (MildwatchError, ValueError) as error:
-                    log.error("digest for %s skipped: %s", subscriber.email, error)
-                    if on_skip is not None:
-                        on_skip(subscriber, str(error))
-                    continue
-                if digest_id is not None:
-                    queued.append(digest_id)
+    with collector_frozen():  # the run's shared papers and studies: no collection walks them
+        for start in range(0, len(due), COMMIT_EVERY):
+            queued += _compose_batch(
+                store, due[start : start + COMMIT_EVERY], today=today, now=now, mail=mail,
+                renderer=renderer, shared=shared, on_skip=on_skip,
+            )  # fmt: skip
+    return queued
+
+
+def _compose_batch(
+    store: Store,
+    batch: Sequence[Subscriber],
+    *,
+    today: date,
+    now: datetime,
+    mail: MailSettings,
+    renderer: Renderer,
+    shared: Shared,
+    on_skip: Callable[[Subscriber, str], None] | None,
+) -> list[int]:
+    """``compose_due`` for ``batch``, committed together (see there)."""
+    queued = []
+    with store.write():  # each digest's own transaction is a savepoint within it
+        for subscriber in batch:
+            try:
+                digest_id = _compose(
+                    store,
+                    subscriber,
+                    today=today,
+                    now=now,
+                    mail=mail,
+                    renderer=renderer,
+                    shared=shared,
+                )
+            except (MildwatchError, ValueError) as error:
+                log.error("digest for %s skipped: %s", subscriber.email, error)
+                if on_skip is not None:
+                    on_skip(subscriber, str(error))
+                continue
+            if digest_id is not None:
+                queued.append(digest_id)
     return queued
 
 
