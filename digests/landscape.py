@@ -53,6 +53,7 @@ from watcher.records import Article, Evidence, Tag, plain_text
 from watcher.studies import group_studies
 from watcher.studylinks import counts_as_evidence as counts_as_evidence  # re-exported, with:
 from watcher.studylinks import is_notice as is_notice
+from watcher.studypapers import Paper
 from watcher.studyrecords import Decision, Study
 from watcher.vocabulary import DESIGNS, LEVELS, NUMBER_WORDS, QUESTIONS
 
@@ -296,13 +297,16 @@ def _one_per_study(
 
 
 def evidence_studies(
-    pairs: Iterable[Pair], decisions: Sequence[Decision] = ()
+    pairs: Iterable[Pair],
+    decisions: Sequence[Decision] = (),
+    papers: Mapping[str, Paper] | None = None,
 ) -> tuple[Study, ...]:
     """The studies that the papers counting as evidence report (each paper once), joined as
-    ``watcher.studies.group_studies`` does, the librarians' ``decisions`` first."""
+    ``watcher.studies.group_studies`` does, the librarians' ``decisions`` first (``papers``:
+    the store's grouping facts, there)."""
     unique = {article.pmid: (article, evidence) for article, evidence in pairs}
     kept = [unique[pmid] for pmid in sorted(unique) if counts_as_evidence(unique[pmid][0])]
-    return group_studies(kept, decisions)
+    return group_studies(kept, decisions, papers)
 
 
 def build_landscape(

@@ -54,7 +54,8 @@ class Shared:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.pairs: list[Pair] = store.classified()  # the landscape's papers: relevant ones
-        self.grouped = evidence_studies(self.pairs, store.study_decisions())
+        papers = {paper.pmid: paper for paper in store.study_papers()}  # abstracts not reread
+        self.grouped = evidence_studies(self.pairs, store.study_decisions(), papers)
         self.notes = study_notes(self.grouped)
         self.synthetic = any(is_synthetic(a) for a, _ in self.pairs)
         self.trials = TrialPlanner(store)

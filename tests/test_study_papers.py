@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from digests.landscape import evidence_studies
 from tests.factories import xml
 from tests.study_factories import reported_studies
 from watcher.evidence import classify, load_profile
@@ -73,6 +74,18 @@ def test_groups_from_compact_papers_equal_groups_from_whole_records(store: Store
     kinds = {link.kind for s in whole for link in s.links}
     assert kinds == {"librarian", "registry", "name", "probable"}  # every path is exercised
     assert sum(len(s.reports) > 1 for s in whole) >= 4
+
+
+def test_a_digest_run_groups_from_stored_facts_as_from_whole_records(store: Store) -> None:
+    """A digest run groups every paper it shows or counts (``digests.shared``): from a paper's
+    stored facts where it has them, from its record where not; the same studies either way."""
+    pairs, decisions = store.classified(), store.study_decisions()
+    stored = {paper.pmid: paper for paper in store.study_papers()}
+    some = dict(list(stored.items())[::2])
+    whole = [figures(s) for s in evidence_studies(pairs, decisions)]
+    assert len(stored) > 300 and len(whole) > 300
+    for given in (stored, some):
+        assert [figures(s) for s in evidence_studies(pairs, decisions, given)] == whole
 
 
 def test_papers_without_stored_facts_are_read_from_their_records_at_a_regroup(

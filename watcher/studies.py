@@ -180,19 +180,24 @@ def _probable_links(reports: Mapping[str, Paper], clues_of: dict[str, Clues]) ->
 
 
 def group_studies(
-    pairs: Iterable[tuple[Article, Evidence]], decisions: Sequence[Decision] = ()
+    pairs: Iterable[tuple[Article, Evidence]],
+    decisions: Sequence[Decision] = (),
+    papers: Mapping[str, Paper] | None = None,
 ) -> tuple[Study, ...]:
     """Every paper of ``pairs`` in exactly one study (most in a study of their own), studies in
-    the order of their first report."""
-    reports = {a.pmid: _report(a, e) for a, e in pairs}
+    the order of their first report. ``papers``: what grouping reads of a paper, as the store
+    keeps it (``Store.study_papers``), so a paper's abstract is not read again; a paper not
+    there is read from its record."""
+    papers = papers or {}
+    reports = {a.pmid: _report(a, e, papers.get(a.pmid)) for a, e in pairs}
     return tuple(
         Study(tuple(reports[p.pmid] for p in members), links, names, registrations)
         for members, links, names, registrations in _grouped(reports, decisions)
     )
 
 
-def _report(article: Article, evidence: Evidence) -> Report:
-    paper = paper_from(article, evidence)
+def _report(article: Article, evidence: Evidence, paper: Paper | None = None) -> Report:
+    paper = paper or paper_from(article, evidence)
     known = {f.name: getattr(paper, f.name) for f in fields(Paper)}
     return Report(**known, article=article, evidence=evidence)
 
