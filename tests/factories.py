@@ -6,8 +6,10 @@ query-language and local-server tests run it."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
+from pathlib import Path
 
 from watcher.config import EntrezSettings
 from watcher.localpubmed import LocalPubMed
@@ -15,6 +17,8 @@ from watcher.localpubmed.synthetic import JOURNALS
 from watcher.localpubmed.synthetic_xml import Author, SyntheticRecord, document, render_article
 from watcher.pubmed import EntrezClient
 from watcher.records import AbstractSection, Article, Correction
+from watcher.store import schema
+from watcher.store.lean import Database, Migrations
 
 # The bundled profile's default search (watcher/evidence/mild.toml), spelled out: the tests
 # that run it pin its translation and hits, so a change to the profile must show up here too
@@ -116,3 +120,15 @@ def client_for(server: LocalPubMed, **changes: object) -> EntrezClient:
     }
     values.update(changes)
     return EntrezClient(EntrezSettings(**values))  # type: ignore[arg-type]
+
+
+def older_database(path: Path, *, leave_out: Callable[[str], bool]) -> Database:
+    """A database at ``path`` as an older mildwatch left it: every shipped migration applied
+    but those ``leave_out`` names, which ``Store.open`` then applies (the upgrade under test)."""
+    older = Migrations(schema.MIGRATION_SET)
+    for name, function in schema.MIGRATIONS:
+        if not leave_out(name):
+            older(name=name)(function)
+    db = Database(sqlite3.connect(path))
+    older.apply(db)
+    return db

@@ -5,13 +5,12 @@ giving up on a digest releases its papers. Real SQLite files."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tests.digest_factories import NOW, WEEK, count, ledger, seed, study
+from tests.factories import older_database
 from watcher.clock import iso
-from watcher.store import NewDigest, Store, schema
-from watcher.store.lean import Database, Migrations
+from watcher.store import NewDigest, Store
 
 T = iso(NOW)
 PAPERS = [str(p) for p in range(99003001, 99003007)]
@@ -108,13 +107,8 @@ def test_a_database_from_before_moves_covered_rows_into_shared_sets(tmp_path: Pa
     """Ledger rows written before coverage sets (``shown = 0``) become sets, one per distinct
     set of papers; each surgeon's ledger reads the same after."""
     path = tmp_path / "old.db"
-    older = Migrations(schema.MIGRATION_SET)
-    for name, function in schema.MIGRATIONS:
-        if name == "0015_coverage_sets":
-            continue  # (the later ones' tables are there: seeding tags papers, which uses them)
-        older(name=name)(function)
-    db = Database(sqlite3.connect(path))
-    older.apply(db)
+    # The later migrations' tables are there: seeding tags papers, which uses them.
+    db = older_database(path, leave_out=lambda name: name == "0015_coverage_sets")
     store = Store(db, path)  # the queries that only touch older tables work on it
     surgeons = seeded(store, 3)
     for number, surgeon in enumerate(surgeons, 1):

@@ -4,27 +4,20 @@ changing a digest's state leaves its bytes' pages alone. Real SQLite files."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from tests.factories import older_database
 from watcher.errors import StoreError
-from watcher.store import NewDigest, Store, schema
-from watcher.store.lean import Database, Migrations
+from watcher.store import NewDigest, Store
 
 
 def test_a_database_from_before_keeps_each_queued_message_byte_for_byte(tmp_path: Path) -> None:
     """Migration 0014 moves the bytes out of the ``digests`` row: a queued message is sent
     as it was stored, and one already pruned stays pruned."""
     path = tmp_path / "old.db"
-    older = Migrations(schema.MIGRATION_SET)
-    for name, function in schema.MIGRATIONS:
-        if name == "0014_digest_message_bytes_apart":
-            break
-        older(name=name)(function)
-    db = Database(sqlite3.connect(path))
-    older.apply(db)
+    db = older_database(path, leave_out=lambda name: name >= "0014")
     stored = b"Subject: [SYNTHETIC] kept\r\n\r\nbody \xe2\x80\x94 exact\r\n"
     for number, (message, kept) in enumerate([(stored, "database"), (b"", "pruned")], 1):
         db.execute(
