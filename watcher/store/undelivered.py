@@ -114,7 +114,7 @@ class UndeliveredQueries(StoreBase):
         """``undelivered`` as (PMID, first seen) only: for a caller that already holds the
         articles (composing for many subscribers builds each Article once, not per reader).
         ``ledger=False``: whether S received them or not, the same for everyone with S's
-        searches and relevance (the caller takes ``delivered_pmids`` away)."""
+        searches and relevance (the caller takes what ``received`` names away)."""
         sql, params = _undelivered(subscriber, "a.pmid, a.first_seen", ledger=ledger)
         return [tuple(row) for row in self.db.execute(sql, params)]  # type: ignore[misc]
 
