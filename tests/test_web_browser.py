@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as arrived
@@ -101,7 +102,9 @@ def test_map_filter_study_preferences_unsubscribe(site: Site, browser: webdriver
 
     # 5. Unsubscribe from the same page.
     browser.find_element(By.ID, "unsubscribe").click()
-    WebDriverWait(browser, 10).until(
+    # The page is replaced while the wait reads it: a read landing mid-navigation fails
+    # ("node does not belong to the document") and is tried again, until the 10 s are up.
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
         arrived.text_to_be_present_in_element((By.TAG_NAME, "h1"), "You are unsubscribed")
     )
     with site.store() as store:
