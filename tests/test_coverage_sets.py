@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from digests.shared import Shared
 from tests.digest_factories import NOW, WEEK, count, ledger, seed, study
 from tests.factories import older_database
 from watcher.clock import iso
@@ -131,3 +132,32 @@ def test_a_database_from_before_moves_covered_rows_into_shared_sets(tmp_path: Pa
         assert (count(store, "coverage_sets"), count(store, "covered")) == (2, 3)
         assert count(store, "deliveries") == 3  # the shown papers only
         assert undelivered(store, surgeons[2]) == [PAPERS[1]]
+
+
+def test_a_compose_run_finds_each_surgeons_candidates_as_the_ledger_query_does(
+    store: Store,
+) -> None:
+    """``digests.shared.Shared`` works out candidates once per coverage set and set of shown
+    papers; for surgeons with different ledgers, searches and relevance it gives exactly
+    what ``Store.undelivered`` (one SQL query per surgeon) gives."""
+    seed(store, [study(int(p), "cohort") for p in PAPERS[:3]], at=NOW - WEEK)
+    seed(store, [study(int(p), "rct") for p in PAPERS[3:]], at=NOW - WEEK, search="other")
+    seed(store, [study(99003011, "uncertain"), study(99003012, "cohort")], at=NOW - WEEK)
+    every = [
+        store.add_subscriber(f"s{i}@example.org", now=T, frequency="weekly", **settings)
+        for i, settings in enumerate(
+            [{}, {}, {}, {"searches": ["other"]}, {"min_relevance": "uncertain"}, {}]
+        )
+    ]
+    ledgers = [(PAPERS[:1], PAPERS[1:4]), (PAPERS[:1], PAPERS[1:4]), (PAPERS[1:2], PAPERS[2:3]),
+               (PAPERS[3:4], []), ([], PAPERS[:2])]  # fmt: skip
+    for surgeon, (shown, hidden) in zip(every, ledgers, strict=False):  # the last: nothing yet
+        assert store.queue_digest(digest(surgeon.id, list(shown), list(hidden)), now=T)
+    seed(store, [study(99003021, "rct"), study(99003022, "cohort")], at=NOW)  # since then
+    shared = Shared(store)
+    for surgeon in every:
+        expected = [c.article.pmid for c in store.undelivered(surgeon)]
+        assert [c.article.pmid for c in shared.candidates(surgeon).candidates] == expected
+    assert [c.article.pmid for c in store.undelivered(every[0])] == [
+        PAPERS[4], PAPERS[5], "99003012", "99003021", "99003022"
+    ]  # fmt: skip
