@@ -324,32 +324,21 @@ def _chart_image(
 def build_message(
     rendered: RenderedDigest,
     *,
-    sender: str | Address,
-    to: str | Address,
-    message_id: str,
-    date: datetime,
-    list_unsubscribe: str | None = None,
-    list_unsubscribe_post: bool = False,
     text_only: bool = False,
     bodies: tuple[str, str] | None = None,
+    **headers: Any,
 ) -> EmailMessage:
     """multipart/alternative: text/plain, then multipart/related (text/html + inline images).
 
-    ``message_id`` is passed in so a retry re-sends the very same message (the outbox stores
-    the bytes). One-click unsubscribe (RFC 8058) is only announced for https URLs.
-    ``text_only`` gives a single text/plain part, for subscribers who asked for text.
-    ``bodies`` stand in for the text and HTML (``build_message_bytes`` passes placeholders).
+    ``headers`` are ``_top_headers``' (sender, to, message_id, date, list_unsubscribe,
+    list_unsubscribe_post). ``message_id`` is passed in so a retry re-sends the very same
+    message (the outbox stores the bytes). One-click unsubscribe (RFC 8058) is only announced
+    for https URLs. ``text_only`` gives a single text/plain part, for subscribers who asked for
+    text. ``bodies`` stand in for the text and HTML (``build_message_bytes`` passes
+    placeholders).
     """
     message = EmailMessage(policy=BUILD_POLICY)
-    for name, value in _top_headers(
-        rendered,
-        sender=sender,
-        to=to,
-        message_id=message_id,
-        date=date,
-        list_unsubscribe=list_unsubscribe,
-        list_unsubscribe_post=list_unsubscribe_post,
-    ):
+    for name, value in _top_headers(rendered, **headers):
         message[name] = value
 
     # quoted-printable keeps the message 7-bit: safe through relays without 8BITMIME.
