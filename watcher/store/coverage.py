@@ -5,7 +5,8 @@ silently, so it never comes back as "new". Subscribers with the same searches, r
 questions are covered by the same papers, so the set is stored once (named by the SHA-256 of
 its sorted PMIDs) and each digest links to it with one ``covered`` row; see the migration
 ``coverage_sets`` in ``schema_features.py``. These functions take the connection itself, as
-the migration that moved older ledger rows into sets uses them too.
+the migration that moved older ledger rows into sets uses them too; ``release_ledgers`` is the
+one way a digest's ledger rows are given back (given up on, or its subscriber left).
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def store_coverage_set(db: Database, pmids: CoverageSet | Iterable[str]) -> int:
     return int(set_id)  # type: ignore[arg-type]
 
 
-def release_coverage(db: Database, digests: str, params: tuple[object, ...]) -> None:
-    """Drop the ``covered`` rows of the digests ``digests`` selects (SQL giving digest ids):
-    their papers are candidates again, as when their ``deliveries`` rows go."""
-    db.execute(f"DELETE FROM covered WHERE digest_id IN ({digests})", params)
+def release_ledgers(db: Database, digests: str, params: tuple[object, ...]) -> None:
+    """Drop every ledger row of the digests ``digests`` selects (SQL giving digest ids): the
+    papers they showed (``deliveries``) and covered (``covered``), and the news they told
+    (``delivered_events``), so all of it goes out in a later digest instead."""
+    for table in ("deliveries", "delivered_events", "covered"):
+        db.execute(f"DELETE FROM {table} WHERE digest_id IN ({digests})", params)
     drop_unused_sets(db)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.store.base import StoreBase
-from watcher.store.coverage import CoverageSet, release_coverage, store_coverage_set
+from watcher.store.coverage import CoverageSet, release_ledgers, store_coverage_set
 
 STATUSES = ("queued", "sent", "failed")
 
@@ -351,9 +351,7 @@ class OutboxQueries(StoreBase):
                 " sending_at = NULL WHERE id = ? AND status = 'queued'",
                 (error, digest_id),
             )
-            self.db.execute("DELETE FROM deliveries WHERE digest_id = ?", (digest_id,))
-            self.db.execute("DELETE FROM delivered_events WHERE digest_id = ?", (digest_id,))
-            release_coverage(self.db, "?", (digest_id,))
+            release_ledgers(self.db, "?", (digest_id,))
 
     def outbox(self, *, status: str | None = None, limit: int = 50) -> list[OutboxEntry]:
         if status is not None and status not in STATUSES:

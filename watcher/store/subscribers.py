@@ -28,7 +28,7 @@ from email_validator import EmailNotValidError
 from watcher import addresses
 from watcher.errors import StoreError
 from watcher.store.base import StoreBase
-from watcher.store.coverage import drop_unused_sets, release_coverage
+from watcher.store.coverage import drop_unused_sets, release_ledgers
 from watcher.vocabulary import QUESTIONS
 
 FREQUENCIES = ("daily", "weekly", "monthly")
@@ -180,17 +180,7 @@ class SubscriberQueries(StoreBase):
 
     def _drop_queued(self, subscriber_id: int) -> None:
         """Queued digests of someone who left are not sent; their ledger rows go with them."""
-        self.db.execute(
-            "DELETE FROM deliveries WHERE digest_id IN (SELECT id FROM digests"
-            " WHERE subscriber_id = ? AND status = 'queued')",
-            (subscriber_id,),
-        )
-        self.db.execute(
-            "DELETE FROM delivered_events WHERE digest_id IN (SELECT id FROM digests"
-            " WHERE subscriber_id = ? AND status = 'queued')",
-            (subscriber_id,),
-        )
-        release_coverage(
+        release_ledgers(
             self.db,
             "SELECT id FROM digests WHERE subscriber_id = ? AND status = 'queued'",
             (subscriber_id,),
