@@ -11,7 +11,7 @@ from digests.shared import Shared
 from tests.digest_factories import NOW, WEEK, count, ledger, seed, study
 from tests.factories import older_database
 from watcher.clock import iso
-from watcher.store import NewDigest, Store
+from watcher.store import CoverageSet, NewDigest, Store
 
 T = iso(NOW)
 PAPERS = [str(p) for p in range(99003001, 99003007)]
@@ -60,6 +60,16 @@ def test_surgeons_covered_by_the_same_papers_share_one_set(store: Store) -> None
     received = store.received(a.id)
     assert received.shown == {PAPERS[0]}
     assert store.coverage_set(received.sets[0]) == set(PAPERS[2:])
+
+
+def test_a_digest_covering_nothing_silently_writes_no_set(store: Store) -> None:
+    """An update whose every paper is shown covers nothing silently: no set, no link (an
+    empty set stored and linked for every such digest covered nothing, at a row each)."""
+    (a,) = seeded(store, 1)
+    nothing = CoverageSet.of([])
+    assert store.queue_digest(digest(a.id, PAPERS[:2], nothing), now=T)  # type: ignore[arg-type]
+    assert (count(store, "coverage_sets"), count(store, "covered")) == (0, 0)
+    assert store.received(a.id).sets == () and undelivered(store, a) == PAPERS[2:]
 
 
 def test_giving_up_releases_the_papers_and_an_unused_set_goes(store: Store) -> None:

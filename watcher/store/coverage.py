@@ -27,6 +27,9 @@ class CoverageSet:
 
     pmids: tuple[str, ...]
 
+    def __bool__(self) -> bool:
+        return bool(self.pmids)  # an empty set covers nothing: no row, as with an empty list
+
     @classmethod
     def of(cls, pmids: Iterable[str]) -> CoverageSet:
         return cls(tuple(sorted(set(pmids))))
