@@ -55,7 +55,6 @@ def _header_registry() -> headerregistry.HeaderRegistry:
 BUILD_POLICY = email_policy.default.clone(header_factory=_header_registry())
 MAX_LINE_LENGTH = BUILD_POLICY.max_line_length  # what EmailMessage.set_content uses
 _PLACEHOLDER = "mildwatch-body-{}-placeholder"
-_BUILD_POLICY = BUILD_POLICY
 _WRITE_POLICY = email_policy.SMTP
 PER_RECIPIENT = frozenset({"To", "Message-ID", "List-Unsubscribe"})  # the rest: run-wide
 
@@ -113,7 +112,7 @@ def fold_header(name: str, value: Any) -> Header:
     """``message[name] = value`` then ``as_bytes(policy=SMTP)``, for this one header: the
     value parsed by the policy's header registry, then folded and encoded as the generator
     does (a value with a line break is refused, as ``message[name] = value`` refuses it)."""
-    stored_name, stored = _BUILD_POLICY.header_store_parse(name, value)
+    stored_name, stored = BUILD_POLICY.header_store_parse(name, value)
     return Header(str(stored), _WRITE_POLICY.fold_binary(stored_name, stored))
 
 

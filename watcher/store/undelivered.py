@@ -53,7 +53,7 @@ class PendingNews:
     article: Article
 
 
-# Not shown to S, nor in a set that covered S.
+# In S's ledger: shown to S, or in a set that covered S (the query asks for NOT this).
 _RECEIVED = (
     "(EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = ? AND d.pmid = a.pmid)"
     " OR EXISTS (SELECT 1 FROM covered c JOIN coverage_pmids p ON p.set_id = c.set_id"
