@@ -121,7 +121,13 @@ class Delivery:
     messages: int
     mean_bytes: float
     ours: float  # seconds
-    anchor: float
+    anchor: float  # stock smtplib
+    anchor_no_delay: float  # smtplib with TCP_NODELAY, as our transport sets it
+
+    @property
+    def best_anchor(self) -> float:
+        """The faster anchor: the ratio is judged against it."""
+        return min(self.anchor, self.anchor_no_delay)
 
     @property
     def per_second(self) -> float:
@@ -130,6 +136,10 @@ class Delivery:
     @property
     def anchor_per_second(self) -> float:
         return self.messages / self.anchor if self.anchor else 0.0
+
+    @property
+    def no_delay_per_second(self) -> float:
+        return self.messages / self.anchor_no_delay if self.anchor_no_delay else 0.0
 
 
 def smtp_config(config: Config, port: int, ca_file: Path | None) -> Config:
@@ -159,13 +169,21 @@ def ours(config: Config, now: datetime) -> tuple[float, int]:
     return seconds, len(report.delivery.sent)
 
 
-def anchor(config: Config, now: datetime, port: int, ca_file: Path | None) -> tuple[float, int]:
-    """One smtplib connection (STARTTLS and login once), every queued message's bytes."""
+def anchor(
+    config: Config, now: datetime, port: int, ca_file: Path | None, *, no_delay: bool = False
+) -> tuple[float, int]:
+    """One smtplib connection (STARTTLS and login once), every queued message's bytes; with
+    ``no_delay``, Nagle's algorithm off (TCP_NODELAY), as our transport has it. Stock smtplib
+    leaves it on, and with TLS a message's last short record then often waits for the
+    server's delayed acknowledgement: the anchor is timed both ways, so that our ratio is not
+    flattered by that wait."""
     with Store.open(config.database) as store:
         queued = [(e.recipient, store.message(e.id)) for e in store.sendable(now=iso(now))]
     sender = sender_address(config.mail)
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+        if no_delay:
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if ca_file:
             smtp.starttls(context=ssl.create_default_context(cafile=str(ca_file)))
             smtp.login(USER, PASSWORD)
@@ -175,8 +193,9 @@ def anchor(config: Config, now: datetime, port: int, ca_file: Path | None) -> tu
 
 
 def measure(queued_copy: Path, folder: Path, now: datetime) -> list[Delivery]:
-    """Plain, then STARTTLS with a login: ours and the anchor against the same server, each
-    from its own copy of the database with the same digests queued."""
+    """Plain, then STARTTLS with a login: ours and the anchor (stock, then with TCP_NODELAY)
+    against the same server, each from its own copy of the database with the same digests
+    queued."""
     import trustme
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,15 +211,19 @@ def measure(queued_copy: Path, folder: Path, now: datetime) -> list[Delivery]:
             site = new_site(folder / f"site-{'tls' if tls else 'plain'}", "http://127.0.0.1:9/")
             copy_database(queued_copy, site.database)
             config = smtp_config(site, server.port, ca_file if tls else None)
-            anchor_seconds, anchor_count = anchor(
-                config, now, server.port, ca_file if tls else None
-            )
+            tls_ca = ca_file if tls else None
+            anchor_seconds, anchor_count = anchor(config, now, server.port, tls_ca)
+            no_delay_seconds, _ = anchor(config, now, server.port, tls_ca, no_delay=True)
             ours_seconds, sent = ours(config, now)
             received, size = server.received()
-            if sent != anchor_count or received != sent + anchor_count:
+            if sent != anchor_count or received != sent + 2 * anchor_count:
                 raise SystemExit(
                     f"SMTP benchmark ({mode}): sent {sent}, anchor {anchor_count}, "
                     f"server received {received}: a message was lost or sent twice"
                 )
-            results.append(Delivery(mode, sent, size / received, ours_seconds, anchor_seconds))
+            results.append(
+                Delivery(
+                    mode, sent, size / received, ours_seconds, anchor_seconds, no_delay_seconds
+                )
+            )
     return results

@@ -146,19 +146,23 @@ def disk_rows(results: list[dict[str, Any]]) -> list[Row]:
 
 
 def smtp_rows(deliveries: list[perf_smtp.Delivery]) -> list[Row]:
+    """Judged against the faster anchor: stock smtplib, or smtplib with TCP_NODELAY (which
+    our transport sets; without it, TLS messages often wait for delayed acknowledgements)."""
     rows = []
     for d in deliveries:
-        ratio = d.anchor / d.ours
+        ratio = d.best_anchor / d.ours
         tls = d.mode != "plain"
         met = ratio >= SMTP_RATIO_GOAL and (not tls or d.per_second >= TLS_RATE_GOAL)
         rows.append(
             Row(
                 f"SMTP, {d.mode}: {d.messages:,} queued updates ({kb(d.mean_bytes)} each), "
-                "`digest send` vs one reused smtplib connection",
+                "`digest send` vs one reused smtplib connection (stock; with TCP_NODELAY)",
                 f"{d.ours:.1f} s ({d.per_second:.0f} msg/s)",
-                f"{d.anchor:.1f} s ({d.anchor_per_second:.0f} msg/s)",
-                f"{ratio:.2f}",
-                f"≥ {SMTP_RATIO_GOAL}" + (f"; ≥ {TLS_RATE_GOAL:g} msg/s" if tls else ""),
+                f"{d.anchor:.1f} s ({d.anchor_per_second:.0f} msg/s); "
+                f"{d.anchor_no_delay:.1f} s ({d.no_delay_per_second:.0f} msg/s)",
+                f"{ratio:.2f} (vs stock {d.anchor / d.ours:.2f})",
+                f"≥ {SMTP_RATIO_GOAL} vs the faster"
+                + (f"; ≥ {TLS_RATE_GOAL:g} msg/s" if tls else ""),
                 met,
             )
         )

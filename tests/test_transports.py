@@ -131,6 +131,23 @@ def test_implicit_tls_with_auth(start_smtpd, server_tls, ca_file, message: Email
     assert got["tls"] and got["authenticated"]
 
 
+@pytest.mark.parametrize("security", ["none", "starttls"])
+def test_the_connection_sends_without_waiting_for_acknowledgements(
+    starttls_auth: tuple[Capture, int], start_smtpd, ca_file, security: str
+) -> None:
+    """Nagle's algorithm is off (TCP_NODELAY), still after STARTTLS: otherwise a message's
+    last TLS record can wait on the server's delayed acknowledgement (docs/benchmarks.md)."""
+    port = starttls_auth[1] if security == "starttls" else start_smtpd(Capture())
+    transport = smtp(port, security=security, ca_file=ca_file)
+    connection, context = transport.connect()
+    try:
+        transport.hello(connection, context)
+        assert isinstance(connection.sock, ssl.SSLSocket) == (security == "starttls")
+        assert connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        connection.close()
+
+
 # --- SMTP: failures ---------------------------------------------------------------------------
 
 

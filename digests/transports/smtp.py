@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
@@ -24,6 +25,18 @@ log = logging.getLogger(__name__)
 
 Security = Literal["starttls", "ssl", "none"]
 SECURITY_MODES: tuple[str, ...] = ("starttls", "ssl", "none")
+
+
+def send_at_once(smtp: smtplib.SMTP) -> None:
+    """Turn off Nagle's algorithm on the connection (``TCP_NODELAY``, as ``http.client``
+    does). Over TLS a message leaves as a run of 16 kB records, and the last, short one (the
+    final "." among it) would otherwise wait for the server to acknowledge the ones before,
+    which it may delay by 40 ms or more: measured on loopback, stock smtplib with STARTTLS
+    sent 127 kB digests at 120-160 msg/s with the delay and at 290 msg/s without
+    (docs/benchmarks.md). SMTP waits for a reply after every command anyway, so there is
+    nothing for Nagle to batch. The option stays on the socket through STARTTLS."""
+    if smtp.sock is not None and smtp.sock.family in (socket.AF_INET, socket.AF_INET6):
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class SmtpTransport:
@@ -112,6 +125,7 @@ class SmtpTransport:
                 )
         except Exception as error:
             raise self.classify(error, "connecting") from error
+        send_at_once(smtp)
         return smtp, context
 
     def hello(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
