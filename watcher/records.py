@@ -10,6 +10,7 @@ terminal) uses :func:`plain_text`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
@@ -109,18 +110,25 @@ class Article:
     coi_statement: str = ""  # the authors' conflict-of-interest statement, plain text
     grants: tuple[Grant, ...] = ()
 
-    @property
+    # The plain texts are read by the classifier, the study grouping and the registration
+    # finder of the same record in turn: made once each (cached on the instance; a frozen
+    # dataclass's fields never change, and replace() makes a new instance).
+    @functools.cached_property
     def plain_title(self) -> str:
         return plain_text(self.title)
+
+    @functools.cached_property
+    def plain_sections(self) -> tuple[str, ...]:
+        """Each abstract section's text as plain text, in order."""
+        return tuple(plain_text(section.text) for section in self.abstract)
 
     @property
     def plain_abstract(self) -> str:
         """The abstract as one plain string, section labels kept as "LABEL: text"."""
-        parts = []
-        for section in self.abstract:
-            text = plain_text(section.text)
-            parts.append(f"{section.label}: {text}" if section.label else text)
-        return "\n".join(parts)
+        return "\n".join(
+            f"{section.label}: {text}" if section.label else text
+            for section, text in zip(self.abstract, self.plain_sections, strict=True)
+        )
 
     @property
     def errata(self) -> tuple[Correction, ...]:

@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from watcher.records import Article, TrialRegistration, plain_text
+from watcher.records import Article, TrialRegistration
 from watcher.registryids import registry_ids_in
 
 PROTOCOL = "protocol"
@@ -172,8 +172,8 @@ def study_names(article: Article) -> tuple[str, ...]:
     """
     names = names_in(article.plain_title)
     if not names:
-        sections = [s for s in article.abstract if s.label.upper() not in _BACKGROUND]
-        names = names_in(" ".join(plain_text(s.text) for s in sections))
+        sections = zip(article.abstract, article.plain_sections, strict=True)
+        names = names_in(" ".join(t for s, t in sections if s.label.upper() not in _BACKGROUND))
     return tuple(names) if len(names) == 1 else ()
 
 

@@ -35,7 +35,7 @@ from watcher.evidence.profile import Profile
 from watcher.evidence.samplesize import sample_size
 from watcher.evidence.sponsorship import read_sponsorship
 from watcher.evidence.textcues import CueSet, Match, Segment, field_segments, sentence_around
-from watcher.records import Article, Evidence, Tag, plain_text
+from watcher.records import Article, Evidence, Tag
 from watcher.vocabulary import QUESTIONS
 
 CLASSIFIER_VERSION = "2026.11.4"
@@ -52,8 +52,8 @@ def article_segments(article: Article) -> tuple[Segment, ...]:
     title = (Segment("title", article.plain_title),) if article.plain_title else ()
     sections = tuple(
         Segment("abstract", text, section.label.upper())
-        for section in article.abstract
-        if (text := plain_text(section.text))
+        for section, text in zip(article.abstract, article.plain_sections, strict=True)
+        if text
     )
     return title + sections
 
