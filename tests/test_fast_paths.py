@@ -16,7 +16,7 @@ import pytest
 from watcher.evidence import extract, load_profile, samplesize, textcues
 from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
-from watcher.evidence.phrasefind import PhraseIndex, fold, phrase_key
+from watcher.evidence.phrasefind import PhraseIndex, fold, part_of, phrase_key
 from watcher.evidence.textcues import CueSet, compile_phrases, folded, holds_any
 from watcher.markup import _walk, clean_text, fragment_text, safe_fragment
 
@@ -145,6 +145,28 @@ def test_a_cue_set_compiles_its_pattern_only_when_a_text_needs_it() -> None:
     assert all(f is not None and f._pattern is None for f in finders)
     assert cue_text(cues, "Long-term results.") == ["Long-term"]
     assert cues._finders.loose is not None and cues._finders.loose._pattern is not None
+
+
+def test_a_key_inside_a_word_is_no_place_to_try() -> None:
+    """A phrase that starts with a letter cannot start inside a word ("no" in "known"): a text
+    holding its key only there leaves the list uncompiled, and a word that starts with it is
+    still found (a separator may be left out)."""
+    cues = CueSet(phrases=("no complications",))
+    assert cues.spans("Stenosis was known; complications were rare.") == []
+    assert cues._finders.loose is not None and cues._finders.loose._pattern is None
+    text = "Known complications; nocomplications; no-complications"
+    assert cue_text(cues, text) == ["nocomplications", "no-complications"]
+    assert cues.spans(text) == reference_spans(cues, text)
+
+
+def test_a_piece_cut_inside_a_word_finds_a_phrase_at_its_start() -> None:
+    """A piece sees no character before its own start, so a phrase may start there (as
+    finditer over the piece finds it) although the whole text has it inside a word."""
+    cues = CueSet(phrases=("mild",))
+    whole = "Unmild and mild."
+    assert cue_text(cues, whole) == ["mild"]
+    piece = part_of(whole, 2, len(whole))
+    assert cues.spans(piece) == reference_spans(cues, str(piece)) == [(0, 4), (9, 13)]
 
 
 def cue_text(cues: CueSet, text: str) -> list[str]:

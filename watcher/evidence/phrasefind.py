@@ -10,7 +10,9 @@ without the spaces and hyphens the phrase lets vary ("long-term follow*" → "lo
 characters, finds every place where any phrase of any list can start, once per text; each
 list then tries its regex at its own places only, left to right and never inside a match it
 already found, as ``finditer`` does. So the spans are the same, and a list with no key in a
-text costs a dictionary look-up.
+text costs a dictionary look-up. A key found inside a word ("no" in "known") is no place at
+all when the phrases with that key start with a letter or digit, as their patterns then ask
+for no word character before them.
 
 A list is scanned the old way when a key cannot be made for one of its phrases (a phrase
 starting with a hyphen, or with a non-ASCII letter), and so is a text whose lower-casing
@@ -65,7 +67,7 @@ class PhraseIndex:
     with :meth:`add` (before that) and gets a number."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, set[tuple[int, int]]] = {}
+        self._keys: dict[str, set[int]] = {}
         self._size = 0
         self._automaton: ahocorasick.Automaton | None = None
 
@@ -76,7 +78,7 @@ class PhraseIndex:
             return None
         number, self._size = self._size, self._size + 1
         for key in keys:
-            self._keys.setdefault(key, set()).add((number, len(key)))  # type: ignore[arg-type]
+            self._keys.setdefault(key, set()).add(number)  # type: ignore[arg-type]
         return number
 
     def starts(self, text: str) -> dict[int, list[int]] | None:
@@ -87,7 +89,7 @@ class PhraseIndex:
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
             for key, lists in self._keys.items():
-                automaton.add_word(key, tuple(sorted(lists)))
+                automaton.add_word(key, (len(key), key[0].isalnum(), tuple(sorted(lists))))
             automaton.make_automaton()
             self._automaton = automaton
         return self._automaton
@@ -114,7 +116,11 @@ def part_of(text: str, start: int, end: int) -> str:
 def starts_in(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
     """:meth:`PhraseIndex.starts` (the cue matcher calls it straight: it asks ~230 times a
     record)."""
-    if isinstance(text, Part) and (whole := _in_order(index, text.whole)) is not None:
+    if (
+        isinstance(text, Part)
+        and not (text.at and _is_word(text.whole[text.at - 1]))  # (see below)
+        and (whole := _in_order(index, text.whole)) is not None
+    ):
         return _within(whole, text.at, text.at + len(text))
     folded = fold(text)
     if folded is None:
@@ -122,12 +128,26 @@ def starts_in(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
     flat, offsets, origins = folded
     found: dict[int, set[int]] = {}
     if flat:
-        for end, lists in index.automaton().iter(flat):
-            for number, size in lists:
-                at = end - size + 1
-                run = bisect.bisect_right(offsets, at) - 1
-                found.setdefault(number, set()).add(origins[run] + at - offsets[run])
+        for end, (size, word_start, lists) in index.automaton().iter(flat):
+            at = end - size + 1
+            run = bisect.bisect_right(offsets, at) - 1
+            place = origins[run] + at - offsets[run]
+            if word_start and place and _is_word(text[place - 1]):
+                # Every phrase with this key starts with a letter or digit, so its pattern
+                # starts with "no word character before" and cannot match here, inside a
+                # word ("no" in "stenosis"): skipping it spares a try, and often a compile.
+                # A piece cut right after a word character sees no such character before its
+                # start, so its starts are found afresh, not read off the whole text's.
+                continue
+            for number in lists:
+                found.setdefault(number, set()).add(place)
     return {number: sorted(starts) for number, starts in found.items()}
+
+
+def _is_word(char: str) -> bool:
+    """Whether ``char`` is one the regex class ``\\w`` matches (letters and digits of any
+    script, and "_")."""
+    return char.isalnum() or char == "_"
 
 
 @functools.lru_cache(maxsize=1024)
