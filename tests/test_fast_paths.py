@@ -17,7 +17,14 @@ from watcher.evidence import extract, load_profile, samplesize, textcues
 from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, part_of, phrase_key
-from watcher.evidence.textcues import CueSet, compile_phrases, folded, holds_any
+from watcher.evidence.textcues import (
+    CueSet,
+    Segment,
+    Segments,
+    compile_phrases,
+    folded,
+    holds_any,
+)
 from watcher.markup import _walk, clean_text, fragment_text, safe_fragment
 
 NOISE = ["İ", "ı", "ſ", "K", "\u00a0", "–", "‐", "-", " ", "  ", "\n", "(", ")", ";", ",", "."]
@@ -104,6 +111,25 @@ def test_every_cue_set_finds_what_finditer_finds() -> None:
             assert cue.spans(text) == reference_spans(cue, text), (cue.phrases[:3], text)
             checked += bool(cue.spans(text))
     assert checked > 1000  # most texts hold several phrases: the test is not about misses
+
+
+def test_segments_asked_together_answer_as_each_segment_does() -> None:
+    """``Segments`` skips a cue set none of whose phrases can start in any of them; every set
+    finds the same matches, and the same first one, as over the segments one by one."""
+    cues = all_cue_sets()
+    made = texts(cues, 600, seed=11)
+    rng = random.Random(12)
+    skipped = 0
+    for start in range(0, len(made), 3):
+        plain = [
+            Segment(rng.choice(["title", "abstract", "mesh"]), t) for t in made[start : start + 3]
+        ]
+        together = Segments(plain)
+        for cue in cues:
+            assert cue.matches(together) == cue.matches(plain)
+            assert cue.first(together) == cue.first(plain)
+            skipped += not together.may_hold(cue._finders)
+    assert skipped > 1000  # most sets are skipped somewhere: the shortcut is tested
 
 
 def test_the_split_separator_matches_what_one_class_matched() -> None:

@@ -26,16 +26,17 @@ _SPACE = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
-    """NFC, whitespace runs collapsed, trimmed: PubMed's two formats wrap lines differently."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    """NFC, whitespace runs collapsed, trimmed: PubMed's two formats wrap lines differently.
+    (``split()`` knows the same spaces as the regex ``\\s``, and joins in half the time.)"""
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def safe_fragment(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
     """``markup`` as a safe HTML fragment: bare, balanced allow-listed tags and escaped text."""
     if _is_plain(markup, unknown_tags):
-        return html.escape(_run(markup), quote=False).strip()
+        return html.escape(clean_text(markup), quote=False)  # escaping leaves spaces be
     if _no_tags(markup, unknown_tags):
-        return html.escape(_run(html.unescape(markup)), quote=False).strip()
+        return html.escape(clean_text(html.unescape(markup)), quote=False)
     return "".join(_walk(markup, unknown_tags).html).strip()
 
 
@@ -44,7 +45,7 @@ def fragment_text(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
     if _is_plain(markup, unknown_tags):
         if markup.isascii():  # NFC changes no ASCII text; split() knows the same spaces as \s
             return " ".join(markup.split())
-        return clean_text(_run(markup))
+        return clean_text(markup)  # what the walk's one run of text, cleaned again, comes to
     if _no_tags(markup, unknown_tags):
         return clean_text(html.unescape(markup))
     return clean_text("".join(_walk(markup, unknown_tags).text))

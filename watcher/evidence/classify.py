@@ -34,7 +34,14 @@ from watcher.evidence.harms import read_harms
 from watcher.evidence.profile import Profile
 from watcher.evidence.samplesize import sample_size
 from watcher.evidence.sponsorship import read_sponsorship
-from watcher.evidence.textcues import CueSet, Match, Segment, field_segments, sentence_around
+from watcher.evidence.textcues import (
+    CueSet,
+    Match,
+    Segment,
+    Segments,
+    field_segments,
+    sentence_around,
+)
 from watcher.records import Article, Evidence, Tag
 from watcher.vocabulary import QUESTIONS
 
@@ -47,7 +54,7 @@ _NAME, _AMBIGUOUS, _GENERIC, _CONTEXT, _CONTEXT_CAP, _GROUP_CAP = 1.0, 0.7, 0.35
 # --- the article as segments -----------------------------------------------------------------
 
 
-def article_segments(article: Article) -> tuple[Segment, ...]:
+def article_segments(article: Article) -> Segments:
     """Title and abstract sections as plain text (snippets are substrings of these)."""
     title = (Segment("title", article.plain_title),) if article.plain_title else ()
     sections = tuple(
@@ -55,7 +62,7 @@ def article_segments(article: Article) -> tuple[Segment, ...]:
         for section, text in zip(article.abstract, article.plain_sections, strict=True)
         if text
     )
-    return title + sections
+    return Segments(title + sections)
 
 
 # --- relevance -------------------------------------------------------------------------------
@@ -225,7 +232,7 @@ def classify(article: Article, profile: Profile) -> Evidence:
         return _not_a_study(article, profile, Tag.of(notice.text, notice))
     found_design = design_tag(article, segments, profile)
     design = str(found_design.value) if found_design else "other"
-    relevance, score, relevance_tag = _relevance(segments + keywords, profile, design)
+    relevance, score, relevance_tag = _relevance(Segments(segments + keywords), profile, design)
     followups = followup_mentions(segments)
     if design == "economic_analysis" and profile.model_words.first(segments):
         followups = []  # a model's durations are time horizons, not follow-up
@@ -258,7 +265,7 @@ def classify(article: Article, profile: Profile) -> Evidence:
             tuple(
                 tag
                 for tag in _questions(
-                    segments + keywords + field_segments(article.mesh_terms, "mesh"),
+                    Segments(segments + keywords + field_segments(article.mesh_terms, "mesh")),
                     profile,
                     comparative,
                     followups,

@@ -243,15 +243,55 @@ class CueSet:
 
     def matches(self, segments: Iterable[Segment]) -> list[Match]:
         finders = self._finders
+        if isinstance(segments, Segments) and not segments.may_hold(finders):
+            return []
         return [Match(seg, *span) for seg in segments for span in _spans(finders, seg.text)]
 
     def first(self, segments: Iterable[Segment]) -> Match | None:
         finders = self._finders
+        if isinstance(segments, Segments) and not segments.may_hold(finders):
+            return None
         for seg in segments:
             found = _spans(finders, seg.text)
             if found:
                 return Match(seg, *found[0])
         return None
+
+
+class Segments(tuple[Segment, ...]):
+    """Segments that many cue sets are asked about in turn (a record's title and abstract,
+    with its indexing terms). They remember which phrase lists can start anywhere in them,
+    so a set none of whose lists can is answered at once rather than segment by segment
+    (each question the rules ask, two thirds of them over the same segments, costs a call)."""
+
+    _present: dict[PhraseIndex, frozenset[int] | None]
+
+    def __new__(cls, segments: Iterable[Segment] = ()) -> Segments:
+        made = super().__new__(cls, segments)
+        made._present = {}
+        return made
+
+    def may_hold(self, finders: _Finders) -> bool:
+        """False when no phrase of the set can start in any segment (its spans are none)."""
+        if finders.keyed is None:
+            return True
+        index = finders.index
+        if index not in self._present:
+            self._present[index] = _lists_in(index, self)
+        present = self._present[index]
+        return present is None or not finders.keyed.isdisjoint(present)
+
+
+def _lists_in(index: PhraseIndex, segments: Iterable[Segment]) -> frozenset[int] | None:
+    """The lists of ``index`` with a phrase that can start in one of ``segments``; None when
+    the index cannot judge one of them (it is scanned)."""
+    present: set[int] = set()
+    for seg in segments:
+        starts = starts_in(index, seg.text)
+        if starts is None:
+            return None
+        present.update(starts)
+    return frozenset(present)
 
 
 class _Finders:
