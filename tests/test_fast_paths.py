@@ -132,6 +132,22 @@ def test_segments_asked_together_answer_as_each_segment_does() -> None:
     assert skipped > 1000  # most sets are skipped somewhere: the shortcut is tested
 
 
+def test_all_capitals_is_judged_as_before() -> None:
+    """The byte count for ASCII texts says what counting str.isalpha/isupper said."""
+
+    def reference(text: str) -> bool:
+        letters = list(filter(str.isalpha, text))
+        return len(letters) > 20 and sum(map(str.isupper, letters)) > 0.6 * len(letters)
+
+    rng = random.Random(13)
+    made = texts(all_cue_sets(), 400, seed=14)
+    made += ["".join(rng.choice("aB1 .ÉéK") for _ in range(rng.randint(0, 60))) for _ in range(400)]
+    made += [t.upper() for t in made[:200]]
+    assert sum(map(reference, made)) > 100  # both answers are tested
+    for text in made:
+        assert textcues._mostly_upper(text) == reference(text), text
+
+
 def test_the_split_separator_matches_what_one_class_matched() -> None:
     """Phrase patterns write a separator as two classes (cheaper to compile); with the single
     class they had before, every list of the profile finds the same spans in the same texts."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -210,8 +211,17 @@ def compile_phrases(phrases: Sequence[str], *, case_sensitive: bool = False) -> 
 
 @functools.lru_cache(maxsize=4096)
 def _mostly_upper(text: str) -> bool:
-    letters = list(filter(str.isalpha, text))
-    return len(letters) > 20 and sum(map(str.isupper, letters)) > 0.6 * len(letters)
+    if text.isascii():  # (most texts) letters and capitals counted by bytes.translate
+        data = text.encode("ascii")
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+        capitals = len(data) - len(data.translate(None, _ASCII_CAPITALS))
+        return letters > 20 and capitals > 0.6 * letters
+    found = list(filter(str.isalpha, text))
+    return len(found) > 20 and sum(map(str.isupper, found)) > 0.6 * len(found)
+
+
+_ASCII_LETTERS = string.ascii_letters.encode()  # what str.isalpha finds among ASCII
+_ASCII_CAPITALS = string.ascii_uppercase.encode()  # ... and str.isupper
 
 
 @dataclass(frozen=True)
