@@ -18,6 +18,7 @@ from watcher.evidence.classify import _SHARE_TREATED
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, part_of, phrase_key
 from watcher.evidence.textcues import (
+    CueGroup,
     CueSet,
     Segment,
     Segments,
@@ -287,6 +288,32 @@ def test_clauses_are_found_as_before() -> None:
         end = rng.choice([None, rng.randint(start, len(text))])
         assert clause_spans(text, start, end) == reference_clauses(text, start, end), text
     assert _sentence_end("a " + "x" * 60 + ". The", 62, 67) is not None
+
+
+def test_a_clause_never_starts_right_after_a_word_character() -> None:
+    """So a clause's phrase starts are among its sentence's, and a sentence no harm word can
+    start in is passed over whole (harms.read_harms, CueGroup): a piece cut inside a word
+    would see starts its sentence does not."""
+    rng = random.Random(4)
+    pieces = [*WORDS, ", and", ", but", " but ", " whereas ", ";", ":", "(", ")", ". The"]
+    pieces += ["Inc. The", "e.g. The", ";x", ":y", ",and ", "\n", "  ", "–", "-"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(25))
+        start = rng.randint(0, len(text))
+        for begin, _ in clause_spans(text, start):
+            assert begin == start or not (text[begin - 1].isalnum() or text[begin - 1] == "_")
+
+
+def test_a_cue_group_passes_over_only_texts_where_none_of_its_sets_finds_anything() -> None:
+    cues = all_cue_sets()
+    group = CueGroup(cues[:12])
+    passed = 0
+    for text in texts(cues, 800, seed=15):
+        if not group.may_hold(text):
+            passed += 1
+            assert all(c.spans(text) == [] for c in cues[:12]), text
+    assert passed > 50
+    assert CueGroup([*cues[:3], CueSet(phrases=("-free",))]).may_hold("nothing here")  # scanned
 
 
 def test_plain_markup_is_read_as_the_html_parser_reads_it() -> None:

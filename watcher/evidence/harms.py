@@ -14,13 +14,21 @@ Pure; the vocabulary is the profile's ``[harms]`` sections (``mild.toml``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from watcher.evidence.clauses import clause_spans, negated, stated_count
 from watcher.evidence.phrasefind import part_of
-from watcher.evidence.textcues import CueSet, Match, Segment, sentence_of, sentence_spans
+from watcher.evidence.textcues import (
+    CueGroup,
+    CueSet,
+    Match,
+    Segment,
+    sentence_of,
+    sentence_spans,
+)
 from watcher.records import HarmEvent, Tag
 
 
@@ -38,6 +46,11 @@ class HarmLexicon:
     surgery: CueSet  # treated by an operation ("evacuation", "debridement")
     no_surgery: CueSet  # "managed conservatively", "without further surgery"
     skip_sections: tuple[str, ...]  # abstract sections that cannot report this study's harms
+
+    @functools.cached_property
+    def named(self) -> CueGroup:
+        """The kinds and the unspecified words: a clause names a harm only with one of them."""
+        return CueGroup([*(cues for _, cues in self.kinds), self.unspecified])
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,10 @@ def read_harms(
     readable = [s for s in segments if s.source == "title" or _results(s, lex)]
     for seg in readable:
         for s_start, s_end in sentence_spans(seg.text):
+            # A sentence naming no harm has no clause that does (a clause is asked about its
+            # words only: see the test), so it is not cut up.
+            if not lex.named.may_hold(part_of(seg.text, s_start, s_end)):
+                continue
             for c_start, c_end in clause_spans(seg.text, s_start, s_end):
                 _read_clause(seg, c_start, c_end, lex, mentions, absences)
     events = []

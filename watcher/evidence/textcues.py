@@ -292,6 +292,26 @@ class Segments(tuple[Segment, ...]):
         return present is None or not finders.keyed.isdisjoint(present)
 
 
+class CueGroup:
+    """Cue sets a rule asks about one text in turn: whether any of them can find something
+    there is told by one look-up in their index, so a text none of them can is passed over
+    before it is cut into clauses and asked about set by set."""
+
+    def __init__(self, sets: Iterable[CueSet]) -> None:
+        finders = [cues._finders for cues in sets if cues]
+        indexes = {f.index for f in finders}
+        keyed = all(f.keyed is not None for f in finders) and len(indexes) == 1
+        self._index = indexes.pop() if keyed else None
+        self._numbers = frozenset().union(*(f.keyed or () for f in finders))
+
+    def may_hold(self, text: str) -> bool:
+        """False when no phrase of any of the sets can start in ``text``."""
+        if self._index is None:
+            return True
+        starts = starts_in(self._index, text)
+        return starts is None or not self._numbers.isdisjoint(starts)
+
+
 def _lists_in(index: PhraseIndex, segments: Iterable[Segment]) -> frozenset[int] | None:
     """The lists of ``index`` with a phrase that can start in one of ``segments``; None when
     the index cannot judge one of them (it is scanned)."""
