@@ -14,7 +14,7 @@ import re
 import pytest
 
 from watcher.evidence import extract, load_profile, samplesize, textcues
-from watcher.evidence.classify import _SHARE_TREATED
+from watcher.evidence.classify import _SHARE_TREATED, alias_pattern
 from watcher.evidence.clauses import _BREAK, _sentence_end, clause_spans
 from watcher.evidence.phrasefind import PhraseIndex, fold, part_of, phrase_key
 from watcher.evidence.textcues import (
@@ -314,6 +314,23 @@ def test_a_cue_group_passes_over_only_texts_where_none_of_its_sets_finds_anythin
             assert all(c.spans(text) == [] for c in cues[:12]), text
     assert passed > 50
     assert CueGroup([*cues[:3], CueSet(phrases=("-free",))]).may_hold("nothing here")  # scanned
+
+
+def test_a_defined_abbreviation_is_found_where_the_old_pattern_found_it() -> None:
+    """The alias pattern looks for "mild" / "Mild" from its first letter, the word check
+    second: the same spans as with the check first."""
+    rng = random.Random(16)
+    noise = [" ", "-", "_", ".", "(", ")", "x", "É", "é", "2", "\n", "–"]
+    for alias in ["mild", "MILD", "pild", "iPLD", "m-d", "a®b", "x_1", "Ödem"[1:] + "a"]:
+        spellings = {alias, alias[0].upper() + alias[1:]}
+        old = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, spellings))})(?![\w-])")
+        new = alias_pattern(alias)
+        for _ in range(400):
+            words = [rng.choice([*spellings, alias.upper(), *noise]) for _ in range(12)]
+            text = "".join(words)
+            at = rng.randint(0, len(text))
+            found = [m.span() for m in new.finditer(text, at)]
+            assert found == [m.span() for m in old.finditer(text, at)], (alias, text, at)
 
 
 def test_plain_markup_is_read_as_the_html_parser_reads_it() -> None:

@@ -118,14 +118,22 @@ def _aliases(named: Sequence[Match], segments: Sequence[Segment], blocked: CueSe
             defined.setdefault(alias, (m.segment, at))
     hits = []
     for alias, (home, after) in defined.items():
-        spellings = {alias, alias[0].upper() + alias[1:]}  # "mild", and "Mild" opening a sentence
-        pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, spellings))})(?![\w-])")
+        pattern = alias_pattern(alias)
         for seg in segments:
             for found in pattern.finditer(seg.text, after if seg is home else 0):
                 match = Match(seg, found.start(), found.end())
                 if not _blocked(match, blocked):
                     hits.append(match)
     return hits
+
+
+def alias_pattern(alias: str) -> re.Pattern:
+    """``alias`` ("mild"), or with a capital opening a sentence ("Mild"), as a whole word
+    (no letter, digit, "_" or "-" on either side). The pattern starts with the first letter
+    and checks the character before it second, so the regex engine skips ahead to that letter
+    instead of trying the check at every position."""
+    first = "".join(sorted({alias[0], alias[0].upper()}))
+    return re.compile(rf"[{re.escape(first)}](?<![\w-].){re.escape(alias[1:])}(?![\w-])")
 
 
 def _notice(article: Article, segments: Sequence[Segment], profile: Profile) -> Match | None:

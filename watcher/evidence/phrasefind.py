@@ -140,7 +140,10 @@ def starts_in(index: PhraseIndex, text: str) -> dict[int, list[int]] | None:
                 # start, so its starts are found afresh, not read off the whole text's.
                 continue
             for number in lists:
-                found.setdefault(number, set()).add(place)
+                if number in found:
+                    found[number].add(place)
+                else:
+                    found[number] = {place}
     return {number: sorted(starts) for number, starts in found.items()}
 
 

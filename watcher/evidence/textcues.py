@@ -285,10 +285,9 @@ class Segments(tuple[Segment, ...]):
         """False when no phrase of the set can start in any segment (its spans are none)."""
         if finders.keyed is None:
             return True
-        index = finders.index
-        if index not in self._present:
-            self._present[index] = _lists_in(index, self)
-        present = self._present[index]
+        present = self._present.get(finders.index, False)
+        if present is False:
+            present = self._present[finders.index] = _lists_in(finders.index, self)
         return present is None or not finders.keyed.isdisjoint(present)
 
 
