@@ -48,3 +48,11 @@ def test_cycles_a_batch_makes_are_collected_before_the_next_batch_is_read() -> N
         if number:
             assert seen[number - 1]() is None  # the earlier batch's cycle is gone
     assert gc.isenabled()
+
+
+def test_what_was_held_before_the_batches_is_left_out_of_their_collections() -> None:
+    """Frozen while the batches run (no collection walks it again), put back after."""
+    before = gc.get_freeze_count()
+    counts = [gc.get_freeze_count() for _ in held_batches(range(2))]
+    assert all(count > before for count in counts)
+    assert gc.get_freeze_count() == before
