@@ -35,7 +35,7 @@ from digests.shared import Shared
 from digests.trials import headline_note
 from digests.wording import make_headline
 from watcher.clock import iso
-from watcher.collector import collector_frozen
+from watcher.collector import frozen_with
 from watcher.config import MailSettings, ScheduleSettings
 from watcher.errors import MildwatchError
 from watcher.store import (
@@ -315,7 +315,6 @@ def compose_due(
     are committed ``COMMIT_EVERY`` at a time: each commit waits for the disk, and a crash
     before one only leaves those subscribers' periods uncovered, composed again next run."""
     renderer = Renderer(mail.templates_dir)
-    shared = Shared(store)  # the papers, studies, landscapes and items every digest draws on
     today = local_today(now, schedule) if everyone else digest_day(now, schedule)
     due = [
         subscriber
@@ -323,7 +322,8 @@ def compose_due(
         if everyone or is_due(subscriber, _covered_through(subscriber), today, schedule)
     ]
     queued = []
-    with collector_frozen():  # the run's shared papers and studies: no collection walks them
+    # The papers, studies, landscapes and items every digest draws on: no collection walks them
+    with frozen_with(lambda: Shared(store)) as shared:
         for start in range(0, len(due), COMMIT_EVERY):
             queued += _compose_batch(
                 store, due[start : start + COMMIT_EVERY], today=today, now=now, mail=mail,

@@ -23,6 +23,7 @@ from digests.listing import list_landscape
 from digests.model import DigestItem, Landscape
 from digests.studyview import study_notes
 from digests.trials import TrialPlanner, annotate_items
+from watcher.collector import collector_held
 from watcher.records import Article, Evidence
 from watcher.store import Candidate, LandscapeSummary, OutboxEntry, Store, Subscriber
 
@@ -53,10 +54,14 @@ class Shared:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.pairs: list[Pair] = store.classified()  # the landscape's papers: relevant ones
-        papers = {paper.pmid: paper for paper in store.study_papers()}  # abstracts not reread
-        self.grouped = evidence_studies(self.pairs, store.study_decisions(), papers)
-        self.notes = study_notes(self.grouped)
+        # Reading every relevant paper and grouping them makes a few hundred thousand objects
+        # that live for the run and hold no cycles; the cyclic collector, left on, walked
+        # them again and again as they came (a third of reading 7,000 papers).
+        with collector_held():
+            self.pairs: list[Pair] = store.classified()  # the landscape's relevant papers
+            papers = {p.pmid: p for p in store.study_papers()}  # abstracts not reread
+            self.grouped = evidence_studies(self.pairs, store.study_decisions(), papers)
+            self.notes = study_notes(self.grouped)
         self.synthetic = any(is_synthetic(a) for a, _ in self.pairs)
         self.trials = TrialPlanner(store)
         self._papers: dict[str, Pair] = {a.pmid: (a, e) for a, e in self.pairs}
@@ -119,7 +124,8 @@ class Shared:
         key = _summary_key(last)
         if key not in self._landscapes:
             previous = None if last is None else self.previous(last)
-            land = build_landscape(self.pairs, previous=previous, studies=self.grouped)
+            with collector_held():  # (as in __init__: many objects, no cycles, kept)
+                land = build_landscape(self.pairs, previous=previous, studies=self.grouped)
             summary = summarize(land, self.grouped)
             stored = LandscapeSummary.of(summary)
             self._landscapes[key] = SharedLandscape(land, summary, stored)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from watcher.collector import collector_held, held_batches
+from watcher.collector import collector_held, frozen_with, held_batches
 
 
 class Node:
@@ -55,4 +55,17 @@ def test_what_was_held_before_the_batches_is_left_out_of_their_collections() -> 
     before = gc.get_freeze_count()
     counts = [gc.get_freeze_count() for _ in held_batches(range(2))]
     assert all(count > before for count in counts)
+    assert gc.get_freeze_count() == before
+
+
+def test_what_a_run_builds_is_made_held_and_frozen_for_the_block() -> None:
+    before = gc.get_freeze_count()
+
+    def build() -> list[list[int]]:
+        assert not gc.isenabled()  # made with the collector held
+        return [[n] for n in range(1000)]
+
+    with frozen_with(build) as made:
+        assert gc.isenabled()  # the block itself runs as usual ...
+        assert gc.get_freeze_count() >= before + len(made)  # ... with what was made frozen
     assert gc.get_freeze_count() == before

@@ -15,7 +15,7 @@ hold it per batch (:func:`held_batches`); reading a PubMed XML document holds it
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -63,5 +63,21 @@ def collector_frozen() -> Iterator[None]:
     gc.freeze()
     try:
         yield
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def frozen_with(build: Callable[[], T]) -> Iterator[T]:
+    """``build()`` made with the collector held, then frozen with everything made before it
+    (as :func:`collector_frozen`) for the block. A digest run's shared papers and studies
+    (hundreds of thousands of objects, kept for the run, no cycles) are then walked neither
+    while they are read nor by the first collections after: frozen only once they were made,
+    they were walked twice on their way to the oldest generation (0.09 s at 10,000 papers)."""
+    with collector_held():
+        made = build()
+        gc.freeze()
+    try:
+        yield made
     finally:
         gc.unfreeze()
