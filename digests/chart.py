@@ -92,26 +92,33 @@ def _draw_tracks(axes: Axes, tracks: Sequence[StudyTrack]) -> None:
         axes.plot(xs, ys, "o", color="#BBBBBB", markersize=3, zorder=1)
     labelled: list[tuple[int, float]] = []
     for track in tracks:
-        if len(track.points) == 1:
-            continue
-        xs, ys = zip(*track.points, strict=True)
-        colour = DESIGN_COLOURS.get(track.design, "#999999")
-        axes.step(xs, ys, where="post", color=colour, linewidth=1.8, zorder=2)
-        axes.plot(xs, ys, "o", color=colour, markersize=4, zorder=3)
-        if len(labelled) < TRACK_LABELS:
-            # Labels of studies that end at the same place are stacked, not overprinted.
-            near = sum(x == xs[-1] and abs(y - ys[-1]) < top * 0.1 for x, y in labelled)
-            labelled.append((xs[-1], ys[-1]))
-            axes.annotate(
-                track.name,
-                (xs[-1], ys[-1]),
-                xytext=(-4, 4 - 10 * near),
-                textcoords="offset points",
-                ha="right",
-                fontsize=7,
-                color=colour,
-            )
+        if len(track.points) > 1:
+            _draw_track(axes, track, labelled, top)
     _reference_lines(axes, top)
+
+
+def _draw_track(
+    axes: Axes, track: StudyTrack, labelled: list[tuple[int, float]], top: float
+) -> None:
+    """One study with several reports: its step line and dots, and its name while fewer than
+    ``TRACK_LABELS`` are named (``labelled``: where the names so far stand)."""
+    xs, ys = zip(*track.points, strict=True)
+    colour = DESIGN_COLOURS.get(track.design, "#999999")
+    axes.step(xs, ys, where="post", color=colour, linewidth=1.8, zorder=2)
+    axes.plot(xs, ys, "o", color=colour, markersize=4, zorder=3)
+    if len(labelled) < TRACK_LABELS:
+        # Labels of studies that end at the same place are stacked, not overprinted.
+        near = sum(x == xs[-1] and abs(y - ys[-1]) < top * 0.1 for x, y in labelled)
+        labelled.append((xs[-1], ys[-1]))
+        axes.annotate(
+            track.name,
+            (xs[-1], ys[-1]),
+            xytext=(-4, 4 - 10 * near),
+            textcoords="offset points",
+            ha="right",
+            fontsize=7,
+            color=colour,
+        )
 
 
 def _reference_lines(axes: Axes, top: float) -> None:

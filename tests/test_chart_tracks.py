@@ -1,9 +1,10 @@
 """The follow-up tracks drawn with few artists look exactly as when each study had its own.
 
 ``_reference_draw_tracks`` is the drawing as it was before (one ``plot`` per one-report study,
-thousands at 10,000 papers), kept here verbatim as the reference: the PNGs of both, decoded,
-must have the same pixels, on timelines with many studies, with one-report studies only, and
-with tracks of different designs that overlap (where the order of drawing shows).
+thousands at 10,000 papers; a study with several reports drawn as the chart draws it): the
+PNGs of both, decoded, must have the same pixels, on timelines with many studies, with
+one-report studies only, and with tracks of different designs that overlap (where the order
+of drawing shows).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from digests.chart import TRACK_LABELS, _draw_tracks, _reference_lines
+from digests.chart import TRACK_LABELS, _draw_track, _draw_tracks, _reference_lines
 from digests.studymodel import StudyTrack
-from watcher.vocabulary import DESIGN_COLOURS
 
 matplotlib = pytest.importorskip("matplotlib")
 np = pytest.importorskip("numpy")
@@ -29,30 +29,16 @@ Draw = Callable[[Axes, Sequence[StudyTrack]], None]
 
 
 def _reference_draw_tracks(axes: Axes, tracks: Sequence[StudyTrack]) -> None:
-    """The per-track drawing, as ``digests.chart._draw_tracks`` was before it drew the dots
-    as one artist."""
+    """The drawing as ``digests.chart._draw_tracks`` did it before it drew the one-report
+    studies' dots as one artist: a ``plot`` per dot, in the tracks' order among the rest."""
     top = max(m for t in tracks for _, m in t.points)
     labelled: list[tuple[int, float]] = []
     for track in tracks:
-        xs, ys = zip(*track.points, strict=True)
         if len(track.points) == 1:
+            xs, ys = zip(*track.points, strict=True)
             axes.plot(xs, ys, "o", color="#BBBBBB", markersize=3, zorder=1)
-            continue
-        colour = DESIGN_COLOURS.get(track.design, "#999999")
-        axes.step(xs, ys, where="post", color=colour, linewidth=1.8, zorder=2)
-        axes.plot(xs, ys, "o", color=colour, markersize=4, zorder=3)
-        if len(labelled) < TRACK_LABELS:
-            near = sum(x == xs[-1] and abs(y - ys[-1]) < top * 0.1 for x, y in labelled)
-            labelled.append((xs[-1], ys[-1]))
-            axes.annotate(
-                track.name,
-                (xs[-1], ys[-1]),
-                xytext=(-4, 4 - 10 * near),
-                textcoords="offset points",
-                ha="right",
-                fontsize=7,
-                color=colour,
-            )
+        else:
+            _draw_track(axes, track, labelled, top)
     _reference_lines(axes, top)
 
 
