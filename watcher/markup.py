@@ -27,8 +27,11 @@ _SPACE = re.compile(r"\s+")
 
 def clean_text(text: str) -> str:
     """NFC, whitespace runs collapsed, trimmed: PubMed's two formats wrap lines differently.
-    (``split()`` knows the same spaces as the regex ``\\s``, and joins in half the time.)"""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    (NFC changes no ASCII text; ``split()`` knows the same spaces as the regex ``\\s``, and
+    joins in half the time.)"""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def safe_fragment(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
@@ -43,8 +46,6 @@ def safe_fragment(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
 def fragment_text(markup: str, *, unknown_tags: UnknownTags = "drop") -> str:
     """``markup`` as plain text: the text of :func:`safe_fragment`, unescaped, on one line."""
     if _is_plain(markup, unknown_tags):
-        if markup.isascii():  # NFC changes no ASCII text; split() knows the same spaces as \s
-            return " ".join(markup.split())
         return clean_text(markup)  # what the walk's one run of text, cleaned again, comes to
     if _no_tags(markup, unknown_tags):
         return clean_text(html.unescape(markup))
