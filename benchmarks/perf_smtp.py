@@ -131,15 +131,18 @@ class Delivery:
 
     @property
     def per_second(self) -> float:
-        return self.messages / self.ours if self.ours else 0.0
+        return self._rate(self.ours)
 
     @property
     def anchor_per_second(self) -> float:
-        return self.messages / self.anchor if self.anchor else 0.0
+        return self._rate(self.anchor)
 
     @property
     def no_delay_per_second(self) -> float:
-        return self.messages / self.anchor_no_delay if self.anchor_no_delay else 0.0
+        return self._rate(self.anchor_no_delay)
+
+    def _rate(self, seconds: float) -> float:
+        return self.messages / seconds if seconds else 0.0
 
 
 def smtp_config(config: Config, port: int, ca_file: Path | None) -> Config:
